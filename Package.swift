@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// Cairn: a Redis-compatible server and toolkit. See README.md and DESIGN (shared/DESIGN.md).
+import PackageDescription
+
+// Release builds drop exclusivity checks on the hot paths; debug builds keep them.
+let releaseSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Cairn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cairn-server", targets: ["cairn-server"]),
+        .executable(name: "cairn", targets: ["cairn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: releaseSettings),
+        .target(name: "Engine", swiftSettings: releaseSettings),
+        .target(
+            name: "Server",
+            dependencies: [
+                "RESP", "Engine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: releaseSettings),
+        .executableTarget(name: "cairn-server", dependencies: ["Server"], swiftSettings: releaseSettings),
+        .executableTarget(
+            name: "cairn",
+            dependencies: [
+                "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: releaseSettings),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,145 @@
+// Bytes: the binary-safe byte string every key and value is made of.
+//
+// Contract: a key or value is a plain `[UInt8]`. Two different byte sequences are
+// always two different keys (Swift `String` would merge canonically equivalent
+// Unicode and cannot hold arbitrary bytes, see DESIGN.md). The numeric parsers
+// here follow Redis's strict rules: no spaces, no '+', no leading zeros, so that
+// "01" or " 1" are strings, never integers, exactly as Redis decides.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public typealias Bytes = [UInt8]
+
+extension Array where Element == UInt8 {
+    /// The UTF-8 bytes of `s`.
+    @inlinable public init(_ s: String) { self = Array(s.utf8) }
+
+    /// A lossy text rendering for logs and error messages.
+    public var text: String { String(decoding: self, as: UTF8.self) }
+
+    /// Parses a signed 64-bit integer the way Redis's string2ll does: optional '-',
+    /// digits without leading zeros, at most 20 characters, no overflow.
+    @inlinable public func parseInt64() -> Int64? {
+        let n = count
+        if n == 0 || n > 20 { return nil }
+        return withUnsafeBufferPointer { p -> Int64? in
+            var i = 0
+            var negative = false
+            if n == 1 && p[0] == UInt8(ascii: "0") { return 0 }
+            if p[0] == UInt8(ascii: "-") {
+                negative = true
+                i = 1
+                if n == 1 { return nil }
+            }
+            guard p[i] >= UInt8(ascii: "1") && p[i] <= UInt8(ascii: "9") else { return nil }
+            var magnitude: UInt64 = 0
+            while i < n {
+                let d = p[i] &- UInt8(ascii: "0")
+                if d > 9 { return nil }
+                let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(UInt64(d))
+                if o1 || o2 { return nil }
+                magnitude = s
+                i += 1
+            }
+            if negative {
+                if magnitude > UInt64(Int64.max) + 1 { return nil }
+                return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+            }
+            if magnitude > UInt64(Int64.max) { return nil }
+            return Int64(magnitude)
+        }
+    }
+
+    /// Parses a double the way Redis's getDoubleFromObject does (strtod, whole
+    /// string consumed, no leading space, NaN refused).
+    public func parseDouble() -> Double? {
+        if isEmpty || count > 5000 { return nil }
+        if self[0] == UInt8(ascii: " ") || self[0] == UInt8(ascii: "\t") || self[0] == UInt8(ascii: "\n") { return nil }
+        var buffer = self
+        buffer.append(0)
+        return buffer.withUnsafeBufferPointer { p -> Double? in
+            let start = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let value = strtod(start, &end)
+            guard let end, end - UnsafeMutablePointer(mutating: start) == count else { return nil }
+            if value.isNaN { return nil }
+            if errno == ERANGE && (value == .infinity || value == -.infinity || value == 0) { return nil }
+            return value
+        }
+    }
+
+    #if arch(x86_64) || arch(i386)
+    /// Parses a long double the way Redis's INCRBYFLOAT does (strtold).
+    public func parseLongDouble() -> Float80? {
+        if isEmpty || count > 5000 { return nil }
+        if self[0] == UInt8(ascii: " ") || self[0] == UInt8(ascii: "\t") || self[0] == UInt8(ascii: "\n") { return nil }
+        var buffer = self
+        buffer.append(0)
+        return buffer.withUnsafeBufferPointer { p -> Float80? in
+            let start = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let value = strtold(start, &end)
+            guard let end, end - UnsafeMutablePointer(mutating: start) == count else { return nil }
+            if value.isNaN || errno == ERANGE { return nil }
+            return value
+        }
+    }
+    #endif
+}
+
+/// Decimal text of an integer, as bytes.
+@inlinable public func bytesOf(_ v: Int64) -> Bytes { Array(String(v).utf8) }
+@inlinable public func bytesOf(_ v: Int) -> Bytes { Array(String(v).utf8) }
+
+/// Formats a double as Redis 4.0 does for replies (`%.17g`), with "inf"/"-inf".
+public func formatDouble(_ v: Double) -> Bytes {
+    if v.isInfinite { return v > 0 ? Bytes("inf") : Bytes("-inf") }
+    var buf = [CChar](repeating: 0, count: 64)
+    let n = withVaList([v]) { vsnprintf(&buf, 64, "%.17g", $0) }
+    return buf[0..<Int(n)].map { UInt8(bitPattern: $0) }
+}
+
+#if arch(x86_64) || arch(i386)
+/// Formats a long double as INCRBYFLOAT does: `%.17Lf` with trailing zeros (and a
+/// trailing dot) removed. Nil when the text would not fit Redis's buffer.
+public func formatLongDouble(_ v: Float80) -> Bytes? {
+    if v.isInfinite || v.isNaN { return nil }
+    var buf = [CChar](repeating: 0, count: 5200)
+    let n = withVaList([v]) { vsnprintf(&buf, 5200, "%.17Lf", $0) }
+    if n <= 0 || n >= 5200 { return nil }
+    var out = buf[0..<Int(n)].map { UInt8(bitPattern: $0) }
+    if out.contains(UInt8(ascii: ".")) {
+        while out.last == UInt8(ascii: "0") { out.removeLast() }
+        if out.last == UInt8(ascii: ".") { out.removeLast() }
+    }
+    if out == Bytes("-0") { out = Bytes("0") }
+    return out
+}
+#endif
+
+/// The wall clock in milliseconds since the epoch.
+public func wallClockMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+/// The wall clock in microseconds since the epoch.
+public func wallClockMicroseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+/// A monotonic clock in nanoseconds, for measuring durations.
+public func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

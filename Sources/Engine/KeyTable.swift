@@ -1,0 +1,245 @@
+// KeyTable: the hash table behind one database.
+//
+// Entries live in one contiguous array and chain through `next` indices from a
+// power-of-two bucket array, so a lookup touches no per-key node object. A key
+// always sits in bucket `hash & mask`; the table only ever doubles or halves, so
+// SCAN can walk buckets with Redis's reverse-binary cursor and keep its promise
+// (every key present for the whole scan is returned, across resizes).
+//
+// Keys with a time to live are also listed densely in `expiring`, so the active
+// expire cycle samples only keys that can expire, and RANDOMKEY samples entries
+// uniformly. Contract: an entry index is valid until the next insert or remove;
+// callers never keep one across a mutation.
+
+@usableFromInline let noExpire: Int64 = -1
+@usableFromInline let freeMarker: Int32 = -2
+
+@inlinable func hashKey(_ key: Bytes) -> UInt64 {
+    var hasher = Hasher()
+    key.withUnsafeBytes { hasher.combine(bytes: $0) }
+    return UInt64(bitPattern: Int64(hasher.finalize()))
+}
+
+public struct KeyTable {
+    @usableFromInline struct Entry {
+        @usableFromInline var key: Bytes
+        @usableFromInline var value: Value
+        @usableFromInline var hash: UInt64
+        @usableFromInline var expireAt: Int64
+        @usableFromInline var next: Int32
+        /// Position in `expiring`, -1 without a TTL, `freeMarker` for a free slot.
+        @usableFromInline var expireSlot: Int32
+        /// LRU clock or LFU data, see AccessTracking.
+        @usableFromInline var access: UInt32
+    }
+
+    @usableFromInline var entries: [Entry] = []
+    @usableFromInline var buckets: [Int32] = Array(repeating: -1, count: 4)
+    @usableFromInline var freeHead: Int32 = -1
+    @usableFromInline var freeCount = 0
+    @usableFromInline var expiring: [Int32] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public var expiringCount: Int { expiring.count }
+    public var bucketCount: Int { buckets.count }
+
+    // MARK: lookup
+
+    @inlinable public func find(_ key: Bytes) -> Int? {
+        let h = hashKey(key)
+        var i = buckets[Int(h & UInt64(buckets.count - 1))]
+        while i >= 0 {
+            let e = entries[Int(i)]
+            if e.hash == h && e.key == key { return Int(i) }
+            i = e.next
+        }
+        return nil
+    }
+
+    @inlinable public func key(at i: Int) -> Bytes { entries[i].key }
+    @inlinable public func value(at i: Int) -> Value { entries[i].value }
+    @inlinable public func expireAt(at i: Int) -> Int64 { entries[i].expireAt }
+    @inlinable public func access(at i: Int) -> UInt32 { entries[i].access }
+    @inlinable public mutating func setValue(_ v: Value, at i: Int) { entries[i].value = v }
+    @inlinable public mutating func setAccess(_ a: UInt32, at i: Int) { entries[i].access = a }
+
+    /// Moves the value out (leaving a placeholder) so it can be mutated without a copy.
+    @inlinable public mutating func takeValue(at i: Int) -> Value {
+        let v = entries[i].value
+        entries[i].value = placeholder
+        return v
+    }
+
+    @usableFromInline var placeholder: Value { .string(.int(0)) }
+
+    // MARK: insert and remove
+
+    /// Inserts a key known to be absent; returns its index.
+    @discardableResult
+    public mutating func insert(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int {
+        if count + 1 > buckets.count { rebuildBuckets(size: buckets.count * 2) }
+        let h = hashKey(key)
+        let b = Int(h & UInt64(buckets.count - 1))
+        let entry = Entry(key: key, value: value, hash: h, expireAt: noExpire, next: buckets[b], expireSlot: -1, access: access)
+        let i: Int
+        if freeHead >= 0 {
+            i = Int(freeHead)
+            freeHead = entries[i].next
+            freeCount -= 1
+            entries[i] = entry
+        } else {
+            i = entries.count
+            entries.append(entry)
+        }
+        buckets[b] = Int32(i)
+        count += 1
+        if expireAt != noExpire { setExpire(expireAt, at: i) }
+        return i
+    }
+
+    /// Removes the entry at `i`; returns its value.
+    @discardableResult
+    public mutating func remove(at i: Int) -> Value {
+        let h = entries[i].hash
+        let b = Int(h & UInt64(buckets.count - 1))
+        if buckets[b] == Int32(i) {
+            buckets[b] = entries[i].next
+        } else {
+            var p = Int(buckets[b])
+            while entries[p].next != Int32(i) { p = Int(entries[p].next) }
+            entries[p].next = entries[i].next
+        }
+        removeExpire(at: i)
+        let old = entries[i].value
+        entries[i].key = []
+        entries[i].value = placeholder
+        entries[i].expireSlot = freeMarker
+        entries[i].next = freeHead
+        freeHead = Int32(i)
+        freeCount += 1
+        count -= 1
+        if count == 0 {
+            self = KeyTable()
+        } else if freeCount > 64 && freeCount > count {
+            compact()
+        } else if buckets.count > 4 && count * 10 < buckets.count {
+            rebuildBuckets(size: max(4, (count * 2).nextPowerOfTwo))
+        }
+        return old
+    }
+
+    public mutating func removeAll() { self = KeyTable() }
+
+    // MARK: expiry index
+
+    public mutating func setExpire(_ at: Int64, at i: Int) {
+        if at == noExpire { removeExpire(at: i); return }
+        entries[i].expireAt = at
+        if entries[i].expireSlot < 0 {
+            entries[i].expireSlot = Int32(expiring.count)
+            expiring.append(Int32(i))
+        }
+    }
+
+    public mutating func removeExpire(at i: Int) {
+        let slot = Int(entries[i].expireSlot)
+        entries[i].expireAt = noExpire
+        guard slot >= 0 else { return }
+        let last = expiring.removeLast()
+        if slot < expiring.count {
+            expiring[slot] = last
+            entries[Int(last)].expireSlot = Int32(slot)
+        }
+        entries[i].expireSlot = -1
+    }
+
+    // MARK: sampling and iteration
+
+    /// A uniformly chosen live entry, or nil when empty.
+    public func randomIndex<G: RandomNumberGenerator>(using g: inout G) -> Int? {
+        if count == 0 { return nil }
+        while true {
+            let i = Int.random(in: 0..<entries.count, using: &g)
+            if entries[i].expireSlot != freeMarker { return i }
+        }
+    }
+
+    /// A uniformly chosen entry that has a TTL, or nil when none has.
+    public func randomExpiringIndex<G: RandomNumberGenerator>(using g: inout G) -> Int? {
+        if expiring.isEmpty { return nil }
+        return Int(expiring[Int.random(in: 0..<expiring.count, using: &g)])
+    }
+
+    /// Every live entry index, in storage order. Do not mutate while iterating.
+    public var indices: [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        for i in 0..<entries.count where entries[i].expireSlot != freeMarker { out.append(i) }
+        return out
+    }
+
+    /// Visits the keys of the bucket(s) at `cursor` and returns the next cursor
+    /// (0 when the scan is complete), as Redis's dictScan does for one table.
+    public func scan(cursor: UInt64, _ visit: (Int) -> Void) -> UInt64 {
+        if count == 0 { return 0 }
+        let mask = UInt64(buckets.count - 1)
+        var v = cursor
+        var i = buckets[Int(v & mask)]
+        while i >= 0 {
+            visit(Int(i))
+            i = entries[Int(i)].next
+        }
+        v |= ~mask
+        v = reverseBits(v)
+        v &+= 1
+        v = reverseBits(v)
+        return v
+    }
+
+    // MARK: maintenance
+
+    @usableFromInline mutating func rebuildBuckets(size: Int) {
+        var fresh = [Int32](repeating: -1, count: size)
+        let mask = UInt64(size - 1)
+        for i in 0..<entries.count where entries[i].expireSlot != freeMarker {
+            let b = Int(entries[i].hash & mask)
+            entries[i].next = fresh[b]
+            fresh[b] = Int32(i)
+        }
+        buckets = fresh
+    }
+
+    /// Drops free slots so sampling stays uniform and memory follows the key count.
+    @usableFromInline mutating func compact() {
+        var packed: [Entry] = []
+        packed.reserveCapacity(count)
+        for e in entries where e.expireSlot != freeMarker { packed.append(e) }
+        entries = packed
+        freeHead = -1
+        freeCount = 0
+        expiring.removeAll(keepingCapacity: true)
+        for i in 0..<entries.count where entries[i].expireSlot >= 0 {
+            entries[i].expireSlot = Int32(expiring.count)
+            expiring.append(Int32(i))
+        }
+        rebuildBuckets(size: max(4, count.nextPowerOfTwo))
+    }
+}
+
+@inlinable func reverseBits(_ v: UInt64) -> UInt64 {
+    var x = v
+    x = ((x >> 1) & 0x5555_5555_5555_5555) | ((x & 0x5555_5555_5555_5555) << 1)
+    x = ((x >> 2) & 0x3333_3333_3333_3333) | ((x & 0x3333_3333_3333_3333) << 2)
+    x = ((x >> 4) & 0x0F0F_0F0F_0F0F_0F0F) | ((x & 0x0F0F_0F0F_0F0F_0F0F) << 4)
+    return x.byteSwapped
+}
+
+extension Int {
+    /// The smallest power of two not below self (1 for 0).
+    @inlinable var nextPowerOfTwo: Int {
+        if self <= 1 { return 1 }
+        return 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount)
+    }
+}

@@ -1,0 +1,248 @@
+// Keyspace: every database, expiry, and the change stream that writes produce.
+//
+// Contract: one thread owns a Keyspace (DESIGN.md, "One keyspace owner"); every
+// method runs on it. Reads and writes look keys up through `lookupRead` and
+// `lookupWrite`, which apply lazy expiry: a key found past its deadline is
+// deleted and a `DEL` propagation record is appended before the command's own,
+// so an AOF or a replica replays the same history. On a replica
+// (`expireOnLookup == false`) an expired key reads as missing but is kept until
+// the master's DEL arrives, as Redis 4.0 does.
+
+/// One entry of the change stream: a command as it must be replayed elsewhere.
+public struct PropagationRecord: Equatable, Sendable {
+    public var db: Int
+    public var argv: [Bytes]
+    public init(db: Int, argv: [Bytes]) {
+        self.db = db
+        self.argv = argv
+    }
+}
+
+/// Counters that INFO stats reports.
+public struct KeyspaceStats: Sendable {
+    public var keyspaceHits: Int64 = 0
+    public var keyspaceMisses: Int64 = 0
+    public var expiredKeys: Int64 = 0
+    public var expiredStalePercent: Double = 0
+    public var expiredTimeCapReached: Int64 = 0
+    public init() {}
+}
+
+public final class Keyspace {
+    public private(set) var databases: [KeyTable]
+    /// Propagation records not yet taken by the server.
+    public var changes: [PropagationRecord] = []
+    /// Changes since the last save (Redis's `server.dirty`).
+    public var dirty: Int64 = 0
+    public var stats = KeyspaceStats()
+    /// The time commands see, in ms; the server refreshes it before each command.
+    public var now: Int64 = wallClockMilliseconds()
+    /// False on a replica: expired keys read as missing but stay until the master deletes them.
+    public var expireOnLookup = true
+    public var accessPolicy = AccessPolicy.lru
+    public var random = SystemRandomNumberGenerator()
+
+    public init(databases: Int = 16) {
+        precondition(databases >= 1)
+        self.databases = Array(repeating: KeyTable(), count: databases)
+    }
+
+    public var databaseCount: Int { databases.count }
+    public func keyCount(_ db: Int) -> Int { databases[db].count }
+    public func expiringCount(_ db: Int) -> Int { databases[db].expiringCount }
+    public var totalKeys: Int { databases.reduce(0) { $0 + $1.count } }
+
+    // MARK: lookup
+
+    /// Finds a key for reading: lazy expiry, access tracking, hit/miss counting.
+    public func lookupRead(_ db: Int, _ key: Bytes) -> Int? {
+        guard let i = lookupWrite(db, key) else {
+            stats.keyspaceMisses += 1
+            return nil
+        }
+        stats.keyspaceHits += 1
+        databases[db].setAccess(accessPolicy.touched(databases[db].access(at: i), nowMs: now), at: i)
+        return i
+    }
+
+    /// Finds a key for writing: lazy expiry only.
+    public func lookupWrite(_ db: Int, _ key: Bytes) -> Int? {
+        guard let i = databases[db].find(key) else { return nil }
+        let deadline = databases[db].expireAt(at: i)
+        if deadline != noExpire && deadline <= now {
+            if !expireOnLookup { return nil }
+            expire(db, at: i)
+            return nil
+        }
+        return i
+    }
+
+    /// Finds a key without expiry or access side effects (DEBUG, SCAN filtering).
+    public func peek(_ db: Int, _ key: Bytes) -> Int? { databases[db].find(key) }
+
+    public func value(_ db: Int, _ i: Int) -> Value { databases[db].value(at: i) }
+    public func key(_ db: Int, _ i: Int) -> Bytes { databases[db].key(at: i) }
+    public func access(_ db: Int, _ i: Int) -> UInt32 { databases[db].access(at: i) }
+
+    /// The deadline of the key at `i` in ms, or nil without a TTL.
+    public func expireAt(_ db: Int, _ i: Int) -> Int64? {
+        let at = databases[db].expireAt(at: i)
+        return at == noExpire ? nil : at
+    }
+
+    /// True when the key at `i` is past its deadline (only on a replica can such a key be seen).
+    public func isLogicallyExpired(_ db: Int, _ i: Int) -> Bool {
+        let at = databases[db].expireAt(at: i)
+        return at != noExpire && at <= now
+    }
+
+    // MARK: writes
+
+    /// Stores `value` at `key`, dropping any TTL (Redis's setKey), unless `keepTTL`.
+    @discardableResult
+    public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
+        if let i = lookupWrite(db, key) {
+            databases[db].setValue(value, at: i)
+            if !keepTTL { databases[db].removeExpire(at: i) }
+            databases[db].setAccess(accessPolicy.fresh(nowMs: now), at: i)
+            return i
+        }
+        return databases[db].insert(key, value, access: accessPolicy.fresh(nowMs: now))
+    }
+
+    /// Replaces the value at `i` in place, keeping its TTL.
+    public func replace(_ db: Int, _ i: Int, with value: Value) {
+        databases[db].setValue(value, at: i)
+    }
+
+    /// Moves the value at `i` out for in-place mutation; put it back with `replace`.
+    public func take(_ db: Int, _ i: Int) -> Value { databases[db].takeValue(at: i) }
+
+    /// Adds a key known to be absent (after a lookupWrite miss).
+    @discardableResult
+    public func add(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Int {
+        databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
+    }
+
+    /// Deletes `key` if it exists (and is not expired); true when it did.
+    @discardableResult
+    public func delete(_ db: Int, _ key: Bytes) -> Bool {
+        guard let i = lookupWrite(db, key) else { return false }
+        databases[db].remove(at: i)
+        return true
+    }
+
+    /// Removes the entry at `i` and returns its value.
+    @discardableResult
+    public func remove(_ db: Int, at i: Int) -> Value { databases[db].remove(at: i) }
+
+    public func setExpire(_ db: Int, _ i: Int, at deadline: Int64?) {
+        if let deadline { databases[db].setExpire(deadline, at: i) } else { databases[db].removeExpire(at: i) }
+    }
+
+    public func flush(_ db: Int) { databases[db].removeAll() }
+    public func flushAll() {
+        for db in 0..<databases.count { databases[db].removeAll() }
+    }
+
+    public func swap(_ a: Int, _ b: Int) { databases.swapAt(a, b) }
+
+    /// Takes the tables out (FLUSHALL ASYNC frees them elsewhere).
+    public func detachAll() -> [KeyTable] {
+        let old = databases
+        databases = Array(repeating: KeyTable(), count: databases.count)
+        return old
+    }
+
+    /// Changes the number of databases (only while empty beyond the kept ones).
+    public func resize(databases n: Int) {
+        if n > databases.count {
+            databases.append(contentsOf: Array(repeating: KeyTable(), count: n - databases.count))
+        } else if n < databases.count {
+            databases.removeLast(databases.count - n)
+        }
+    }
+
+    // MARK: expiry
+
+    /// Deletes an expired key and records the DEL that replays it.
+    func expire(_ db: Int, at i: Int) {
+        let key = databases[db].key(at: i)
+        databases[db].remove(at: i)
+        stats.expiredKeys += 1
+        changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
+    }
+
+    /// One active expire pass, as Redis 4.0's slow cycle: sample 20 keys with a TTL
+    /// per database, delete the expired ones, repeat while over 25% were expired,
+    /// stop at `budgetMicroseconds`. Returns the number of keys expired.
+    @discardableResult
+    public func activeExpireCycle(budgetMicroseconds: Int64) -> Int {
+        guard expireOnLookup else { return 0 }
+        let start = monotonicNanoseconds()
+        let limitNs = UInt64(max(budgetMicroseconds, 1)) * 1000
+        var expired = 0
+        var sampled = 0
+        var sampledExpired = 0
+        var timedOut = false
+        now = wallClockMilliseconds()
+        outer: for db in 0..<databases.count {
+            while databases[db].expiringCount > 0 {
+                var found = 0
+                let samples = min(20, databases[db].expiringCount)
+                for _ in 0..<samples {
+                    guard let i = databases[db].randomExpiringIndex(using: &random) else { break }
+                    if databases[db].expireAt(at: i) <= now {
+                        expire(db, at: i)
+                        found += 1
+                    }
+                }
+                sampled += samples
+                sampledExpired += found
+                expired += found
+                if monotonicNanoseconds() - start > limitNs {
+                    timedOut = true
+                    break outer
+                }
+                if found * 4 <= samples { break }
+            }
+        }
+        if timedOut { stats.expiredTimeCapReached += 1 }
+        if sampled > 0 {
+            let ratio = Double(sampledExpired) / Double(sampled)
+            stats.expiredStalePercent = stats.expiredStalePercent * 0.95 + ratio * 100 * 0.05
+        }
+        return expired
+    }
+
+    // MARK: iteration
+
+    /// One SCAN step over database `db`: the keys of the visited buckets and the next cursor.
+    public func scan(_ db: Int, cursor: UInt64, count: Int) -> (next: UInt64, keys: [Bytes]) {
+        var keys: [Bytes] = []
+        var cursor = cursor
+        var steps = 0
+        let maxSteps = max(count, 1) * 10
+        repeat {
+            cursor = databases[db].scan(cursor: cursor) { keys.append(databases[db].key(at: $0)) }
+            steps += 1
+        } while cursor != 0 && keys.count < count && steps < maxSteps
+        return (cursor, keys)
+    }
+
+    /// A random live key of `db` (expired ones are skipped and reclaimed), or nil.
+    public func randomKey(_ db: Int) -> Bytes? {
+        var tries = 0
+        while let i = databases[db].randomIndex(using: &random) {
+            let key = databases[db].key(at: i)
+            if lookupWrite(db, key) != nil { return key }
+            tries += 1
+            // On a replica every key may be logically expired; give up like Redis does.
+            if tries > 100 && !expireOnLookup { return key }
+        }
+        return nil
+    }
+
+    /// Every live key index of `db` (for KEYS and DEBUG DIGEST).
+    public func allIndices(_ db: Int) -> [Int] { databases[db].indices }
+}

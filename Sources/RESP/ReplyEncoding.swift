@@ -1,0 +1,97 @@
+// ReplyEncoding: RESP2 replies written straight into an output ByteBuffer.
+//
+// Commands write their reply directly instead of building a reply tree, so a
+// pipelined batch costs one buffer and one write. Every RESP2 type is here:
+// simple strings, errors, integers, bulk strings, null bulk, arrays, null array.
+import NIOCore
+
+private let crlf: StaticString = "\r\n"
+
+extension ByteBuffer {
+    /// `+OK\r\n`-style status reply.
+    @inlinable public mutating func writeSimpleString(_ s: StaticString) {
+        writeInteger(UInt8(ascii: "+"))
+        writeStaticString(s)
+        writeStaticString("\r\n")
+    }
+
+    public mutating func writeSimpleString(_ s: String) {
+        writeInteger(UInt8(ascii: "+"))
+        writeString(s)
+        writeStaticString("\r\n")
+    }
+
+    /// An error reply; `message` starts with its code ("ERR ...", "WRONGTYPE ...").
+    /// Newlines are replaced by spaces so the reply stays one line, as Redis does.
+    public mutating func writeError(_ message: String) {
+        writeInteger(UInt8(ascii: "-"))
+        if message.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+            writeBytes(message.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 })
+        } else {
+            writeString(message)
+        }
+        writeStaticString("\r\n")
+    }
+
+    @inlinable public mutating func writeIntegerReply(_ v: Int64) {
+        writeInteger(UInt8(ascii: ":"))
+        writeDecimal(v)
+        writeStaticString("\r\n")
+    }
+
+    @inlinable public mutating func writeIntegerReply(_ v: Int) { writeIntegerReply(Int64(v)) }
+
+    @inlinable public mutating func writeBulk<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        writeInteger(UInt8(ascii: "$"))
+        writeDecimal(Int64(bytes.count))
+        writeStaticString("\r\n")
+        writeBytes(bytes)
+        writeStaticString("\r\n")
+    }
+
+    public mutating func writeBulk(_ s: String) { writeBulk(Array(s.utf8)) }
+
+    /// A bulk string holding the decimal text of `v`.
+    public mutating func writeBulkDecimal(_ v: Int64) { writeBulk(Array(String(v).utf8)) }
+
+    @inlinable public mutating func writeNullBulk() { writeStaticString("$-1\r\n") }
+
+    @inlinable public mutating func writeArrayHeader(_ count: Int) {
+        writeInteger(UInt8(ascii: "*"))
+        writeDecimal(Int64(count))
+        writeStaticString("\r\n")
+    }
+
+    @inlinable public mutating func writeNullArray() { writeStaticString("*-1\r\n") }
+
+    /// Writes a command (array of bulk strings), as a client or a propagation stream does.
+    public mutating func writeCommand(_ argv: [[UInt8]]) {
+        writeArrayHeader(argv.count)
+        for arg in argv { writeBulk(arg) }
+    }
+
+    /// Decimal digits of `v` without allocating a String.
+    @inlinable public mutating func writeDecimal(_ v: Int64) {
+        if v >= 0 && v < 10 {
+            writeInteger(UInt8(truncatingIfNeeded: v) + 48)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var n = v == Int64.min ? UInt64(Int64.max) + 1 : UInt64(v.magnitude)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var i = 23
+            repeat {
+                raw[i] = UInt8(n % 10) + 48
+                n /= 10
+                i -= 1
+                count += 1
+            } while n > 0
+            if v < 0 {
+                raw[i] = UInt8(ascii: "-")
+                count += 1
+            }
+            writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
+        }
+    }
+}

@@ -1,0 +1,210 @@
+// RequestParser: turns the bytes a client sends into commands (arrays of byte
+// strings), as Redis reads its query buffer.
+//
+// Two forms arrive on the wire: multibulk (`*<n>\r\n` then n times
+// `$<len>\r\n<bytes>\r\n`) and inline (a line of space-separated words, with
+// Redis's quoting rules), chosen by the first byte. The parser is resumable: a
+// command split across reads keeps the arguments already parsed, so a huge
+// command arriving in many small reads is parsed once, not once per read.
+//
+// Contract: `next(from:)` consumes only whole units (a header line, a complete
+// bulk) and returns nil when it needs more bytes. A malformed request throws a
+// `ProtocolError` whose message is Redis's; the caller replies and closes the
+// connection, since the stream cannot be resynchronised.
+import NIOCore
+
+public struct ProtocolError: Error, Equatable, Sendable {
+    /// The reply text, e.g. "ERR Protocol error: invalid bulk length".
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+public struct RequestLimits: Sendable {
+    /// `proto-max-bulk-len`: the largest argument accepted.
+    public var maxBulkLength: Int = 512 * 1024 * 1024
+    /// The most arguments one multibulk command may have.
+    public var maxMultibulkCount: Int = 1024 * 1024
+    /// The longest inline command or header line without a newline (PROTO_INLINE_MAX_SIZE).
+    public var maxInlineLength: Int = 64 * 1024
+    public init() {}
+}
+
+public struct RequestParser {
+    public var limits: RequestLimits
+    private var argv: [[UInt8]] = []
+    /// Arguments still to read of the current multibulk command; 0 when between commands.
+    private var remaining = 0
+    /// Length of the bulk whose header was read but whose bytes have not arrived; -1 if none.
+    private var bulkLength = -1
+
+    public init(limits: RequestLimits = RequestLimits()) { self.limits = limits }
+
+    /// True while part of a command has been read.
+    public var isMidCommand: Bool { remaining > 0 }
+
+    /// Reads the next complete command, or nil when more bytes are needed.
+    /// An empty array means an empty command (blank inline line, `*0`): ignore it.
+    public mutating func next(from buffer: inout ByteBuffer) throws -> [[UInt8]]? {
+        if remaining == 0 {
+            guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+            if first != UInt8(ascii: "*") { return try parseInline(&buffer) }
+            guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big mbulk count string") else { return nil }
+            guard let n = parseNumber(line, from: 1), n <= limits.maxMultibulkCount else {
+                throw ProtocolError("ERR Protocol error: invalid multibulk length")
+            }
+            if n <= 0 { return [] }
+            remaining = n
+            argv = []
+            argv.reserveCapacity(min(n, 1024))
+        }
+        while remaining > 0 {
+            if bulkLength < 0 {
+                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                guard first == UInt8(ascii: "$") else {
+                    let shown = String(decoding: [first], as: UTF8.self)
+                    reset()
+                    throw ProtocolError("ERR Protocol error: expected '$', got '\(shown)'")
+                }
+                guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big bulk count string") else { return nil }
+                guard let n = parseNumber(line, from: 1), n >= 0, n <= limits.maxBulkLength else {
+                    reset()
+                    throw ProtocolError("ERR Protocol error: invalid bulk length")
+                }
+                bulkLength = n
+            }
+            guard buffer.readableBytes >= bulkLength + 2 else { return nil }
+            let arg = buffer.readBytes(length: bulkLength)!
+            buffer.moveReaderIndex(forwardBy: 2)
+            argv.append(arg)
+            bulkLength = -1
+            remaining -= 1
+        }
+        let command = argv
+        argv = []
+        return command
+    }
+
+    private mutating func reset() {
+        argv = []
+        remaining = 0
+        bulkLength = -1
+    }
+
+    /// Reads one line ending in "\n" (the "\r" before it dropped); nil if incomplete.
+    private func readLine(_ buffer: inout ByteBuffer, tooLong: String) throws -> ByteBufferView? {
+        let view = buffer.readableBytesView
+        guard let nl = view.firstIndex(of: UInt8(ascii: "\n")) else {
+            if view.count > limits.maxInlineLength { throw ProtocolError(tooLong) }
+            return nil
+        }
+        var end = nl
+        if end > view.startIndex && view[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = view[view.startIndex..<end]
+        buffer.moveReaderIndex(to: nl + 1)
+        return line
+    }
+
+    /// Parses the signed decimal after the type byte; nil if malformed.
+    private func parseNumber(_ line: ByteBufferView, from offset: Int) -> Int? {
+        var i = line.startIndex + offset
+        guard i < line.endIndex else { return nil }
+        var negative = false
+        if line[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        guard i < line.endIndex, line.endIndex - i <= 18 else { return nil }
+        var v = 0
+        while i < line.endIndex {
+            let d = line[i] &- UInt8(ascii: "0")
+            guard d <= 9 else { return nil }
+            v = v * 10 + Int(d)
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
+    private mutating func parseInline(_ buffer: inout ByteBuffer) throws -> [[UInt8]]? {
+        guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big inline request") else { return nil }
+        guard let words = splitArguments(Array(line)) else {
+            throw ProtocolError("ERR Protocol error: unbalanced quotes in request")
+        }
+        return words
+    }
+}
+
+/// Splits a line into words as Redis's sdssplitargs does: spaces separate words,
+/// "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes'
+/// take \' only; a closing quote must be followed by a space or the end.
+/// Returns nil for unbalanced quotes.
+public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
+    var words: [[UInt8]] = []
+    var i = 0
+    let n = line.count
+    func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 || c == 11 || c == 12 }
+    func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        case 65...70: return c - 55
+        default: return nil
+        }
+    }
+    while true {
+        while i < n && isSpace(line[i]) { i += 1 }
+        if i >= n { return words }
+        var word: [UInt8] = []
+        var inDouble = false
+        var inSingle = false
+        var done = false
+        while !done {
+            if inDouble {
+                if i >= n { return nil }
+                let c = line[i]
+                if c == UInt8(ascii: "\\") && i + 3 < n && line[i + 1] == UInt8(ascii: "x"),
+                   let h = hex(line[i + 2]), let l = hex(line[i + 3]) {
+                    word.append(h * 16 + l)
+                    i += 3
+                } else if c == UInt8(ascii: "\\") && i + 1 < n {
+                    i += 1
+                    switch line[i] {
+                    case UInt8(ascii: "n"): word.append(10)
+                    case UInt8(ascii: "r"): word.append(13)
+                    case UInt8(ascii: "t"): word.append(9)
+                    case UInt8(ascii: "b"): word.append(8)
+                    case UInt8(ascii: "a"): word.append(7)
+                    default: word.append(line[i])
+                    }
+                } else if c == UInt8(ascii: "\"") {
+                    if i + 1 < n && !isSpace(line[i + 1]) { return nil }
+                    done = true
+                } else {
+                    word.append(c)
+                }
+            } else if inSingle {
+                if i >= n { return nil }
+                let c = line[i]
+                if c == UInt8(ascii: "\\") && i + 1 < n && line[i + 1] == UInt8(ascii: "'") {
+                    i += 1
+                    word.append(UInt8(ascii: "'"))
+                } else if c == UInt8(ascii: "'") {
+                    if i + 1 < n && !isSpace(line[i + 1]) { return nil }
+                    done = true
+                } else {
+                    word.append(c)
+                }
+            } else {
+                if i >= n { break }
+                let c = line[i]
+                if isSpace(c) {
+                    done = true
+                } else if c == UInt8(ascii: "\"") {
+                    inDouble = true
+                } else if c == UInt8(ascii: "'") {
+                    inSingle = true
+                } else {
+                    word.append(c)
+                }
+            }
+            if i < n { i += 1 }
+        }
+        words.append(word)
+    }
+}

@@ -1,0 +1,69 @@
+// Client: the state of one connection, owned by the keyspace thread.
+//
+// Commands write replies into `output`; the network layer flushes it after each
+// batch of input. A connection-less client (tests, the AOF loader later) simply
+// never flushes. `connection` lets the server reach a client outside its own
+// commands: to feed a MONITOR, to kill it, or to flush replies that were
+// produced for it by another client's command.
+import NIOCore
+import RESP
+import Engine
+
+public protocol ClientConnection: AnyObject {
+    /// Sends whatever the client's output buffer holds.
+    func flushOutput()
+    /// Closes the connection (after flushing pending replies when `flush`).
+    func close(flush: Bool)
+}
+
+public enum ReplyMode: Sendable {
+    case on, off, skipNext, skipThis
+}
+
+public final class Client {
+    public let id: Int64
+    public var db = 0
+    public var name: Bytes? = nil
+    public var output: ByteBuffer
+    public var authenticated: Bool
+    public var replyMode = ReplyMode.on
+    /// Set by QUIT and protocol errors: close once the pending replies are written.
+    public var closeAfterReply = false
+    public var isMonitor = false
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    public var lastCommand = "NULL"
+    public var address: String
+    public var localAddress: String
+    public var fd: Int32 = -1
+    /// Unparsed input held for this client, for CLIENT LIST's qbuf and the query buffer limit.
+    public var queryBufferBytes = 0
+    /// Bytes handed to the network and not yet written to the socket.
+    public var pendingOutputBytes = 0
+    /// When the output first went over the soft limit (ms), or nil.
+    public var softLimitReachedAt: Int64? = nil
+    public var clientClass = ClientClass.normal
+    public weak var connection: ClientConnection?
+
+    public init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,
+                allocator: ByteBufferAllocator = ByteBufferAllocator(), now: Int64 = wallClockMilliseconds()) {
+        self.id = id
+        self.address = address
+        self.localAddress = localAddress
+        self.authenticated = authenticated
+        self.output = allocator.buffer(capacity: 256)
+        self.createdAt = now
+        self.lastInteraction = now
+    }
+
+    /// Output bytes not yet accepted by the socket, including what is still being built.
+    public var outputBytes: Int { pendingOutputBytes + output.readableBytes }
+
+    /// The flags field of CLIENT LIST.
+    public var flagsText: String {
+        var f = ""
+        if isMonitor { f += "O" }
+        if closeAfterReply { f += "c" }
+        return f.isEmpty ? "N" : f
+    }
+}

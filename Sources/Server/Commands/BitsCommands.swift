@@ -1,0 +1,4 @@
+// BitsCommands: (being written).
+import Engine
+
+let bitCommands: [Command] = []

@@ -1,0 +1,4 @@
+// ClientsCommands: (being written).
+import Engine
+
+let clientCommands: [Command] = []

@@ -1,0 +1,147 @@
+// CommandTable: the one table every command is looked up in.
+//
+// Each entry carries what Redis's command table carries (name, arity, flags, key
+// positions), so COMMAND, COMMAND INFO and COMMAND GETKEYS answer from the same
+// data the dispatcher enforces. Arity: N means exactly N arguments counting the
+// name, -N means at least N. Key positions: first, last (-1 = the last argument,
+// -2 the one before), step. Handler groups live one file per subject and are
+// joined here.
+import Engine
+
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyoom = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noscript = CommandFlags(rawValue: 1 << 5)
+    public static let random = CommandFlags(rawValue: 1 << 6)
+    public static let sortForScript = CommandFlags(rawValue: 1 << 7)
+    public static let loading = CommandFlags(rawValue: 1 << 8)
+    public static let stale = CommandFlags(rawValue: 1 << 9)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 10)
+    public static let asking = CommandFlags(rawValue: 1 << 11)
+    public static let fast = CommandFlags(rawValue: 1 << 12)
+    public static let movableKeys = CommandFlags(rawValue: 1 << 13)
+
+    /// Parses Redis's flag letters ("wm", "rF", "as", ...) as redisCommandTable spells them.
+    public init(_ letters: String) {
+        var f: CommandFlags = []
+        for c in letters {
+            switch c {
+            case "w": f.insert(.write)
+            case "r": f.insert(.readonly)
+            case "m": f.insert(.denyoom)
+            case "a": f.insert(.admin)
+            case "p": f.insert(.pubsub)
+            case "s": f.insert(.noscript)
+            case "R": f.insert(.random)
+            case "S": f.insert(.sortForScript)
+            case "l": f.insert(.loading)
+            case "t": f.insert(.stale)
+            case "M": f.insert(.skipMonitor)
+            case "k": f.insert(.asking)
+            case "F": f.insert(.fast)
+            default: preconditionFailure("unknown command flag \(c)")
+            }
+        }
+        self = f
+    }
+
+    /// The flag names COMMAND reports, in Redis's order.
+    public var names: [String] {
+        let all: [(CommandFlags, String)] = [
+            (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
+            (.pubsub, "pubsub"), (.noscript, "noscript"), (.random, "random"), (.sortForScript, "sort_for_script"),
+            (.loading, "loading"), (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.asking, "asking"),
+            (.fast, "fast"), (.movableKeys, "movablekeys"),
+        ]
+        return all.filter { contains($0.0) }.map { $0.1 }
+    }
+}
+
+public struct Command {
+    public let name: String
+    public let arity: Int
+    public let flags: CommandFlags
+    public let firstKey: Int
+    public let lastKey: Int
+    public let keyStep: Int
+    /// For commands whose keys cannot be found from positions (movablekeys).
+    public let keyFinder: (([Bytes]) -> [Int])?
+    public let run: (Call) -> Void
+
+    public init(_ name: String, arity: Int, flags: String, keys: (Int, Int, Int) = (0, 0, 0),
+                keyFinder: (([Bytes]) -> [Int])? = nil, run: @escaping (Call) -> Void) {
+        self.name = name
+        self.arity = arity
+        var f = CommandFlags(flags)
+        if keyFinder != nil { f.insert(.movableKeys) }
+        self.flags = f
+        self.firstKey = keys.0
+        self.lastKey = keys.1
+        self.keyStep = keys.2
+        self.keyFinder = keyFinder
+        self.run = run
+    }
+
+    /// Positions in `argv` that hold keys.
+    public func keyPositions(_ argv: [Bytes]) -> [Int] {
+        if let keyFinder { return keyFinder(argv) }
+        guard firstKey > 0 else { return [] }
+        let last = lastKey >= 0 ? lastKey : argv.count + lastKey
+        var out: [Int] = []
+        var i = firstKey
+        while i <= last && i < argv.count {
+            out.append(i)
+            i += keyStep
+        }
+        return out
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+public struct CommandStats: Sendable {
+    public var calls: Int64 = 0
+    public var microseconds: Int64 = 0
+}
+
+public struct CommandTable {
+    public private(set) var byName: [String: Command] = [:]
+    /// Exact-bytes index (lower and upper case spellings) that skips lowercasing on the hot path.
+    private var byBytes: [Bytes: Command] = [:]
+
+    public init(_ groups: [[Command]]) {
+        for group in groups {
+            for command in group {
+                precondition(byName[command.name] == nil, "duplicate command \(command.name)")
+                byName[command.name] = command
+                byBytes[Bytes(command.name)] = command
+                byBytes[Bytes(command.name.uppercased())] = command
+            }
+        }
+    }
+
+    public func lookup(_ name: Bytes) -> Command? {
+        if let c = byBytes[name] { return c }
+        guard name.count <= 64 else { return nil }
+        return byName[String(decoding: name, as: UTF8.self).lowercased()]
+    }
+
+    public var all: [Command] { Array(byName.values) }
+
+    /// Every command group the server serves. A new group file adds its list here.
+    public static let standard = CommandTable([
+        connectionCommands,
+        stringCommands,
+        bitCommands,
+        keyCommands,
+        serverCommands,
+        clientCommands,
+        configCommands,
+        debugCommands,
+        introspectionCommands,
+    ])
+}

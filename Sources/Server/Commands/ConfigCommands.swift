@@ -1,0 +1,4 @@
+// ConfigCommands: (being written).
+import Engine
+
+let configCommands: [Command] = []

@@ -1,0 +1,4 @@
+// DebugCommands: (being written).
+import Engine
+
+let debugCommands: [Command] = []

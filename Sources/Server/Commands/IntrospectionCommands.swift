@@ -1,0 +1,4 @@
+// IntrospectionCommands: (being written).
+import Engine
+
+let introspectionCommands: [Command] = []

@@ -1,0 +1,4 @@
+// KeysCommands: (being written).
+import Engine
+
+let keyCommands: [Command] = []

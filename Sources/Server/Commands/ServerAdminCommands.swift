@@ -1,0 +1,4 @@
+// ServerAdminCommands: (being written).
+import Engine
+
+let serverCommands: [Command] = []

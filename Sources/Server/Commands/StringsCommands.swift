@@ -1,0 +1,4 @@
+// StringsCommands: (being written).
+import Engine
+
+let stringCommands: [Command] = []

@@ -1,0 +1,126 @@
+// Dispatch: running one command for one client, as Redis's processCommand and
+// call() do: look up, check arity and authentication, feed monitors, run, time
+// it (command stats, slow log), apply the client's reply mode, and turn the
+// change it made into propagation records.
+import NIOCore
+import RESP
+import Engine
+
+extension Server {
+    public func execute(_ client: Client, _ argv: [Bytes]) {
+        let now = wallClockMilliseconds()
+        keyspace.now = now
+        client.lastInteraction = now
+        let replyStart = client.output.writerIndex
+        defer { applyReplyMode(client, replyStart) }
+
+        guard let command = commands.lookup(argv[0]) else {
+            replyUnknownCommand(client, argv)
+            return
+        }
+        if (command.arity > 0 && argv.count != command.arity) || argv.count < -command.arity {
+            stats.errorReplies += 1
+            client.output.writeError("ERR wrong number of arguments for '\(command.name)' command")
+            return
+        }
+        if !client.authenticated && command.name != "auth" {
+            stats.errorReplies += 1
+            client.output.writeError("NOAUTH Authentication required.")
+            return
+        }
+        if !monitors.isEmpty && !command.flags.contains(.admin) && !command.flags.contains(.skipMonitor) {
+            feedMonitors(client, argv, now: now)
+        }
+
+        let db = client.db
+        let dirtyBefore = keyspace.dirty
+        propagationOverride = nil
+        let started = monotonicNanoseconds()
+        command.run(Call(server: self, client: client, argv: argv))
+        let micros = Int64((monotonicNanoseconds() - started) / 1000)
+
+        stats.commandsProcessed += 1
+        commandStats[command.name, default: CommandStats()].calls += 1
+        commandStats[command.name, default: CommandStats()].microseconds += micros
+        client.lastCommand = command.name
+        if config.slowlogLogSlowerThan >= 0 && micros >= Int64(config.slowlogLogSlowerThan) {
+            slowlog.add(argv: argv, microseconds: micros, client: client, maxLength: config.slowlogMaxLen)
+        }
+
+        if let records = propagationOverride {
+            for record in records { keyspace.changes.append(PropagationRecord(db: db, argv: record)) }
+            propagationOverride = nil
+        } else if keyspace.dirty != dirtyBefore {
+            keyspace.changes.append(PropagationRecord(db: db, argv: argv))
+        }
+        deliverChanges()
+    }
+
+    private func replyUnknownCommand(_ client: Client, _ argv: [Bytes]) {
+        // Redis 4.0.14's wording: the name and up to 128 bytes of the first arguments, in backquotes.
+        var args = ""
+        for arg in argv.dropFirst() {
+            guard args.utf8.count < 128 else { break }
+            let room = 128 - args.utf8.count
+            args += "`" + String(decoding: arg.prefix(room), as: UTF8.self) + "`, "
+        }
+        let name = String(decoding: argv[0].prefix(128), as: UTF8.self)
+        stats.errorReplies += 1
+        client.output.writeError("ERR unknown command `\(name)`, with args beginning with: \(args)")
+    }
+
+    /// CLIENT REPLY OFF/SKIP: drop what this command wrote.
+    private func applyReplyMode(_ client: Client, _ replyStart: Int) {
+        switch client.replyMode {
+        case .on: return
+        case .off:
+            client.output.moveWriterIndex(to: replyStart)
+        case .skipThis:
+            client.output.moveWriterIndex(to: replyStart)
+            client.replyMode = .on
+        case .skipNext:
+            // Set by CLIENT REPLY SKIP itself: its own reply is dropped, and so is the next one.
+            client.output.moveWriterIndex(to: replyStart)
+            client.replyMode = .skipThis
+        }
+    }
+
+    /// Sends `+<time> [<db> <addr>] "cmd" "arg" ...` to every MONITOR client.
+    func feedMonitors(_ client: Client, _ argv: [Bytes], now: Int64) {
+        let micros = wallClockMicroseconds()
+        var line = "+\(micros / 1_000_000).\(String(micros % 1_000_000).leftPadded(to: 6)) [\(client.db) \(client.address)]"
+        for arg in argv { line += " " + quotedRepresentation(arg) }
+        line += "\r\n"
+        for monitor in monitors where monitor !== client {
+            monitor.output.writeString(line)
+            monitor.connection?.flushOutput()
+        }
+    }
+}
+
+/// Bytes as Redis's sdscatrepr shows them: double-quoted, with escapes.
+public func quotedRepresentation(_ b: Bytes) -> String {
+    var s = "\""
+    for c in b {
+        switch c {
+        case UInt8(ascii: "\\"): s += "\\\\"
+        case UInt8(ascii: "\""): s += "\\\""
+        case 10: s += "\\n"
+        case 13: s += "\\r"
+        case 9: s += "\\t"
+        case 7: s += "\\a"
+        case 8: s += "\\b"
+        case 32...126: s.unicodeScalars.append(Unicode.Scalar(c))
+        default:
+            let hex = String(c, radix: 16)
+            s += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+        }
+    }
+    return s + "\""
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

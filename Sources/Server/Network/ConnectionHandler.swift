@@ -1,0 +1,183 @@
+// ConnectionHandler: one client connection on the event loop.
+//
+// Reads accumulate in an input buffer; every complete command in it is parsed
+// and executed at once (pipelining), and the replies of a whole read batch leave
+// in one write at channelReadComplete. A protocol error gets Redis's error reply
+// and closes this connection only. The query buffer and output buffer limits
+// are enforced here, since only here are bytes in flight visible.
+import NIOCore
+import RESP
+import Engine
+
+final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: Server
+    private var client: Client?
+    private var context: ChannelHandlerContext?
+    private var input: ByteBuffer?
+    private var parser: RequestParser
+    private var resumeScheduled = false
+    private var closed = false
+
+    init(server: Server) {
+        self.server = server
+        var limits = RequestLimits()
+        limits.maxBulkLength = server.config.protoMaxBulkLen
+        self.parser = RequestParser(limits: limits)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let channel = context.channel
+        let remote = channel.remoteAddress
+        let address = Self.describe(remote)
+        let (client, refusal) = server.connect(address: address, localAddress: Self.describe(channel.localAddress),
+                                               isLocal: Self.isLoopback(remote), allocator: channel.allocator)
+        if let refusal {
+            var out = channel.allocator.buffer(capacity: refusal.utf8.count + 8)
+            out.writeError(refusal)
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
+            closed = true
+            return
+        }
+        client.connection = self
+        self.client = client
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        if let client { server.disconnect(client) }
+        client = nil
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed, let client else { return }
+        var bytes = unwrapInboundIn(data)
+        server.stats.netInputBytes += Int64(bytes.readableBytes)
+        if input == nil || input!.readableBytes == 0 {
+            input = bytes
+        } else {
+            input!.writeBuffer(&bytes)
+        }
+        process(client)
+        if client.queryBufferBytes > server.config.clientQueryBufferLimit {
+            server.log.warning("Closing client that reached max query buffer length: id=\(client.id) addr=\(client.address) qbuf=\(client.queryBufferBytes)")
+            close(flush: false)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutput()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        close(flush: false)
+    }
+
+    /// Executes every complete command in the input buffer.
+    private func process(_ client: Client) {
+        while !closed && !client.closeAfterReply, var buffer = input, buffer.readableBytes > 0 {
+            if server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
+                scheduleResume()
+                break
+            }
+            input = nil  // keeps `buffer` uniquely referenced while the parser consumes it
+            let parsed: [[UInt8]]?
+            do {
+                parsed = try parser.next(from: &buffer)
+            } catch let error as ProtocolError {
+                input = buffer
+                client.output.writeError(error.message)
+                client.closeAfterReply = true
+                server.log.verbose("Protocol error (\(error.message)) from client: id=\(client.id) addr=\(client.address)")
+                break
+            } catch {
+                input = buffer
+                break
+            }
+            input = buffer
+            guard let argv = parsed else { break }
+            if argv.isEmpty { continue }
+            server.execute(client, argv)
+        }
+        if var buffer = input {
+            if buffer.readableBytes == 0 {
+                input = nil
+            } else if buffer.readerIndex > 65536 {
+                input = nil
+                buffer.discardReadBytes()
+                input = buffer
+            }
+        }
+        client.queryBufferBytes = input?.readableBytes ?? 0
+        if client.closeAfterReply { flushOutput() }
+    }
+
+    /// CLIENT PAUSE: try again when the pause ends.
+    private func scheduleResume() {
+        guard !resumeScheduled, let context else { return }
+        resumeScheduled = true
+        let delay = max(server.pausedUntil - wallClockMilliseconds(), 1)
+        context.eventLoop.scheduleTask(in: .milliseconds(delay)) { [weak self] in
+            guard let self, let client = self.client else { return }
+            self.resumeScheduled = false
+            self.process(client)
+            self.flushOutput()
+        }
+    }
+
+    func flushOutput() {
+        guard let context, let client, !closed else { return }
+        if client.output.readableBytes > 0 {
+            let out = client.output
+            let n = out.readableBytes
+            client.output = context.channel.allocator.buffer(capacity: 256)
+            client.pendingOutputBytes += n
+            server.stats.netOutputBytes += Int64(n)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { [weak client] _ in client?.pendingOutputBytes -= n }
+            context.writeAndFlush(wrapOutboundOut(out), promise: promise)
+            if server.checkOutputLimits(client) { return }
+        }
+        if client.closeAfterReply { close(flush: true) }
+    }
+
+    func close(flush: Bool) {
+        guard let context, !closed else { return }
+        closed = true
+        if flush, let client, client.output.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(client.output)).whenComplete { _ in context.close(promise: nil) }
+        } else if flush {
+            context.flush()
+            context.close(promise: nil)
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "" }
+        switch address {
+        case .v4, .v6:
+            let ip = address.ipAddress ?? "?"
+            return "\(ip):\(address.port ?? 0)"
+        case .unixDomainSocket:
+            return address.pathname.map { "\($0):0" } ?? "/unix:0"
+        }
+    }
+
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let address else { return false }
+        switch address {
+        case .unixDomainSocket: return true
+        case .v4, .v6:
+            let ip = address.ipAddress ?? ""
+            return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+        }
+    }
+}

@@ -1,0 +1,115 @@
+// Listener: binds the configured addresses, accepts clients onto the one event
+// loop that owns the keyspace, runs the cron at `hz`, and shuts down cleanly on
+// SHUTDOWN, SIGTERM or SIGINT.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import NIOCore
+import NIOPosix
+import Engine
+
+public final class Listener {
+    public let server: Server
+    private let group: MultiThreadedEventLoopGroup
+    public var eventLoop: EventLoop { group.next() }
+    private var channels: [Channel] = []
+    private var signalSources: [DispatchSourceSignal] = []
+    private var cronTask: RepeatedTask?
+    private let stopped: EventLoopPromise<Void>
+
+    public init(server: Server) {
+        self.server = server
+        // One thread: the keyspace owner. Every connection and the cron run on it.
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.stopped = group.next().makePromise(of: Void.self)
+    }
+
+    /// Binds every listening address; throws with a message naming the address on failure.
+    public func start() throws {
+        let server = self.server
+        let config = server.config
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(config.tcpBacklog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
+            .childChannelInitializer { channel in
+                if config.tcpKeepalive > 0 {
+                    _ = channel.setOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+                }
+                return channel.pipeline.addHandler(ConnectionHandler(server: server))
+            }
+        let addresses = config.bind.isEmpty ? ["0.0.0.0", "::"] : config.bind
+        var port = config.port
+        for address in addresses where config.port != 0 || channels.isEmpty || port != 0 {
+            do {
+                let channel = try bootstrap.bind(host: address, port: port).wait()
+                channels.append(channel)
+                if port == 0, let bound = channel.localAddress?.port { port = bound }
+            } catch {
+                // Like Redis, a missing IPv6 stack is not fatal when binding the default addresses.
+                if config.bind.isEmpty && address == "::" { continue }
+                throw ListenerError("Could not create server TCP listening socket \(address):\(config.port): \(error)")
+            }
+        }
+        if !config.unixsocket.isEmpty {
+            unlink(config.unixsocket)
+            do {
+                channels.append(try bootstrap.bind(unixDomainSocketPath: config.unixsocket).wait())
+                if config.unixsocketperm != 0 { chmod(config.unixsocket, mode_t(config.unixsocketperm)) }
+            } catch {
+                throw ListenerError("Opening Unix socket: \(error)")
+            }
+        }
+        server.boundPort = port
+        eventLoop.execute { self.installRuntime() }
+    }
+
+    private func installRuntime() {
+        let server = self.server
+        server.onShutdown = { [weak self] _ in self?.shutdown() }
+        let period = Int64(1000 / max(min(server.config.hz, 500), 1))
+        cronTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(period), delay: .milliseconds(period)) { _ in
+            server.cron()
+        }
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.eventLoop.execute {
+                    server.log.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+                    self.shutdown()
+                }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// Stops accepting, closes every client, and completes `wait()`.
+    public func shutdown() {
+        server.log.warning("User requested shutdown...")
+        cronTask?.cancel()
+        for client in server.clients.values { client.connection?.close(flush: true) }
+        let closes = channels.map { $0.close() }
+        EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in
+            if !self.server.config.unixsocket.isEmpty { unlink(self.server.config.unixsocket) }
+            self.server.log.warning("Cairn is now ready to exit, bye bye...")
+            self.stopped.succeed(())
+        }
+    }
+
+    /// Blocks until the server has shut down.
+    public func wait() throws {
+        try stopped.futureResult.wait()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+public struct ListenerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,155 @@
+// Server: the state that composes the engine with clients, commands and config.
+//
+// Contract: one Server lives on one event loop thread, which owns the keyspace
+// (DESIGN.md). The network layer calls `execute` for each parsed command and
+// `cron` at `hz`; nothing here touches sockets directly, so tests drive a Server
+// with connection-less clients. `changeConsumers` receive the change stream
+// (propagation records) in order: the AOF and replication attach here.
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import RESP
+import Engine
+
+public struct ServerStats: Sendable {
+    public var connectionsReceived: Int64 = 0
+    public var commandsProcessed: Int64 = 0
+    public var rejectedConnections: Int64 = 0
+    public var netInputBytes: Int64 = 0
+    public var netOutputBytes: Int64 = 0
+    public var errorReplies: Int64 = 0
+    public var evictedKeys: Int64 = 0
+}
+
+public final class Server {
+    public static let implementedRedisVersion = "4.0.14"
+    public static let cairnVersion = "0.1.0"
+
+    public var config: ServerConfig
+    public let keyspace: Keyspace
+    public let commands = CommandTable.standard
+    public var commandStats: [String: CommandStats] = [:]
+    public var stats = ServerStats()
+    public let log: ServerLog
+    public var clients: [Int64: Client] = [:]
+    public private(set) var nextClientId: Int64 = 1
+    public var monitors: [Client] = []
+    public var slowlog = Slowlog()
+    public var opsSampler = InstantaneousSampler()
+    /// Set by a handler to replace what its command propagates.
+    public var propagationOverride: [[Bytes]]? = nil
+    /// Receivers of the change stream, in order (AOF, replication backlog).
+    public var changeConsumers: [(PropagationRecord) -> Void] = []
+    public let startTime = wallClockMilliseconds()
+    public let runId: String
+    /// Clients other than replicas and monitors wait until this time (ms); CLIENT PAUSE.
+    public var pausedUntil: Int64 = 0
+    /// Asked to stop (SHUTDOWN, a signal); the network layer sets this to do the closing.
+    public var onShutdown: ((_ save: Bool?) -> Void)? = nil
+    public var lastSaveTime = wallClockMilliseconds() / 1000
+    /// The listening port actually bound (differs from config when started with port 0).
+    public var boundPort: Int = 0
+
+    public init(config: ServerConfig, log: ServerLog? = nil) {
+        self.config = config
+        self.keyspace = Keyspace(databases: config.databases)
+        self.log = log ?? ServerLog(level: config.loglevel, path: config.logfile)
+        var rng = SystemRandomNumberGenerator()
+        self.runId = (0..<40).map { _ in String("0123456789abcdef".randomElement(using: &rng)!) }.joined()
+        keyspace.accessPolicy = config.accessPolicy
+    }
+
+    // MARK: clients
+
+    /// Registers a new client; nil (with the error already in its output) if refused.
+    public func connect(address: String, localAddress: String, isLocal: Bool,
+                        allocator: ByteBufferAllocator = ByteBufferAllocator()) -> (Client, refusal: String?) {
+        let client = Client(id: nextClientId, address: address, localAddress: localAddress,
+                            authenticated: config.requirepass == nil, allocator: allocator)
+        nextClientId += 1
+        stats.connectionsReceived += 1
+        if clients.count >= config.maxclients {
+            stats.rejectedConnections += 1
+            return (client, "ERR max number of clients reached")
+        }
+        if config.protectedMode && config.bind.isEmpty && config.requirepass == nil && !isLocal {
+            stats.rejectedConnections += 1
+            return (client, Self.protectedModeRefusal)
+        }
+        clients[client.id] = client
+        return (client, nil)
+    }
+
+    public func disconnect(_ client: Client) {
+        clients[client.id] = nil
+        if client.isMonitor { monitors.removeAll { $0 === client } }
+    }
+
+    static let protectedModeRefusal = "DENIED Cairn is running in protected mode: no bind address and no password "
+        + "are configured, so only loopback clients are served. To serve this client, either set a password "
+        + "(CONFIG SET requirepass, or requirepass in the config file), or bind the interfaces to serve "
+        + "(bind in the config file), or turn protected mode off (CONFIG SET protected-mode no, "
+        + "or --protected-mode no at start-up), then restart if needed."
+
+    // MARK: the change stream
+
+    /// Hands every pending propagation record to the consumers, in order.
+    public func deliverChanges() {
+        guard !keyspace.changes.isEmpty else { return }
+        let records = keyspace.changes
+        keyspace.changes.removeAll(keepingCapacity: true)
+        for record in records {
+            for consumer in changeConsumers { consumer(record) }
+        }
+    }
+
+    // MARK: periodic work
+
+    /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
+    public func cron() {
+        let now = wallClockMilliseconds()
+        keyspace.now = now
+        // Redis gives the slow expire cycle 25% of each cron period.
+        keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
+        deliverChanges()
+        opsSampler.sample(now: now, commands: stats.commandsProcessed,
+                          input: stats.netInputBytes, output: stats.netOutputBytes)
+        if config.timeout > 0 {
+            for client in clients.values where client.clientClass == .normal && !client.isMonitor {
+                if now - client.lastInteraction > Int64(config.timeout) * 1000 {
+                    log.verbose("Closing idle client")
+                    client.connection?.close(flush: false)
+                }
+            }
+        }
+        for client in clients.values where client.softLimitReachedAt != nil {
+            _ = checkOutputLimits(client)
+        }
+    }
+
+    /// Closes a client past its output buffer limits; true if it was closed.
+    @discardableResult
+    public func checkOutputLimits(_ client: Client) -> Bool {
+        guard let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
+        let used = client.outputBytes
+        var exceeded = limit.hardBytes > 0 && used >= limit.hardBytes
+        if limit.softBytes > 0 && used >= limit.softBytes {
+            let now = wallClockMilliseconds()
+            if let since = client.softLimitReachedAt {
+                if now - since > Int64(limit.softSeconds) * 1000 { exceeded = true }
+            } else {
+                client.softLimitReachedAt = now
+            }
+        } else {
+            client.softLimitReachedAt = nil
+        }
+        if exceeded {
+            log.warning("Client id=\(client.id) addr=\(client.address) closed for overcoming of output buffer limits.")
+            client.output.clear()
+            client.connection?.close(flush: false)
+            disconnect(client)
+        }
+        return exceeded
+    }
+}
