@@ -25,10 +25,11 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: releaseSettings),
         .target(name: "Engine", swiftSettings: releaseSettings),
+        .target(name: "CairnCSystem"),
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine",
+                "RESP", "Engine", "CairnCSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

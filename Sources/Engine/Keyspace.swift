@@ -246,3 +246,18 @@ public final class Keyspace {
     /// Every live key index of `db` (for KEYS and DEBUG DIGEST).
     public func allIndices(_ db: Int) -> [Int] { databases[db].indices }
 }
+
+extension Keyspace {
+    /// Average remaining TTL in ms over a sample of keys that have one (INFO keyspace avg_ttl).
+    public func averageTTL(_ db: Int) -> Int64 {
+        let n = min(databases[db].expiringCount, 100)
+        guard n > 0 else { return 0 }
+        var total: Int64 = 0
+        for _ in 0..<n {
+            if let i = databases[db].randomExpiringIndex(using: &random) {
+                total += max(databases[db].expireAt(at: i) - now, 0)
+            }
+        }
+        return total / Int64(n)
+    }
+}

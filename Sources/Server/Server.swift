@@ -8,6 +8,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import NIOCore
 import RESP
 import Engine
@@ -50,6 +51,10 @@ public final class Server {
     public var lastSaveTime = wallClockMilliseconds() / 1000
     /// The listening port actually bound (differs from config when started with port 0).
     public var boundPort: Int = 0
+    /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.
+    public var activeExpireEnabled = true
+    /// The highest heap use seen (INFO used_memory_peak).
+    public var peakMemory = 0
 
     public init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -111,7 +116,9 @@ public final class Server {
         let now = wallClockMilliseconds()
         keyspace.now = now
         // Redis gives the slow expire cycle 25% of each cron period.
-        keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
+        if activeExpireEnabled {
+            keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
+        }
         deliverChanges()
         opsSampler.sample(now: now, commands: stats.commandsProcessed,
                           input: stats.netInputBytes, output: stats.netOutputBytes)
@@ -153,3 +160,20 @@ public final class Server {
         return exceeded
     }
 }
+
+extension Server {
+    /// Frees detached tables off the keyspace thread (FLUSHALL ASYNC, later UNLINK of big values).
+    public func lazyFree(_ tables: [KeyTable]) {
+        let box = LazyFreeBox(tables)
+        lazyFreeQueue.async { box.release() }
+    }
+}
+
+/// Carries values to the lazy-free thread; the keyspace thread keeps no reference.
+final class LazyFreeBox: @unchecked Sendable {
+    private var tables: [KeyTable]?
+    init(_ tables: [KeyTable]) { self.tables = tables }
+    func release() { tables = nil }
+}
+
+let lazyFreeQueue = DispatchQueue(label: "cairn.lazyfree")

@@ -1,0 +1,224 @@
+// InfoCommand: INFO [section], with Redis 4.0's sections and field names, so
+// redis-cli, redis-sentinel and exporters read Cairn as they read Redis.
+// `redis_version` reports the Redis release whose behaviour Cairn implements;
+// `cairn_version` reports Cairn's own. Sections whose feature is not built yet
+// (persistence, replication) report the idle state truthfully.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Engine
+
+let infoCommand = Command("info", arity: -1, flags: "lt") { call in
+    guard call.argv.count <= 2 else { call.syntaxError(); return }
+    let section = call.argv.count == 2 ? call.option(1) : "default"
+    call.bulk(Bytes(InfoReport(server: call.server).render(section: section)))
+}
+
+struct InfoReport {
+    let server: Server
+
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
+
+    func render(section: String) -> String {
+        var names: [String]
+        switch section {
+        case "all", "everything": names = Self.defaultSections + ["commandstats"]
+        case "default": names = Self.defaultSections
+        default: names = [section]
+        }
+        names = names.filter { fields(for: $0) != nil }
+        return names.map { name in
+            "# \(name.prefix(1).uppercased() + name.dropFirst())\r\n" + fields(for: name)!.map { "\($0.0):\($0.1)\r\n" }.joined()
+        }.joined(separator: "\r\n")
+    }
+
+    private func fields(for section: String) -> [(String, String)]? {
+        switch section {
+        case "server": return serverFields()
+        case "clients": return clientFields()
+        case "memory": return memoryFields()
+        case "persistence": return persistenceFields()
+        case "stats": return statsFields()
+        case "replication": return replicationFields()
+        case "cpu": return cpuFields()
+        case "commandstats": return commandStatFields()
+        case "keyspace": return keyspaceFields()
+        default: return nil
+        }
+    }
+
+    private func serverFields() -> [(String, String)] {
+        var u = utsname()
+        uname(&u)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        }
+        let uptime = (wallClockMilliseconds() - server.startTime) / 1000
+        return [
+            ("redis_version", Server.implementedRedisVersion),
+            ("cairn_version", Server.cairnVersion),
+            ("redis_git_sha1", "00000000"),
+            ("redis_git_dirty", "0"),
+            ("redis_build_id", "0"),
+            ("redis_mode", "standalone"),
+            ("os", "\(text(u.sysname)) \(text(u.release)) \(text(u.machine))"),
+            ("arch_bits", "64"),
+            ("multiplexing_api", "epoll"),
+            ("atomicvar_api", "atomic-builtin"),
+            ("gcc_version", "0.0.0"),
+            ("process_id", "\(getpid())"),
+            ("run_id", server.runId),
+            ("tcp_port", "\(server.boundPort)"),
+            ("uptime_in_seconds", "\(uptime)"),
+            ("uptime_in_days", "\(uptime / 86400)"),
+            ("hz", "\(server.config.hz)"),
+            ("lru_clock", "\((wallClockMilliseconds() / 1000) & 0xFFFFFF)"),
+            ("executable", CommandLine.arguments.first ?? ""),
+            ("config_file", server.config.configFile),
+        ]
+    }
+
+    private func clientFields() -> [(String, String)] {
+        let clients = server.clients.values
+        return [
+            ("connected_clients", "\(clients.count)"),
+            ("client_longest_output_list", "\(clients.map { $0.outputBytes > 0 ? 1 : 0 }.max() ?? 0)"),
+            ("client_biggest_input_buf", "\(clients.map(\.queryBufferBytes).max() ?? 0)"),
+            ("blocked_clients", "0"),
+        ]
+    }
+
+    private func memoryFields() -> [(String, String)] {
+        let used = ProcessStats.heapBytes()
+        let rss = ProcessStats.residentBytes()
+        server.peakMemory = max(server.peakMemory, used)
+        let peak = server.peakMemory
+        let system = ProcessStats.systemMemoryBytes()
+        let ratio = used > 0 ? Double(rss) / Double(used) : 0
+        return [
+            ("used_memory", "\(used)"),
+            ("used_memory_human", ProcessStats.human(used)),
+            ("used_memory_rss", "\(rss)"),
+            ("used_memory_rss_human", ProcessStats.human(rss)),
+            ("used_memory_peak", "\(peak)"),
+            ("used_memory_peak_human", ProcessStats.human(peak)),
+            ("used_memory_peak_perc", String(format2(Double(used) * 100 / Double(max(peak, 1)))) + "%"),
+            ("total_system_memory", "\(system)"),
+            ("total_system_memory_human", ProcessStats.human(system)),
+            ("maxmemory", "0"),
+            ("maxmemory_human", "0B"),
+            ("maxmemory_policy", server.config.maxmemoryPolicy.rawValue),
+            ("mem_fragmentation_ratio", format2(ratio)),
+            ("mem_allocator", "libc"),
+            ("active_defrag_running", "0"),
+            ("lazyfree_pending_objects", "0"),
+        ]
+    }
+
+    private func persistenceFields() -> [(String, String)] {
+        [
+            ("loading", "0"),
+            ("rdb_changes_since_last_save", "\(server.keyspace.dirty)"),
+            ("rdb_bgsave_in_progress", "0"),
+            ("rdb_last_save_time", "\(server.lastSaveTime)"),
+            ("rdb_last_bgsave_status", "ok"),
+            ("rdb_last_bgsave_time_sec", "-1"),
+            ("rdb_current_bgsave_time_sec", "-1"),
+            ("rdb_last_cow_size", "0"),
+            ("aof_enabled", "0"),
+            ("aof_rewrite_in_progress", "0"),
+            ("aof_rewrite_scheduled", "0"),
+            ("aof_last_rewrite_time_sec", "-1"),
+            ("aof_current_rewrite_time_sec", "-1"),
+            ("aof_last_bgrewrite_status", "ok"),
+            ("aof_last_write_status", "ok"),
+            ("aof_last_cow_size", "0"),
+        ]
+    }
+
+    private func statsFields() -> [(String, String)] {
+        let s = server.stats
+        let k = server.keyspace.stats
+        return [
+            ("total_connections_received", "\(s.connectionsReceived)"),
+            ("total_commands_processed", "\(s.commandsProcessed)"),
+            ("instantaneous_ops_per_sec", "\(server.opsSampler.opsPerSecond)"),
+            ("total_net_input_bytes", "\(s.netInputBytes)"),
+            ("total_net_output_bytes", "\(s.netOutputBytes)"),
+            ("instantaneous_input_kbps", format2(server.opsSampler.inputKbps)),
+            ("instantaneous_output_kbps", format2(server.opsSampler.outputKbps)),
+            ("rejected_connections", "\(s.rejectedConnections)"),
+            ("sync_full", "0"),
+            ("sync_partial_ok", "0"),
+            ("sync_partial_err", "0"),
+            ("expired_keys", "\(k.expiredKeys)"),
+            ("expired_stale_perc", format2(k.expiredStalePercent)),
+            ("expired_time_cap_reached_count", "\(k.expiredTimeCapReached)"),
+            ("evicted_keys", "\(s.evictedKeys)"),
+            ("keyspace_hits", "\(k.keyspaceHits)"),
+            ("keyspace_misses", "\(k.keyspaceMisses)"),
+            ("pubsub_channels", "0"),
+            ("pubsub_patterns", "0"),
+            ("latest_fork_usec", "0"),
+            ("migrate_cached_sockets", "0"),
+            ("slave_expires_tracked_keys", "0"),
+            ("active_defrag_hits", "0"),
+            ("active_defrag_misses", "0"),
+            ("active_defrag_key_hits", "0"),
+            ("active_defrag_key_misses", "0"),
+        ]
+    }
+
+    private func replicationFields() -> [(String, String)] {
+        [
+            ("role", "master"),
+            ("connected_slaves", "0"),
+            ("master_replid", server.runId),
+            ("master_replid2", String(repeating: "0", count: 40)),
+            ("master_repl_offset", "0"),
+            ("second_repl_offset", "-1"),
+            ("repl_backlog_active", "0"),
+            ("repl_backlog_size", "1048576"),
+            ("repl_backlog_first_byte_offset", "0"),
+            ("repl_backlog_histlen", "0"),
+        ]
+    }
+
+    private func cpuFields() -> [(String, String)] {
+        let cpu = ProcessStats.cpuSeconds()
+        return [
+            ("used_cpu_sys", format2(cpu.sys)),
+            ("used_cpu_user", format2(cpu.user)),
+            ("used_cpu_sys_children", format2(cpu.childSys)),
+            ("used_cpu_user_children", format2(cpu.childUser)),
+        ]
+    }
+
+    private func commandStatFields() -> [(String, String)] {
+        server.commandStats.sorted { $0.key < $1.key }.map { name, stat in
+            let perCall = stat.calls > 0 ? Double(stat.microseconds) / Double(stat.calls) : 0
+            return ("cmdstat_\(name)", "calls=\(stat.calls),usec=\(stat.microseconds),usec_per_call=\(format2(perCall))")
+        }
+    }
+
+    private func keyspaceFields() -> [(String, String)] {
+        let ks = server.keyspace
+        return (0..<ks.databaseCount).compactMap { db in
+            let keys = ks.keyCount(db)
+            guard keys > 0 else { return nil }
+            return ("db\(db)", "keys=\(keys),expires=\(ks.expiringCount(db)),avg_ttl=\(ks.averageTTL(db))")
+        }
+    }
+}
+
+/// Two decimals, as Redis's "%.2f".
+func format2(_ v: Double) -> String {
+    let r = (v * 100).rounded() / 100
+    var s = String(r)
+    if s.contains("e") { return String(Int64(r)) + ".00" }
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < 2 { s += String(repeating: "0", count: 2 - decimals) }
+    }
+    return s
+}
