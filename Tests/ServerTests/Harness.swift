@@ -57,3 +57,17 @@ extension RESPValue {
     static func int(_ v: Int64) -> RESPValue { .integer(v) }
     static func strs(_ items: [String]) -> RESPValue { .array(items.map { .bulk(Array($0.utf8)) }) }
 }
+
+extension Harness {
+    /// Stores a string directly in the keyspace (for tests that need data without SET).
+    func put(_ key: String, _ value: String, db: Int = 0, expireAt: Int64? = nil) {
+        let i = server.keyspace.set(db, Bytes(key), .string(StringValue(encoding: Bytes(value))))
+        if let expireAt { server.keyspace.setExpire(db, i, at: expireAt) }
+    }
+
+    /// The stored string at `key`, bypassing expiry.
+    func stored(_ key: String, db: Int = 0) -> String? {
+        guard let i = server.keyspace.peek(db, Bytes(key)), case .string(let s) = server.keyspace.value(db, i) else { return nil }
+        return s.bytes.text
+    }
+}

@@ -17,6 +17,11 @@ let infoCommand = Command("info", arity: -1, flags: "lt") { call in
 struct InfoReport {
     let server: Server
 
+    static let titles = [
+        "server": "Server", "clients": "Clients", "memory": "Memory", "persistence": "Persistence", "stats": "Stats",
+        "replication": "Replication", "cpu": "CPU", "commandstats": "Commandstats", "keyspace": "Keyspace",
+    ]
+
     static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
 
     func render(section: String) -> String {
@@ -28,7 +33,7 @@ struct InfoReport {
         }
         names = names.filter { fields(for: $0) != nil }
         return names.map { name in
-            "# \(name.prefix(1).uppercased() + name.dropFirst())\r\n" + fields(for: name)!.map { "\($0.0):\($0.1)\r\n" }.joined()
+            "# \(Self.titles[name] ?? name)\r\n" + fields(for: name)!.map { "\($0.0):\($0.1)\r\n" }.joined()
         }.joined(separator: "\r\n")
     }
 
