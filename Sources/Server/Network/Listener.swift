@@ -25,8 +25,21 @@ public final class Listener {
         self.stopped = group.next().makePromise(of: Void.self)
     }
 
-    /// Binds every listening address; throws with a message naming the address on failure.
+    /// Binds every listening address; throws with a message naming the address on failure
+    /// (after closing whatever was bound, so the listener can be dropped).
     public func start() throws {
+        do {
+            try bindAll()
+        } catch {
+            for channel in channels { try? channel.close().wait() }
+            channels = []
+            stopped.succeed(())
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    private func bindAll() throws {
         let server = self.server
         let config = server.config
         let bootstrap = ServerBootstrap(group: group)
@@ -64,16 +77,22 @@ public final class Listener {
             }
         }
         server.boundPort = port
-        eventLoop.execute { self.installRuntime() }
+        installSignalHandlers()
+        try eventLoop.submit { self.installCron() }.wait()
     }
 
-    private func installRuntime() {
+    private func installCron() {
         let server = self.server
         server.onShutdown = { [weak self] _ in self?.shutdown() }
         let period = Int64(1000 / max(min(server.config.hz, 500), 1))
         cronTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(period), delay: .milliseconds(period)) { _ in
             server.cron()
         }
+    }
+
+    /// SIGTERM and SIGINT become a clean shutdown on the keyspace thread.
+    private func installSignalHandlers() {
+        let server = self.server
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
@@ -91,7 +110,6 @@ public final class Listener {
 
     /// Stops accepting, closes every client, and completes `wait()`.
     public func shutdown() {
-        server.log.warning("User requested shutdown...")
         cronTask?.cancel()
         for client in server.clients.values { client.connection?.close(flush: true) }
         let closes = channels.map { $0.close() }
