@@ -146,10 +146,16 @@ public final class Server {
         }
     }
 
+    /// Whether bytes in flight to `client` must be counted: only when a limit applies to it.
+    public func tracksOutput(of client: Client) -> Bool {
+        guard let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
+        return limit.hardBytes > 0 || limit.softBytes > 0
+    }
+
     /// Closes a client past its output buffer limits; true if it was closed.
     @discardableResult
     public func checkOutputLimits(_ client: Client) -> Bool {
-        guard let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
+        guard tracksOutput(of: client), let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
         let used = client.outputBytes
         var exceeded = limit.hardBytes > 0 && used >= limit.hardBytes
         if limit.softBytes > 0 && used >= limit.softBytes {

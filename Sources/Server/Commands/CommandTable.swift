@@ -62,7 +62,7 @@ public struct CommandFlags: OptionSet, Sendable {
     }
 }
 
-public struct Command {
+public final class Command {
     public let name: String
     public let arity: Int
     public let flags: CommandFlags
