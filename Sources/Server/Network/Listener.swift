@@ -15,7 +15,7 @@ public final class Listener {
     public var eventLoop: EventLoop { group.next() }
     private var channels: [Channel] = []
     private var signalSources: [DispatchSourceSignal] = []
-    private var cronTask: RepeatedTask?
+    private var cronTask: Scheduled<Void>?
     private let stopped: EventLoopPromise<Void>
 
     public init(server: Server) {
@@ -49,7 +49,8 @@ public final class Listener {
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
             .childChannelInitializer { channel in
-                if config.tcpKeepalive > 0 {
+                // Read live: CONFIG SET tcp-keepalive applies to the next connections.
+                if server.config.tcpKeepalive > 0 {
                     _ = channel.setOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
                 }
                 return channel.pipeline.addHandler(ConnectionHandler(server: server))
@@ -84,10 +85,7 @@ public final class Listener {
     private func installCron() {
         let server = self.server
         server.onShutdown = { [weak self] _ in self?.shutdown() }
-        let period = Int64(1000 / max(min(server.config.hz, 500), 1))
-        cronTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(period), delay: .milliseconds(period)) { _ in
-            server.cron()
-        }
+        scheduleCron()
     }
 
     /// SIGTERM and SIGINT become a clean shutdown on the keyspace thread.
@@ -108,9 +106,20 @@ public final class Listener {
         }
     }
 
+    /// Runs the cron once per 1000/hz ms, reading `hz` again each time (CONFIG SET hz), as Redis's serverCron.
+    private func scheduleCron() {
+        let period = Int64(1000 / max(min(server.config.hz, 500), 1))
+        cronTask = eventLoop.scheduleTask(in: .milliseconds(period)) { [weak self] in
+            guard let self, self.cronTask != nil else { return }
+            self.server.cron()
+            self.scheduleCron()
+        }
+    }
+
     /// Stops accepting, closes every client, and completes `wait()`.
     public func shutdown() {
         cronTask?.cancel()
+        cronTask = nil
         for client in server.clients.values { client.connection?.close(flush: true) }
         let closes = channels.map { $0.close() }
         EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in
