@@ -14,6 +14,9 @@ public protocol ClientConnection: AnyObject {
     func flushOutput()
     /// Closes the connection (after flushing pending replies when `flush`).
     func close(flush: Bool)
+    /// The client was unblocked (served or timed out): send its reply and go on
+    /// with the commands it pipelined behind the blocking one.
+    func resumeAfterUnblock()
 }
 
 public enum ReplyMode: Sendable {
@@ -44,6 +47,11 @@ public final class Client {
     public var softLimitReachedAt: Int64? = nil
     public var clientClass = ClientClass.normal
     public weak var connection: ClientConnection?
+    /// Inside MULTI (set by the transaction commands): blocking pops answer at once instead of blocking.
+    public var inMulti = false
+    /// What the client waits for while blocked in BLPOP/BRPOP/BRPOPLPUSH (see Blocking.swift).
+    public var blockedPop: BlockedPop? = nil
+    public var isBlocked: Bool { blockedPop != nil }
 
     public init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,
                 allocator: ByteBufferAllocator = ByteBufferAllocator(), now: Int64 = wallClockMilliseconds()) {
@@ -63,6 +71,7 @@ public final class Client {
     public var flagsText: String {
         var f = ""
         if isMonitor { f += "O" }
+        if isBlocked { f += "b" }
         if closeAfterReply { f += "c" }
         return f.isEmpty ? "N" : f
     }

@@ -53,6 +53,7 @@ extension Server {
         } else if keyspace.dirty != dirtyBefore {
             keyspace.changes.append(PropagationRecord(db: db, argv: argv))
         }
+        if !blocking.ready.isEmpty { handleClientsBlockedOnKeys() }
         deliverChanges()
     }
 

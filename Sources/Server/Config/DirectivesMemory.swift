@@ -49,7 +49,7 @@ let memoryDirectives: [ConfigDirective] = [
          runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
     .int("hash-max-ziplist-value", \.hashMaxZiplistValue, status: .later, settable: true,
          runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
-    .int("list-max-ziplist-size", \.listMaxZiplistSize, status: .later, settable: true,
+    .int("list-max-ziplist-size", \.listMaxZiplistSize, status: .built, settable: true,
          runtimeRange: Int(Int32.min)...Int(Int32.max), effect: refreshEncodingLimits),
     // Dead since Redis 3.2 (quicklists); Redis 4.0 still reads and ignores them, so old files load.
     ConfigDirective("list-max-ziplist-entries", status: .later, settable: false,
