@@ -105,6 +105,33 @@ final class ListValueTests: XCTestCase {
         XCTAssertEqual(a, ListValue(["1", "2", "3"].map { b($0) }, fill: 1))
     }
 
+    func testSmallListIsOneAllocation() {
+        XCTAssertEqual(MemoryLayout<ListValue>.size, 8)
+        var l = ListValue()
+        XCTAssertTrue(l.isConsistent)
+        var addresses = Set<UnsafeRawPointer>()
+        var changes = 0
+        var last: UnsafeRawPointer? = nil
+        for i in 0..<200 {
+            l.push(bytesOf(i), atHead: i % 2 == 0, fill: -2)
+            let a = l.packedNodes[0].withUnsafeBytes { UnsafeRawPointer($0.baseAddress!) }
+            if a != last { changes += 1 }
+            last = a
+            addresses.insert(a)
+        }
+        // Growth reallocates now and then; a copy per push would change it every time.
+        XCTAssertLessThan(changes, 100)
+        if case .single = l.storage {} else { XCTFail("one node should be stored as a bare ziplist") }
+        // Past one node it becomes a quicklist, and back when it shrinks to one.
+        for i in 0..<2000 { l.push(bytesOf(i), atHead: false, fill: -2) }
+        if case .nodes = l.storage {} else { XCTFail("several nodes need a quicklist") }
+        XCTAssertTrue(l.isConsistent)
+        l.trim(front: 0, back: 2100)
+        if case .single = l.storage {} else { XCTFail("one node again") }
+        XCTAssertEqual(l.count, 100)
+        XCTAssertTrue(l.isConsistent)
+    }
+
     func testDigestMixesElementsInOrder() {
         let l = ListValue(["a", "12", "-7"].map { b($0) })
         var d = [UInt8](repeating: 0, count: 20)

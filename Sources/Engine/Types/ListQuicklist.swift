@@ -55,6 +55,13 @@ enum NodeLimits {
         ring = UnsafeMutablePointer<Ziplist>.allocate(capacity: capacity)
     }
 
+    /// A quicklist holding `z` (non-empty) as its only node.
+    convenience init(single z: Ziplist) {
+        self.init(capacity: 2)
+        insertNode(z, at: 0)
+        count = z.count
+    }
+
     deinit {
         for i in 0..<Int(nodeCount) { node(i).deinitialize(count: 1) }
         ring.deallocate()
@@ -209,15 +216,9 @@ enum NodeLimits {
         var (ni, local) = locate(start)
         var p = node(ni).pointee.offset(ofIndex: local)
         var left = n
-        while left > 0 {
-            let z = node(ni)
-            while left > 0 && !z.pointee.isEnd(p) {
-                z.pointee.withElement(at: p, body)
-                p = z.pointee.next(p)
-                left -= 1
-            }
+        while left > 0 && ni < Int(nodeCount) {
+            left -= node(ni).pointee.forEachElement(from: p, count: left, body)
             ni += 1
-            if ni >= Int(nodeCount) { break }
             p = Ziplist.headerSize
         }
     }

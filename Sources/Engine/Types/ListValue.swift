@@ -1,8 +1,9 @@
 // ListValue: a Redis list, stored as a quicklist (a sequence of ziplist nodes).
 //
-// Contract: a value type (copy-on-write over one QuickList reference, so a
-// Value holding a list stays 8 bytes and a snapshot copy costs O(1)); every
-// mutating method makes the storage unique first. Indexes are 0-based from the
+// Contract: a value type, 8 bytes inside a Value: a list of one node is that
+// node's ziplist (one allocation), a longer one a QuickList reference; both are
+// copy-on-write, so a snapshot copy costs O(1), and every mutating method makes
+// the storage unique first. Indexes are 0-based from the
 // head; callers turn Redis's negative indexes into these. `fill` is
 // list-max-ziplist-size (`EncodingLimits.listMaxNodeSize`). OBJECT ENCODING is
 // always "quicklist", as Redis 4.0 reports for every list. list-compress-depth
@@ -12,52 +13,118 @@
 // keyspace; a copy left behind there would make every push copy the list.
 
 public struct ListValue: CollectionValue {
-    @usableFromInline var storage: QuickList
+    /// A list of one node (or none) is just that node; only longer lists pay for a QuickList.
+    @usableFromInline enum Storage: Sendable {
+        case single(Ziplist)
+        case nodes(QuickList)
+    }
 
-    public init() { storage = QuickList() }
+    @usableFromInline var storage: Storage
+
+    public init() { storage = .single(Ziplist()) }
 
     /// A list of `elements`, head first.
     public init(_ elements: [Bytes], fill: Int = -2) {
         self.init()
-        for e in elements { storage.pushTail(e, fill: fill) }
+        for e in elements { push(e, atHead: false, fill: fill) }
     }
 
     /// A list made of ziplist nodes read from a file (RDB quicklist), nil if any is malformed.
     /// Empty nodes are dropped.
     public init?(packedNodes: [[UInt8]]) {
-        self.init()
+        let q = QuickList()
         for bytes in packedNodes {
             guard let z = Ziplist(validating: bytes) else { return nil }
             if z.isEmpty { continue }
-            storage.insertNode(z, at: storage.nodes)
-            storage.count += z.count
+            q.insertNode(z, at: q.nodes)
+            q.count += z.count
         }
+        storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.node(0).pointee : Ziplist()) : .nodes(q)
     }
 
     public var encodingName: String { "quicklist" }
-    public var count: Int { storage.count }
-    public var isEmpty: Bool { storage.count == 0 }
-    /// Number of quicklist nodes.
-    public var nodeCount: Int { storage.nodes }
-    /// Each node's ziplist bytes, head first (what an RDB quicklist stores).
-    public var packedNodes: [[UInt8]] { (0..<storage.nodes).map { storage.node($0).pointee.bytes } }
 
-    @inline(__always) private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    public var count: Int {
+        switch storage {
+        case .single(let z): return z.count
+        case .nodes(let q): return q.count
+        }
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Number of quicklist nodes.
+    public var nodeCount: Int {
+        switch storage {
+        case .single(let z): return z.isEmpty ? 0 : 1
+        case .nodes(let q): return q.nodes
+        }
+    }
+
+    /// Each node's ziplist bytes, head first (what an RDB quicklist stores).
+    public var packedNodes: [[UInt8]] {
+        switch storage {
+        case .single(let z): return z.isEmpty ? [] : [z.bytes]
+        case .nodes(let q): return (0..<q.nodes).map { q.node($0).pointee.bytes }
+        }
+    }
+
+    // MARK: storage access
+
+    /// Runs `body` on the single node in place (the storage must be `.single`).
+    @inline(__always) private mutating func withSingle<R>(_ body: (inout Ziplist) -> R) -> R {
+        guard case .single(var z) = storage else { preconditionFailure("not a single node") }
+        storage = .single(Ziplist())  // drops this reference, so `z` is unique
+        let result = body(&z)
+        storage = .single(z)
+        return result
+    }
+
+    /// Runs `body` on the list as a unique QuickList (a single node is converted first);
+    /// afterwards a quicklist of one node or none returns to the single form.
+    private mutating func withQuickList<R>(_ body: (QuickList) -> R) -> R {
+        var q: QuickList
+        switch storage {
+        case .single(let z):
+            q = QuickList(single: z)
+            storage = .single(Ziplist())
+        case .nodes(let existing):
+            q = existing
+            storage = .single(Ziplist())
+            if !isKnownUniquelyReferenced(&q) { q = q.copy() }
+        }
+        let result = body(q)
+        storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.node(0).pointee : Ziplist()) : .nodes(q)
+        return result
     }
 
     // MARK: ends
 
     /// LPUSH / RPUSH of one value.
     public mutating func push(_ value: Bytes, atHead: Bool, fill: Int) {
-        makeUnique()
-        if atHead { storage.pushHead(value, fill: fill) } else { storage.pushTail(value, fill: fill) }
+        if case .single = storage {
+            let done = withSingle { z -> Bool in
+                guard z.isEmpty || NodeLimits.allowInsert(z, length: value.count, fill: fill) else { return false }
+                if atHead { z.prepend(value) } else { z.append(value) }
+                return true
+            }
+            if done { return }
+        }
+        withQuickList { q in atHead ? q.pushHead(value, fill: fill) : q.pushTail(value, fill: fill) }
     }
 
     /// LPOP / RPOP; nil when empty.
     public mutating func pop(atHead: Bool) -> Bytes? {
-        makeUnique()
-        return atHead ? storage.popHead() : storage.popTail()
+        if case .single = storage {
+            return withSingle { z -> Bytes? in
+                guard !z.isEmpty else { return nil }
+                let p = atHead ? z.firstOffset : z.tailOffset
+                let v = z.element(at: p)
+                z.delete(at: p, count: 1)
+                return v
+            }
+        }
+        return withQuickList { q in atHead ? q.popHead() : q.popTail() }
     }
 
     // MARK: positions
@@ -65,39 +132,47 @@ public struct ListValue: CollectionValue {
     /// Element `index` (0 ..< count), or nil outside.
     public func element(at index: Int) -> Bytes? {
         guard index >= 0 && index < count else { return nil }
-        let (ni, local) = storage.locate(index)
-        let z = storage.node(ni)
-        return z.pointee.element(at: z.pointee.offset(ofIndex: local))
+        switch storage {
+        case .single(let z):
+            return z.element(at: z.offset(ofIndex: index))
+        case .nodes(let q):
+            let (ni, local) = q.locate(index)
+            let z = q.node(ni)
+            return z.pointee.element(at: z.pointee.offset(ofIndex: local))
+        }
     }
 
     /// LSET: replaces element `index`; false when out of range.
     public mutating func replace(at index: Int, with value: Bytes) -> Bool {
         guard index >= 0 && index < count else { return false }
-        makeUnique()
-        storage.replace(at: index, with: value)
+        if case .single = storage {
+            withSingle { z in z.replace(at: z.offset(ofIndex: index), with: value) }
+        } else {
+            withQuickList { q in q.replace(at: index, with: value) }
+        }
         return true
     }
 
     /// LINSERT: inserts `value` before or after the first element equal to `pivot`; false if none.
     public mutating func insert(_ value: Bytes, pivot: Bytes, after: Bool, fill: Int) -> Bool {
-        makeUnique()
-        return storage.insert(value, pivot: ListProbe(pivot), after: after, fill: fill)
+        withQuickList { q in q.insert(value, pivot: ListProbe(pivot), after: after, fill: fill) }
     }
 
     /// LREM: removes up to |limit| elements equal to `value` (from the head when limit > 0,
     /// the tail when < 0, all when 0); returns how many.
     public mutating func remove(_ value: Bytes, limit: Int) -> Int {
-        makeUnique()
-        return storage.remove(ListProbe(value), limit: limit)
+        withQuickList { q in q.remove(ListProbe(value), limit: limit) }
     }
 
     /// LTRIM: drops `front` elements from the head and `back` from the tail (clamped to count).
     public mutating func trim(front: Int, back: Int) {
-        makeUnique()
         let f = min(max(front, 0), count)
-        storage.removeFirst(f)
-        let b = min(max(back, 0), count)
-        storage.removeLast(b)
+        let b = min(max(back, 0), count - f)
+        guard f > 0 || b > 0 else { return }
+        withQuickList { q in
+            q.removeFirst(f)
+            q.removeLast(b)
+        }
     }
 
     // MARK: reading
@@ -108,14 +183,30 @@ public struct ListValue: CollectionValue {
         let s = max(start, 0)
         let m = min(n, count - s)
         guard m > 0 else { return }
-        storage.forEach(from: s, count: m, body)
+        switch storage {
+        case .single(let z):
+            _ = z.forEachElement(from: z.offset(ofIndex: s), count: m, body)
+        case .nodes(let q):
+            q.forEach(from: s, count: m, body)
+        }
     }
 
     /// Calls `body` with every element, head to tail.
     public func forEach(_ body: (ListElement) -> Void) { forEach(from: 0, count: count, body) }
 
     /// Calls `body` with every element, tail to head.
-    public func forEachReversed(_ body: (ListElement) -> Void) { storage.forEachReversed(body) }
+    public func forEachReversed(_ body: (ListElement) -> Void) {
+        switch storage {
+        case .single(let z):
+            var p: Int? = z.isEmpty ? nil : z.tailOffset
+            while let q = p {
+                z.withElement(at: q, body)
+                p = z.previous(q)
+            }
+        case .nodes(let q):
+            q.forEachReversed(body)
+        }
+    }
 
     /// Every element, head first.
     public var elements: [Bytes] {
@@ -130,19 +221,26 @@ public struct ListValue: CollectionValue {
         forEach { DatasetDigest.mix(&digest, $0.bytesValue) }
     }
 
-    /// True when every node is a valid ziplist, none is empty, and the counts agree (for tests).
+    /// True when every node is a valid ziplist, none is empty, a list of several nodes
+    /// is a QuickList, and the counts agree (for tests).
     public var isConsistent: Bool {
-        var total = 0
-        for i in 0..<storage.nodes {
-            let z = storage.node(i).pointee
-            guard Ziplist.isValid(z.bytes), !z.isEmpty else { return false }
-            total += z.count
+        switch storage {
+        case .single(let z):
+            return Ziplist.isValid(z.bytes)
+        case .nodes(let q):
+            guard q.nodes >= 2 else { return false }
+            var total = 0
+            for i in 0..<q.nodes {
+                let z = q.node(i).pointee
+                guard Ziplist.isValid(z.bytes), !z.isEmpty else { return false }
+                total += z.count
+            }
+            return total == q.count
         }
-        return total == storage.count
     }
 
     public static func == (a: ListValue, b: ListValue) -> Bool {
-        if a.storage === b.storage { return true }
+        if case .nodes(let x) = a.storage, case .nodes(let y) = b.storage, x === y { return true }
         return a.count == b.count && a.elements == b.elements
     }
 }

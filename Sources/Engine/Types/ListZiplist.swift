@@ -277,6 +277,28 @@ public struct Ziplist: Equatable, Sendable {
         }
     }
 
+    /// Calls `body` with up to `n` elements from offset `p` on, decoding each entry once;
+    /// returns how many it visited (fewer when the node ends).
+    @inlinable func forEachElement(from p: Int, count n: Int, _ body: (ListElement) -> Void) -> Int {
+        bytes.withUnsafeBufferPointer { buf -> Int in
+            let b = buf.baseAddress!
+            let end = buf.count - 1
+            var q = p
+            var done = 0
+            while done < n && q < end {
+                let e = ZipEntry(b, q)
+                if e.isString {
+                    body(.bytes(UnsafeRawBufferPointer(start: b + q + e.prevlenSize + e.headerSize, count: e.dataSize)))
+                } else {
+                    body(.int(e.intValue(b, q)))
+                }
+                q += e.size
+                done += 1
+            }
+            return done
+        }
+    }
+
     /// The element at `p` as bytes.
     public func element(at p: Int) -> Bytes { withElement(at: p) { $0.bytesValue } }
 
@@ -446,7 +468,7 @@ public struct Ziplist: Equatable, Sendable {
                 bytes.withUnsafeMutableBufferPointer { b in
                     let base = b.baseAddress! + at
                     Ziplist.writePrevlen(base, prevLen, size: fieldSize)
-                    other.bytes.withUnsafeBufferPointer { s in
+                    _ = other.bytes.withUnsafeBufferPointer { s in
                         memcpy(base + fieldSize, s.baseAddress! + src + e.prevlenSize, payloadSize)
                     }
                     base[fieldSize + payloadSize] = 0xFF

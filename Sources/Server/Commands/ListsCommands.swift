@@ -68,7 +68,7 @@ private let listAccessCommands: [Command] = [
         case .found(let list):
             guard let (from, count) = listRange(start, end, length: list.count) else { call.array(0); return }
             call.array(count)
-            list.forEach(from: from, count: count) { call.bulk($0) }
+            call.bulks(list, from: from, count: count)
         }
     },
 ]
@@ -122,16 +122,37 @@ extension Call {
         return result
     }
 
-    /// A list element as a bulk reply, integers written as their decimal text.
-    func bulk(_ element: ListElement) {
-        switch element {
-        case .bytes(let b): client.output.writeBulk(b)
-        case .int(let v):
-            client.output.writeInteger(UInt8(ascii: "$"))
-            client.output.writeDecimal(Int64(decimalLength(v)))
-            client.output.writeStaticString("\r\n")
-            client.output.writeDecimal(v)
-            client.output.writeStaticString("\r\n")
+    /// Elements `from ..< from + count` of `list` as bulk replies, encoded straight into the
+    /// output buffer in one reservation (a first pass sizes them), since per-write buffer
+    /// overhead dominates a reply of many small bulks (LRANGE).
+    func bulks(_ list: ListValue, from: Int, count: Int) {
+        var total = 0
+        list.forEach(from: from, count: count) { e in
+            let n: Int
+            switch e {
+            case .bytes(let b): n = b.count
+            case .int(let v): n = decimalLength(v)
+            }
+            total += n + decimalLength(Int64(n)) + 5
+        }
+        client.output.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw -> Int in
+            let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var at = 0
+            list.forEach(from: from, count: count) { e in
+                switch e {
+                case .bytes(let b):
+                    at = writeBulkHeader(out, at, b.count)
+                    if b.count > 0 { (out + at).update(from: b.baseAddress!.assumingMemoryBound(to: UInt8.self), count: b.count) }
+                    at += b.count
+                case .int(let v):
+                    at = writeBulkHeader(out, at, decimalLength(v))
+                    at = writeDecimalDigits(out, at, v)
+                }
+                out[at] = 13
+                out[at + 1] = 10
+                at += 2
+            }
+            return at
         }
     }
 }
@@ -181,4 +202,27 @@ private func pop(_ call: Call, atHead: Bool) {
     }
     call.bulkOrNull(value)
     call.ks.dirty += 1
+}
+
+/// Writes `$<length>\r\n` at `out + at`; returns the offset after it.
+@inline(__always) private func writeBulkHeader(_ out: UnsafeMutablePointer<UInt8>, _ at: Int, _ length: Int) -> Int {
+    out[at] = UInt8(ascii: "$")
+    let next = writeDecimalDigits(out, at + 1, Int64(length))
+    out[next] = 13
+    out[next + 1] = 10
+    return next + 2
+}
+
+/// Writes the decimal digits of `v` at `out + at`; returns the offset after them.
+@inline(__always) private func writeDecimalDigits(_ out: UnsafeMutablePointer<UInt8>, _ at: Int, _ v: Int64) -> Int {
+    let n = decimalLength(v)
+    var m = v == Int64.min ? UInt64(Int64.max) + 1 : UInt64(v.magnitude)
+    var i = at + n - 1
+    repeat {
+        out[i] = UInt8(m % 10) + 48
+        m /= 10
+        i -= 1
+    } while m > 0
+    if v < 0 { out[at] = UInt8(ascii: "-") }
+    return at + n
 }
