@@ -46,6 +46,8 @@ public final class Keyspace {
     /// writes, deletes, expiry, TTL changes, flushes, SWAPDB. WATCH attaches here, so
     /// no command can forget to invalidate a watch. Nil when nobody watches: no cost.
     public var onModified: ((Int, Bytes?) -> Void)? = nil
+    /// Called after a key was deleted because its TTL passed (lazily or actively).
+    public var onExpired: ((Int, Bytes) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
 
     public init(databases: Int = 16) {
@@ -199,6 +201,7 @@ public final class Keyspace {
         databases[db].remove(at: i)
         stats.expiredKeys += 1
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
+        onExpired?(db, key)
     }
 
     /// One active expire pass, as Redis 4.0's slow cycle: sample 20 keys with a TTL

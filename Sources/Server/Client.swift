@@ -43,6 +43,8 @@ public final class Client {
     /// When the output first went over the soft limit (ms), or nil.
     public var softLimitReachedAt: Int64? = nil
     public var clientClass = ClientClass.normal
+    /// Channels and patterns this client listens to; nil when not in pub/sub mode.
+    public var subscriptions: ClientSubscriptions? = nil
     public weak var connection: ClientConnection?
 
     public init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,

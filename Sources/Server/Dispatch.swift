@@ -28,6 +28,11 @@ extension Server {
             client.output.writeError("NOAUTH Authentication required.")
             return
         }
+        if client.subscriptions != nil && !Self.allowedWhileSubscribed.contains(command.name) {
+            stats.errorReplies += 1
+            client.output.writeError("ERR only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT allowed in this context")
+            return
+        }
         if !monitors.isEmpty && !command.flags.contains(.admin) && !command.flags.contains(.skipMonitor) {
             feedMonitors(client, argv, now: now)
         }
@@ -55,6 +60,8 @@ extension Server {
         }
         deliverChanges()
     }
+
+    static let allowedWhileSubscribed: Set<String> = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping", "quit"]
 
     private func replyUnknownCommand(_ client: Client, _ argv: [Bytes]) {
         // Redis 4.0.14's wording: the name and up to 128 bytes of the first arguments, in backquotes.

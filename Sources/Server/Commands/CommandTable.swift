@@ -151,5 +151,6 @@ public struct CommandTable {
         configCommands,
         debugCommands,
         introspectionCommands,
+        pubsubCommands,
     ]) }
 }
