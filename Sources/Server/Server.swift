@@ -57,6 +57,7 @@ public final class Server {
     /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.
     public var activeExpireEnabled = true
     public var pubsub = PubSubRegistry()
+    public var watches = WatchRegistry()
     /// The event classes notify-keyspace-events selects (empty: none).
     public var notificationClasses: NotificationClass = []
     /// The highest heap use seen (INFO used_memory_peak).
@@ -105,6 +106,7 @@ public final class Server {
     public func disconnect(_ client: Client) {
         clients[client.id] = nil
         removeSubscriptions(client)
+        unwatchAll(client)
         if client.isMonitor { monitors.removeAll { $0 === client } }
     }
 

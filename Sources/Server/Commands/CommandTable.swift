@@ -152,5 +152,6 @@ public struct CommandTable {
         debugCommands,
         introspectionCommands,
         pubsubCommands,
+        transactionCommands,
     ]) }
 }
