@@ -153,5 +153,6 @@ public struct CommandTable {
         introspectionCommands,
         pubsubCommands,
         transactionCommands,
+        hyperLogLogCommands,
     ]) }
 }
