@@ -113,15 +113,20 @@ public func formatLongDouble(_ v: Float80) -> Bytes? {
     var buf = [CChar](repeating: 0, count: 5200)
     let n = withVaList([v]) { vsnprintf(&buf, 5200, "%.17Lf", $0) }
     if n <= 0 || n >= 5200 { return nil }
-    var out = buf[0..<Int(n)].map { UInt8(bitPattern: $0) }
+    return trimmedFixedPoint(buf[0..<Int(n)].map { UInt8(bitPattern: $0) })
+}
+#endif
+
+/// Fixed-point text as INCRBYFLOAT shows it: trailing fraction zeros and a bare
+/// trailing dot removed, "-0" shown as "0".
+func trimmedFixedPoint(_ text: Bytes) -> Bytes {
+    var out = text
     if out.contains(UInt8(ascii: ".")) {
         while out.last == UInt8(ascii: "0") { out.removeLast() }
         if out.last == UInt8(ascii: ".") { out.removeLast() }
     }
-    if out == Bytes("-0") { out = Bytes("0") }
-    return out
+    return out == Bytes("-0") ? Bytes("0") : out
 }
-#endif
 
 /// The wall clock in milliseconds since the epoch.
 public func wallClockMilliseconds() -> Int64 {

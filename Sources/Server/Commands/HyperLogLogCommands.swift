@@ -27,6 +27,25 @@ private func lookupHLL(_ call: Call, _ key: Bytes, forWrite: Bool) -> Lookup {
     return .found(i, s.bytes)
 }
 
+/// The register-wise maximum of the HLLs at `keys` (missing keys count as empty);
+/// nil after replying with the error when one is not an HLL or is corrupt.
+private func maxRegisters(_ call: Call, _ keys: ArraySlice<Bytes>, forWrite: Bool) -> [UInt8]? {
+    var merged = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+    for key in keys {
+        switch lookupHLL(call, key, forWrite: forWrite) {
+        case .refused: return nil
+        case .missing: continue
+        case .found(_, let bytes):
+            guard let regs = try? HyperLogLog.registers(bytes) else {
+                call.error(corrupt)
+                return nil
+            }
+            for j in 0..<merged.count where regs[j] > merged[j] { merged[j] = regs[j] }
+        }
+    }
+    return merged
+}
+
 private func pfadd(_ call: Call) {
     let ks = call.ks
     let key = call.argv[1]
@@ -80,31 +99,13 @@ private func pfcount(_ call: Call) {
         }
         return
     }
-    var merged = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
-    for key in call.argv.dropFirst() {
-        switch lookupHLL(call, key, forWrite: false) {
-        case .refused: return
-        case .missing: continue
-        case .found(_, let bytes):
-            guard let regs = try? HyperLogLog.registers(bytes) else { call.error(corrupt); return }
-            for j in 0..<merged.count where regs[j] > merged[j] { merged[j] = regs[j] }
-        }
-    }
+    guard let merged = maxRegisters(call, call.argv.dropFirst(), forWrite: false) else { return }
     call.integer(Int64(HyperLogLog.estimate(merged)))
 }
 
 private func pfmerge(_ call: Call) {
     let ks = call.ks
-    var merged = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
-    for key in call.argv.dropFirst() {
-        switch lookupHLL(call, key, forWrite: true) {
-        case .refused: return
-        case .missing: continue
-        case .found(_, let bytes):
-            guard let regs = try? HyperLogLog.registers(bytes) else { call.error(corrupt); return }
-            for j in 0..<merged.count where regs[j] > merged[j] { merged[j] = regs[j] }
-        }
-    }
+    guard let merged = maxRegisters(call, call.argv.dropFirst(), forWrite: true) else { return }
     let target = call.argv[1]
     var bytes: Bytes
     let index: Int?
