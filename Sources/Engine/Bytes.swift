@@ -58,7 +58,7 @@ extension Array where Element == UInt8 {
     /// string consumed, no leading space, NaN refused).
     public func parseDouble() -> Double? {
         if isEmpty || count > 5000 { return nil }
-        if self[0] == UInt8(ascii: " ") || self[0] == UInt8(ascii: "\t") || self[0] == UInt8(ascii: "\n") { return nil }
+        if isCSpace(self[0]) { return nil }
         var buffer = self
         buffer.append(0)
         return buffer.withUnsafeBufferPointer { p -> Double? in
@@ -77,7 +77,7 @@ extension Array where Element == UInt8 {
     /// Parses a long double the way Redis's INCRBYFLOAT does (strtold).
     public func parseLongDouble() -> Float80? {
         if isEmpty || count > 5000 { return nil }
-        if self[0] == UInt8(ascii: " ") || self[0] == UInt8(ascii: "\t") || self[0] == UInt8(ascii: "\n") { return nil }
+        if isCSpace(self[0]) { return nil }
         var buffer = self
         buffer.append(0)
         return buffer.withUnsafeBufferPointer { p -> Float80? in
@@ -92,6 +92,10 @@ extension Array where Element == UInt8 {
     }
     #endif
 }
+
+/// C's isspace in the C locale (space, \t, \n, \v, \f, \r): Redis refuses a number
+/// that starts with any of them, though strtod would skip them.
+@usableFromInline func isCSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
 /// Decimal text of an integer, as bytes.
 @inlinable public func bytesOf(_ v: Int64) -> Bytes { Array(String(v).utf8) }

@@ -59,13 +59,14 @@ public struct RequestParser {
         }
         while remaining > 0 {
             if bulkLength < 0 {
-                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                // Like Redis, the header's first byte is judged once its whole line is in.
+                guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big bulk count string") else { return nil }
+                let first = line.first ?? UInt8(ascii: "\n")
                 guard first == UInt8(ascii: "$") else {
                     let shown = String(decoding: [first], as: UTF8.self)
                     reset()
                     throw ProtocolError("ERR Protocol error: expected '$', got '\(shown)'")
                 }
-                guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big bulk count string") else { return nil }
                 guard let n = parseNumber(line, from: 1), n >= 0, n <= limits.maxBulkLength else {
                     reset()
                     throw ProtocolError("ERR Protocol error: invalid bulk length")
@@ -104,18 +105,23 @@ public struct RequestParser {
         return line
     }
 
-    /// Parses the signed decimal after the type byte; nil if malformed.
+    /// Parses the signed decimal after the type byte with Redis's string2ll rules
+    /// ("0" alone, else no leading zero, no "+", no "-0"); nil if malformed.
     private func parseNumber(_ line: ByteBufferView, from offset: Int) -> Int? {
         var i = line.startIndex + offset
         guard i < line.endIndex else { return nil }
+        if line.endIndex - i == 1 && line[i] == UInt8(ascii: "0") { return 0 }
         var negative = false
         if line[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        guard i < line.endIndex, line.endIndex - i <= 18 else { return nil }
+        guard i < line.endIndex, line.endIndex - i <= 19, line[i] != UInt8(ascii: "0") else { return nil }
         var v = 0
         while i < line.endIndex {
             let d = line[i] &- UInt8(ascii: "0")
             guard d <= 9 else { return nil }
-            v = v * 10 + Int(d)
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = m.addingReportingOverflow(Int(d))
+            if o1 || o2 { return nil }
+            v = sum
             i += 1
         }
         return negative ? -v : v
@@ -130,10 +136,11 @@ public struct RequestParser {
     }
 }
 
-/// Splits a line into words as Redis's sdssplitargs does: spaces separate words,
+/// Splits a line into words as Redis's sdssplitargs does: whitespace separates words,
 /// "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes'
-/// take \' only; a closing quote must be followed by a space or the end.
-/// Returns nil for unbalanced quotes.
+/// take \' only; a closing quote must be followed by whitespace or the end.
+/// A bare word ends only at space, tab, CR or LF (a \v or \f inside it is kept,
+/// as in Redis). Returns nil for unbalanced quotes.
 public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
     var words: [[UInt8]] = []
     var i = 0
@@ -193,7 +200,8 @@ public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
             } else {
                 if i >= n { break }
                 let c = line[i]
-                if isSpace(c) {
+                // Only these end a bare word: a vertical tab or form feed stays in it.
+                if c == 32 || c == 10 || c == 13 || c == 9 {
                     done = true
                 } else if c == UInt8(ascii: "\"") {
                     inDouble = true
