@@ -51,13 +51,15 @@ public struct KeyTable {
 
     /// Finds `key` whose hash (`hashKey`) the caller already computed.
     @inlinable public func find(_ key: Bytes, hash h: UInt64) -> Int? {
-        var i = buckets[Int(h & UInt64(buckets.count - 1))]
-        while i >= 0 {
-            let e = entries[Int(i)]
-            if e.hash == h && e.key == key { return Int(i) }
-            i = e.next
+        // Read fields in place: copying an Entry would retain and release its key and value.
+        entries.withUnsafeBufferPointer { e in
+            var i = Int(buckets[Int(h & UInt64(buckets.count - 1))])
+            while i >= 0 {
+                if e[i].hash == h && e[i].key == key { return i }
+                i = Int(e[i].next)
+            }
+            return nil
         }
-        return nil
     }
 
     @inlinable public func key(at i: Int) -> Bytes { entries[i].key }
