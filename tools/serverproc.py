@@ -38,7 +38,7 @@ def cairn_server_path():
     """The cairn-server binary: $CAIRN_SERVER, else the release build, else the debug build."""
     env = os.environ.get("CAIRN_SERVER")
     if env:
-        return env
+        return os.path.abspath(env)  # servers run in their own directory
     for config in ("release", "debug"):
         path = os.path.join(REPO_ROOT, ".build", config, "cairn-server")
         if os.access(path, os.X_OK):
@@ -86,7 +86,7 @@ class ServerProcess:
     def __init__(self, kind, extra_args=(), binary=None, timeout=20.0):
         self.kind = kind
         self.extra_args = list(extra_args)
-        self.binary = binary or (cairn_server_path() if kind == "cairn" else redis_server_path())
+        self.binary = os.path.abspath(binary) if binary else (cairn_server_path() if kind == "cairn" else redis_server_path())
         self.timeout = timeout
         self.port = None
         self.proc = None

@@ -69,14 +69,21 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- dependencies ----
+APT_UPDATED=0
+apt_install() {
+    if [ $APT_UPDATED = 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || return 1
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
 install_redis() {
     if command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null; then
         echo "redis-server, redis-cli, redis-benchmark present: $(redis-server --version | head -c 60)"
         return 0
     fi
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -q &&
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools || return 1
+    apt_install redis-server redis-tools || return 1
     # Debian starts a redis-server service on 6379 when the package is installed: stop it.
     as_root service redis-server stop >/dev/null 2>&1 || true
     if [ -s /run/redis/redis-server.pid ]; then
@@ -86,13 +93,17 @@ install_redis() {
 }
 
 install_python() {
+    if ! command -v python3 >/dev/null; then
+        apt_install python3 python3-pip || return 1
+    fi
     if python3 -c 'import redis, hypothesis, pytest' 2>/dev/null; then
         echo "python packages present: redis $(python3 -c 'import redis; print(redis.__version__)'), pytest $(python3 -c 'import pytest; print(pytest.__version__)')"
         return 0
     fi
     if ! python3 -m pip --version >/dev/null 2>&1; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip || return 1
+        apt_install python3-pip || return 1
     fi
+    # Debian 12+ marks the system Python externally managed; this machine is a test box.
     python3 -m pip install -q redis hypothesis pytest ||
         python3 -m pip install -q --break-system-packages redis hypothesis pytest
 }
