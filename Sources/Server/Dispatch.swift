@@ -40,8 +40,8 @@ extension Server {
         let micros = Int64((monotonicNanoseconds() - started) / 1000)
 
         stats.commandsProcessed += 1
-        commandStats[command.name, default: CommandStats()].calls += 1
-        commandStats[command.name, default: CommandStats()].microseconds += micros
+        command.stats.calls += 1
+        command.stats.microseconds += micros
         client.lastCommand = command.name
         if config.slowlogLogSlowerThan >= 0 && micros >= Int64(config.slowlogLogSlowerThan) {
             slowlog.add(argv: argv, microseconds: micros, client: client, maxLength: config.slowlogMaxLen)

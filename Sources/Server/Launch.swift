@@ -9,30 +9,46 @@ public enum Launch {
     /// Runs the server for these command-line arguments (without the program name);
     /// returns the process exit status.
     public static func run(arguments: [String]) -> Int32 {
-        let config: ServerConfig
-        do {
-            config = try ConfigLoader.load(arguments: arguments)
-        } catch let error as ConfigError {
-            fputs(error.report + "\n", stderr)
-            return 1
-        } catch {
-            fputs("\(error)\n", stderr)
-            return 1
+        var config: ServerConfig
+        var fromFile = false
+        switch ConfigLoader.request(arguments) {
+        case .version:
+            print(ConfigLoader.versionLine)
+            return 0
+        case .help:
+            print(ConfigLoader.usage)
+            return 0
+        case .run(let file, let options):
+            fromFile = file != nil
+            do {
+                config = try ConfigLoader.load(configFile: file, options: options)
+            } catch let error as ConfigError {
+                fputs(error.report + "\n", stderr)
+                return 1
+            } catch {
+                fputs("\(error)\n", stderr)
+                return 1
+            }
         }
-        let log = ServerLog(level: config.loglevel, path: config.logfile)
+        // A relative logfile (or pidfile) is relative to `dir`, as after Redis's chdir at `dir`.
+        let log = ServerLog(level: config.loglevel,
+                            path: config.logfile.isEmpty ? "" : ConfigValue.absolute(config.logfile, from: config.dir))
         let pid = getpid()
         log.notice("Cairn is starting")
         log.notice("Cairn version=\(Server.cairnVersion), redis_version=\(Server.implementedRedisVersion), bits=64, pid=\(pid), just started")
-        if config.configFile.isEmpty {
+        if !fromFile {
             log.warning("Warning: no config file specified, using the default config. In order to specify a config file use cairn-server /path/to/cairn.conf")
         } else {
             log.notice("Configuration loaded")
         }
-        let server = Server(config: config, log: log)
         if chdir(config.dir) != 0 {
             log.warning("Can't chdir to '\(config.dir)': \(String(cString: strerror(errno)))")
             return 1
         }
+        StartupEffects.fitMaxclients(&config, log: log)
+        let server = Server(config: config, log: log)
+        let pidfile = StartupEffects.writePidFile(config, log: log)
+        defer { if let pidfile { unlink(pidfile) } }
         let listener = Listener(server: server)
         do {
             try listener.start()
@@ -44,6 +60,7 @@ public enum Launch {
         log.notice("PID: \(pid)")
         log.notice("Server initialized")
         log.notice("Ready to accept connections")
+        StartupEffects.notifySupervisor(config.supervised, log: log)
         do {
             try listener.wait()
         } catch {

@@ -30,7 +30,10 @@ public final class Server {
     public var config: ServerConfig
     public let keyspace: Keyspace
     public let commands = CommandTable.standard
-    public var commandStats: [String: CommandStats] = [:]
+    /// Commands as INFO commandstats lists them: those called at least once.
+    public var commandStats: [(name: String, stats: CommandStats)] {
+        commands.all.filter { $0.stats.calls > 0 }.map { ($0.name, $0.stats) }.sorted { $0.name < $1.name }
+    }
     public var stats = ServerStats()
     public let log: ServerLog
     public var clients: [Int64: Client] = [:]
@@ -63,6 +66,14 @@ public final class Server {
         var rng = SystemRandomNumberGenerator()
         self.runId = (0..<40).map { _ in String("0123456789abcdef".randomElement(using: &rng)!) }.joined()
         keyspace.accessPolicy = config.accessPolicy
+    }
+
+    /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.
+    public func resetStats() {
+        stats = ServerStats()
+        for command in commands.all { command.stats.reset() }
+        keyspace.stats = KeyspaceStats()
+        opsSampler = InstantaneousSampler()
     }
 
     // MARK: clients
@@ -135,10 +146,16 @@ public final class Server {
         }
     }
 
+    /// Whether bytes in flight to `client` must be counted: only when a limit applies to it.
+    public func tracksOutput(of client: Client) -> Bool {
+        guard let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
+        return limit.hardBytes > 0 || limit.softBytes > 0
+    }
+
     /// Closes a client past its output buffer limits; true if it was closed.
     @discardableResult
     public func checkOutputLimits(_ client: Client) -> Bool {
-        guard let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
+        guard tracksOutput(of: client), let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
         let used = client.outputBytes
         var exceeded = limit.hardBytes > 0 && used >= limit.hardBytes
         if limit.softBytes > 0 && used >= limit.softBytes {

@@ -62,7 +62,7 @@ public struct CommandFlags: OptionSet, Sendable {
     }
 }
 
-public struct Command {
+public final class Command {
     public let name: String
     public let arity: Int
     public let flags: CommandFlags
@@ -72,6 +72,8 @@ public struct Command {
     /// For commands whose keys cannot be found from positions (movablekeys).
     public let keyFinder: (([Bytes]) -> [Int])?
     public let run: (Call) -> Void
+    /// Calls and time spent, for INFO commandstats (a reference, so counting costs no lookup).
+    public let stats = CommandStats()
 
     public init(_ name: String, arity: Int, flags: String, keys: (Int, Int, Int) = (0, 0, 0),
                 keyFinder: (([Bytes]) -> [Int])? = nil, run: @escaping (Call) -> Void) {
@@ -103,9 +105,14 @@ public struct Command {
 }
 
 /// Per-command counters for INFO commandstats.
-public struct CommandStats: Sendable {
+public final class CommandStats {
     public var calls: Int64 = 0
     public var microseconds: Int64 = 0
+    public init() {}
+    public func reset() {
+        calls = 0
+        microseconds = 0
+    }
 }
 
 public struct CommandTable {
@@ -132,8 +139,9 @@ public struct CommandTable {
 
     public var all: [Command] { Array(byName.values) }
 
-    /// Every command group the server serves. A new group file adds its list here.
-    public static let standard = CommandTable([
+    /// Every command group the server serves, in a fresh table (each server counts its own stats).
+    /// A new group file adds its list here.
+    public static var standard: CommandTable { CommandTable([
         connectionCommands,
         stringCommands,
         bitCommands,
@@ -143,5 +151,5 @@ public struct CommandTable {
         configCommands,
         debugCommands,
         introspectionCommands,
-    ])
+    ]) }
 }

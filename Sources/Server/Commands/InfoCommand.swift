@@ -200,7 +200,7 @@ struct InfoReport {
     }
 
     private func commandStatFields() -> [(String, String)] {
-        server.commandStats.sorted { $0.key < $1.key }.map { name, stat in
+        server.commandStats.map { name, stat in
             let perCall = stat.calls > 0 ? Double(stat.microseconds) / Double(stat.calls) : 0
             return ("cmdstat_\(name)", "calls=\(stat.calls),usec=\(stat.microseconds),usec_per_call=\(format2(perCall))")
         }

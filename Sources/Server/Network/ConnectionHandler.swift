@@ -81,6 +81,7 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
 
     /// Executes every complete command in the input buffer.
     private func process(_ client: Client) {
+        parser.limits.maxBulkLength = server.config.protoMaxBulkLen  // CONFIG SET proto-max-bulk-len applies at once
         while !closed && !client.closeAfterReply, var buffer = input, buffer.readableBytes > 0 {
             if server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
                 scheduleResume()
@@ -133,19 +134,31 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
 
     func flushOutput() {
         guard let context, let client, !closed else { return }
-        if client.output.readableBytes > 0 {
-            let out = client.output
-            let n = out.readableBytes
-            client.output = context.channel.allocator.buffer(capacity: 256)
-            client.pendingOutputBytes += n
+        let n = client.output.readableBytes
+        if n > 0 {
             server.stats.netOutputBytes += Int64(n)
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { [weak client] _ in client?.pendingOutputBytes -= n }
-            context.writeAndFlush(wrapOutboundOut(out), promise: promise)
+            if server.tracksOutput(of: client) {
+                client.pendingOutputBytes += n
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                promise.futureResult.whenComplete { [weak client] _ in client?.pendingOutputBytes -= n }
+                context.writeAndFlush(wrapOutboundOut(client.output), promise: promise)
+            } else {
+                context.writeAndFlush(wrapOutboundOut(client.output), promise: nil)
+            }
+            // When the socket took the bytes at once the storage is ours again and clear() reuses it;
+            // otherwise clear() gives a fresh buffer. A buffer grown by a big reply is not kept.
+            if client.output.capacity > Self.retainedOutputCapacity {
+                client.output = context.channel.allocator.buffer(capacity: 256)
+            } else {
+                client.output.clear()
+            }
             if server.checkOutputLimits(client) { return }
         }
         if client.closeAfterReply { close(flush: true) }
     }
+
+    /// The largest output buffer kept for reuse between batches.
+    static let retainedOutputCapacity = 64 * 1024
 
     func close(flush: Bool) {
         guard let context, !closed else { return }

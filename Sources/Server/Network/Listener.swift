@@ -15,7 +15,7 @@ public final class Listener {
     public var eventLoop: EventLoop { group.next() }
     private var channels: [Channel] = []
     private var signalSources: [DispatchSourceSignal] = []
-    private var cronTask: RepeatedTask?
+    private var cronTask: Scheduled<Void>?
     private let stopped: EventLoopPromise<Void>
 
     public init(server: Server) {
@@ -25,8 +25,21 @@ public final class Listener {
         self.stopped = group.next().makePromise(of: Void.self)
     }
 
-    /// Binds every listening address; throws with a message naming the address on failure.
+    /// Binds every listening address; throws with a message naming the address on failure
+    /// (after closing whatever was bound, so the listener can be dropped).
     public func start() throws {
+        do {
+            try bindAll()
+        } catch {
+            for channel in channels { try? channel.close().wait() }
+            channels = []
+            stopped.succeed(())
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    private func bindAll() throws {
         let server = self.server
         let config = server.config
         let bootstrap = ServerBootstrap(group: group)
@@ -36,7 +49,8 @@ public final class Listener {
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
             .childChannelInitializer { channel in
-                if config.tcpKeepalive > 0 {
+                // Read live: CONFIG SET tcp-keepalive applies to the next connections.
+                if server.config.tcpKeepalive > 0 {
                     _ = channel.setOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
                 }
                 return channel.pipeline.addHandler(ConnectionHandler(server: server))
@@ -64,16 +78,19 @@ public final class Listener {
             }
         }
         server.boundPort = port
-        eventLoop.execute { self.installRuntime() }
+        installSignalHandlers()
+        try eventLoop.submit { self.installCron() }.wait()
     }
 
-    private func installRuntime() {
+    private func installCron() {
         let server = self.server
         server.onShutdown = { [weak self] _ in self?.shutdown() }
-        let period = Int64(1000 / max(min(server.config.hz, 500), 1))
-        cronTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(period), delay: .milliseconds(period)) { _ in
-            server.cron()
-        }
+        scheduleCron()
+    }
+
+    /// SIGTERM and SIGINT become a clean shutdown on the keyspace thread.
+    private func installSignalHandlers() {
+        let server = self.server
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
@@ -89,10 +106,20 @@ public final class Listener {
         }
     }
 
+    /// Runs the cron once per 1000/hz ms, reading `hz` again each time (CONFIG SET hz), as Redis's serverCron.
+    private func scheduleCron() {
+        let period = Int64(1000 / max(min(server.config.hz, 500), 1))
+        cronTask = eventLoop.scheduleTask(in: .milliseconds(period)) { [weak self] in
+            guard let self, self.cronTask != nil else { return }
+            self.server.cron()
+            self.scheduleCron()
+        }
+    }
+
     /// Stops accepting, closes every client, and completes `wait()`.
     public func shutdown() {
-        server.log.warning("User requested shutdown...")
         cronTask?.cancel()
+        cronTask = nil
         for client in server.clients.values { client.connection?.close(flush: true) }
         let closes = channels.map { $0.close() }
         EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in

@@ -1,0 +1,64 @@
+// DirectivesMemory: maxmemory and eviction, access tracking (LRU/LFU), lazy
+// free, active defrag, and the compact-encoding thresholds.
+//
+// Built: the policy and LFU tunables (they choose what the keyspace tracks per
+// key, so changing them at run time updates the keyspace's access policy).
+// Later: `maxmemory` (only 0) and `activedefrag` (only no); the lazy-free
+// switches and encoding thresholds are tunables, stored for the features that
+// will read them. Encoding thresholds read memory units in a file (Redis reads
+// them with memtoll) but are written back as plain numbers, as Redis does.
+import Engine
+
+private let refreshAccessPolicy: (Server, ServerConfig) -> Void = { server, _ in
+    server.keyspace.accessPolicy = server.config.accessPolicy
+}
+
+let memoryDirectives: [ConfigDirective] = [
+    .int("maxmemory", \.maxmemory, status: .later, settable: true, range: 0...Int.max,
+         problem: "maxmemory can't be negative", memory: true, enables: "memory limits and eviction are"),
+    .choice("maxmemory-policy", \.maxmemoryPolicy, status: .built, settable: true,
+            problem: "Invalid maxmemory policy", effect: refreshAccessPolicy),
+    .int("maxmemory-samples", \.maxmemorySamples, status: .built, settable: true, range: 1...Int.max,
+         problem: "maxmemory-samples must be 1 or greater"),
+    .int("lfu-log-factor", \.lfuLogFactor, status: .built, settable: true, range: 0...Int.max,
+         problem: "lfu-log-factor must be 0 or greater", effect: refreshAccessPolicy),
+    .int("lfu-decay-time", \.lfuDecayTime, status: .built, settable: true, range: 0...Int.max,
+         problem: "lfu-decay-time must be 0 or greater", effect: refreshAccessPolicy),
+    .bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction, status: .later, settable: true),
+    .bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire, status: .later, settable: true),
+    .bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel, status: .later, settable: true),
+    .bool("activedefrag", \.activeDefrag, status: .later, settable: true, enables: "active defragmentation is"),
+    .int("active-defrag-ignore-bytes", \.activeDefragIgnoreBytes, status: .later, settable: true,
+         range: 1...Int.max, runtimeRange: 0...Int.max, problem: "active-defrag-ignore-bytes must above 0",
+         memory: true),
+    .int("active-defrag-threshold-lower", \.activeDefragThresholdLower, status: .later, settable: true,
+         range: 0...Int.max, runtimeRange: 0...1000, problem: "active-defrag-threshold-lower must be 0 or greater"),
+    .int("active-defrag-threshold-upper", \.activeDefragThresholdUpper, status: .later, settable: true,
+         range: 0...Int.max, runtimeRange: 0...1000, problem: "active-defrag-threshold-upper must be 0 or greater"),
+    .int("active-defrag-cycle-min", \.activeDefragCycleMin, status: .later, settable: true, range: 1...99,
+         problem: "active-defrag-cycle-min must be between 1 and 99"),
+    .int("active-defrag-cycle-max", \.activeDefragCycleMax, status: .later, settable: true, range: 1...99,
+         problem: "active-defrag-cycle-max must be between 1 and 99"),
+    .bool("activerehashing", \.activeRehashing, status: .later, settable: true),
+    .int("hash-max-ziplist-entries", \.hashMaxZiplistEntries, status: .later, settable: true,
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+    .int("hash-max-ziplist-value", \.hashMaxZiplistValue, status: .later, settable: true,
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+    .int("list-max-ziplist-size", \.listMaxZiplistSize, status: .later, settable: true,
+         runtimeRange: Int(Int32.min)...Int(Int32.max)),
+    // Dead since Redis 3.2 (quicklists); Redis 4.0 still reads and ignores them, so old files load.
+    ConfigDirective("list-max-ziplist-entries", status: .later, settable: false,
+                    apply: { _, _, _ in }, get: nil, rewrite: nil),
+    ConfigDirective("list-max-ziplist-value", status: .later, settable: false,
+                    apply: { _, _, _ in }, get: nil, rewrite: nil),
+    .int("list-compress-depth", \.listCompressDepth, status: .later, settable: true,
+         runtimeRange: 0...Int(Int32.max)),
+    .int("set-max-intset-entries", \.setMaxIntsetEntries, status: .later, settable: true,
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+    .int("zset-max-ziplist-entries", \.zsetMaxZiplistEntries, status: .later, settable: true,
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+    .int("zset-max-ziplist-value", \.zsetMaxZiplistValue, status: .later, settable: true,
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+    .int("hll-sparse-max-bytes", \.hllSparseMaxBytes, status: .later, settable: true,
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+]

@@ -1,0 +1,61 @@
+// DirectivesPersistence: RDB snapshots and the append-only file. All later.
+//
+// Save points and `appendonly yes` are refused until their features exist;
+// Cairn starts with no save points even without a config file (Redis 4.0 would
+// have 3600/1 300/100 60/10000). `save ""` clears the points. A file line holds
+// one `<seconds> <changes>` pair (several pairs per line, as Redis 7 allows,
+// are read too); CONFIG SET save takes all pairs in one space-separated string.
+import Engine
+
+let persistenceDirectives: [ConfigDirective] = [
+    ConfigDirective(
+        "save", status: .later, arguments: 1...Int.max, settable: true,
+        apply: { config, args, context in
+            let words: [Bytes]
+            if context.source == .runtime {
+                words = OutputLimits.split(args[0])
+            } else if args == [[]] {
+                words = []
+            } else {
+                guard args.count % 2 == 0 else { throw ConfigProblem.badDirective }
+                words = args
+            }
+            guard words.count % 2 == 0 else { throw ConfigProblem("Invalid save parameters") }
+            var points: [SavePoint] = []
+            var i = 0
+            while i < words.count {
+                guard let seconds = words[i].parseInt64(), let changes = words[i + 1].parseInt64(),
+                      seconds >= 1, changes >= 0 else { throw ConfigProblem("Invalid save parameters") }
+                points.append(SavePoint(seconds: Int(seconds), changes: Int(changes)))
+                i += 2
+            }
+            if !points.isEmpty { throw ConfigProblem.notBuilt("save", args, "RDB snapshots are") }
+            config.savePoints = points
+        },
+        get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },
+        rewrite: { $0.savePoints.map { ("\($0.seconds) \($0.changes)", true) } }),
+    .bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError, status: .later, settable: true),
+    .bool("rdbcompression", \.rdbCompression, status: .later, settable: true),
+    .bool("rdbchecksum", \.rdbChecksum, status: .later, settable: false),
+    .string("dbfilename", \.dbfilename, status: .later, settable: true, rewriteDefault: "dump.rdb",
+            check: { v, _ in
+                if v.contains("/") { throw ConfigProblem("dbfilename can't be a path, just a filename", verbatim: true) }
+            }),
+    .bool("appendonly", \.appendonly, status: .later, settable: true, enables: "the append-only file is"),
+    .string("appendfilename", \.appendfilename, status: .later, settable: false, rewriteDefault: "appendonly.aof",
+            check: { v, _ in
+                if v.contains("/") {
+                    throw ConfigProblem("appendfilename can't be a path, just a filename", verbatim: true)
+                }
+            }),
+    .choice("appendfsync", \.appendfsync, status: .later, settable: true,
+            problem: "argument must be 'no', 'always' or 'everysec'"),
+    .bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite, status: .later, settable: true),
+    .int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, status: .later, settable: true,
+         range: 0...Int.max, problem: "Invalid negative percentage for AOF auto rewrite"),
+    .int("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, status: .later, settable: true, range: 0...Int.max,
+         problem: "auto-aof-rewrite-min-size can't be negative", memory: true),
+    .bool("aof-load-truncated", \.aofLoadTruncated, status: .later, settable: true),
+    .bool("aof-use-rdb-preamble", \.aofUseRdbPreamble, status: .later, settable: true),
+    .bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync, status: .later, settable: true),
+]
