@@ -8,24 +8,19 @@
 // the SHA1s of the key digests are xor-ed together (order-free), after mixing in the big-endian
 // database number once per non-empty database. An empty dataset is 20 zeros.
 
-/// Redis's type numbers (OBJ_STRING ...), part of the digest input.
-public func typeNumber(_ value: Value) -> UInt32 {
-    switch value {
-    case .string: return 0
-    }
-}
-
 public struct DatasetDigest {
     public private(set) var bytes = [UInt8](repeating: 0, count: 20)
 
     public init() {}
 
-    static func xorIn(_ digest: inout [UInt8], _ input: [UInt8]) {
+    /// Xors the SHA1 of `input` into `digest`.
+    public static func xorIn(_ digest: inout [UInt8], _ input: [UInt8]) {
         let h = SHA1.hash(input)
         for j in 0..<20 { digest[j] ^= h[j] }
     }
 
-    static func mix(_ digest: inout [UInt8], _ input: [UInt8]) {
+    /// Xors the SHA1 of `input` into `digest`, then replaces `digest` by its own SHA1.
+    public static func mix(_ digest: inout [UInt8], _ input: [UInt8]) {
         xorIn(&digest, input)
         digest = SHA1.hash(digest)
     }
@@ -38,9 +33,13 @@ public struct DatasetDigest {
     public static func keyDigest(key: Bytes, value: Value, hasExpire: Bool) -> [UInt8] {
         var d = [UInt8](repeating: 0, count: 20)
         mix(&d, key)
-        mix(&d, bigEndian(typeNumber(value)))
+        mix(&d, bigEndian(value.typeNumber))
         switch value {
         case .string(let s): mix(&d, s.bytes)
+        case .list(let v): v.mixDigest(into: &d)
+        case .hash(let v): v.mixDigest(into: &d)
+        case .set(let v): v.mixDigest(into: &d)
+        case .zset(let v): v.mixDigest(into: &d)
         }
         if hasExpire { xorIn(&d, Array("!!expire!!".utf8)) }
         return d

@@ -40,6 +40,12 @@ public final class Keyspace {
     /// False on a replica: expired keys read as missing but stay until the master deletes them.
     public var expireOnLookup = true
     public var accessPolicy = AccessPolicy.lru
+    /// When compact collections convert (from the config's *-max-ziplist-* directives).
+    public var encodingLimits = EncodingLimits()
+    /// Called after any change to a key (db, key), or to a whole database (db, nil):
+    /// writes, deletes, expiry, TTL changes, flushes, SWAPDB. WATCH attaches here, so
+    /// no command can forget to invalidate a watch. Nil when nobody watches: no cost.
+    public var onModified: ((Int, Bytes?) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
 
     public init(databases: Int = 16) {
@@ -101,6 +107,7 @@ public final class Keyspace {
     /// Stores `value` at `key`, dropping any TTL (Redis's setKey), unless `keepTTL`.
     @discardableResult
     public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
+        onModified?(db, key)
         if let i = lookupWrite(db, key) {
             databases[db].setValue(value, at: i)
             if !keepTTL { databases[db].removeExpire(at: i) }
@@ -112,6 +119,7 @@ public final class Keyspace {
 
     /// Replaces the value at `i` in place, keeping its TTL.
     public func replace(_ db: Int, _ i: Int, with value: Value) {
+        if let hook = onModified { hook(db, databases[db].key(at: i)) }
         databases[db].setValue(value, at: i)
     }
 
@@ -121,34 +129,49 @@ public final class Keyspace {
     /// Adds a key known to be absent (after a lookupWrite miss).
     @discardableResult
     public func add(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Int {
-        databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
+        onModified?(db, key)
+        return databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
     }
 
     /// Deletes `key` if it exists (and is not expired); true when it did.
     @discardableResult
     public func delete(_ db: Int, _ key: Bytes) -> Bool {
         guard let i = lookupWrite(db, key) else { return false }
+        onModified?(db, key)
         databases[db].remove(at: i)
         return true
     }
 
     /// Removes the entry at `i` and returns its value.
     @discardableResult
-    public func remove(_ db: Int, at i: Int) -> Value { databases[db].remove(at: i) }
+    public func remove(_ db: Int, at i: Int) -> Value {
+        if let hook = onModified { hook(db, databases[db].key(at: i)) }
+        return databases[db].remove(at: i)
+    }
 
     public func setExpire(_ db: Int, _ i: Int, at deadline: Int64?) {
+        if let hook = onModified { hook(db, databases[db].key(at: i)) }
         if let deadline { databases[db].setExpire(deadline, at: i) } else { databases[db].removeExpire(at: i) }
     }
 
-    public func flush(_ db: Int) { databases[db].removeAll() }
-    public func flushAll() {
-        for db in 0..<databases.count { databases[db].removeAll() }
+    public func flush(_ db: Int) {
+        onModified?(db, nil)
+        databases[db].removeAll()
     }
 
-    public func swap(_ a: Int, _ b: Int) { databases.swapAt(a, b) }
+    public func flushAll() {
+        for db in 0..<databases.count { flush(db) }
+    }
+
+    public func swap(_ a: Int, _ b: Int) {
+        onModified?(a, nil)
+        onModified?(b, nil)
+        databases.swapAt(a, b)
+    }
 
     /// Takes the tables out (FLUSHALL ASYNC frees them elsewhere).
     public func detachAll() -> [KeyTable] {
+        if let hook = onModified { for db in 0..<databases.count { hook(db, nil) } }
         let old = databases
         databases = Array(repeating: KeyTable(), count: databases.count)
         return old
@@ -168,6 +191,7 @@ public final class Keyspace {
     /// Deletes an expired key and records the DEL that replays it.
     func expire(_ db: Int, at i: Int) {
         let key = databases[db].key(at: i)
+        onModified?(db, key)
         databases[db].remove(at: i)
         stats.expiredKeys += 1
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))

@@ -4,8 +4,9 @@
 // stored as an `Int64` (OBJECT ENCODING "int"), other strings as bytes. Redis
 // reports "embstr" for short strings created whole and "raw" for long ones and
 // for strings modified in place (APPEND, SETRANGE, SETBIT); `raw` records that
-// history so OBJECT ENCODING answers as Redis does. The collection types of
-// issue 3 join this enum as further cases.
+// history so OBJECT ENCODING answers as Redis does. Each collection type lives
+// in Types/ and conforms to CollectionValue, so the generic code here (TYPE,
+// OBJECT ENCODING, DEBUG DIGEST) needs one line per type.
 
 /// The largest string Redis stores as embstr.
 public let embstrSizeLimit = 44
@@ -45,19 +46,64 @@ public enum StringValue: Equatable, Sendable {
     }
 }
 
+/// What every collection type gives the engine's generic code.
+public protocol CollectionValue: Equatable, Sendable {
+    /// The name OBJECT ENCODING answers (Redis 4.0's: ziplist, quicklist, intset, hashtable, skiplist).
+    var encodingName: String { get }
+    /// Number of elements (members, fields, entries).
+    var count: Int { get }
+    /// Mixes this value into a key's DEBUG DIGEST exactly as Redis does for its type,
+    /// using `DatasetDigest.mix` / `xorIn`, so digests agree with real Redis.
+    func mixDigest(into digest: inout [UInt8])
+}
+
 public enum Value: Equatable, Sendable {
     case string(StringValue)
+    case list(ListValue)
+    case hash(HashValue)
+    case set(SetValue)
+    case zset(SortedSetValue)
 
     /// The name TYPE answers.
     public var typeName: String {
         switch self {
         case .string: return "string"
+        case .list: return "list"
+        case .hash: return "hash"
+        case .set: return "set"
+        case .zset: return "zset"
         }
     }
 
     public var encodingName: String {
         switch self {
         case .string(let s): return s.encodingName
+        case .list(let v): return v.encodingName
+        case .hash(let v): return v.encodingName
+        case .set(let v): return v.encodingName
+        case .zset(let v): return v.encodingName
+        }
+    }
+
+    /// Elements in a collection; 1 for a string.
+    public var elementCount: Int {
+        switch self {
+        case .string: return 1
+        case .list(let v): return v.count
+        case .hash(let v): return v.count
+        case .set(let v): return v.count
+        case .zset(let v): return v.count
+        }
+    }
+
+    /// Redis's type number (OBJ_STRING = 0 ... OBJ_HASH = 4), used by digests and RDB.
+    public var typeNumber: UInt32 {
+        switch self {
+        case .string: return 0
+        case .list: return 1
+        case .set: return 2
+        case .zset: return 3
+        case .hash: return 4
         }
     }
 }

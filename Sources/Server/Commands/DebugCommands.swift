@@ -89,5 +89,8 @@ private func serializedLength(_ value: Value) -> Int {
     case .string(.bytes(let b, _)):
         let n = b.count
         return (n < 64 ? 1 : n < 16384 ? 2 : n <= Int(UInt32.max) ? 5 : 9) + n
+    default:
+        // Collections: their exact RDB size comes with the RDB writer (issue 4); until then the element count.
+        return value.elementCount
     }
 }

@@ -13,6 +13,11 @@ private let refreshAccessPolicy: (Server, ServerConfig) -> Void = { server, _ in
     server.keyspace.accessPolicy = server.config.accessPolicy
 }
 
+/// Encoding thresholds changed at run time apply to the next write of each collection.
+private let refreshEncodingLimits: (Server, ServerConfig) -> Void = { server, _ in
+    server.keyspace.encodingLimits = server.config.encodingLimits
+}
+
 let memoryDirectives: [ConfigDirective] = [
     .int("maxmemory", \.maxmemory, status: .later, settable: true, range: 0...Int.max,
          problem: "maxmemory can't be negative", memory: true, enables: "memory limits and eviction are"),
@@ -41,24 +46,24 @@ let memoryDirectives: [ConfigDirective] = [
          problem: "active-defrag-cycle-max must be between 1 and 99"),
     .bool("activerehashing", \.activeRehashing, status: .later, settable: true),
     .int("hash-max-ziplist-entries", \.hashMaxZiplistEntries, status: .later, settable: true,
-         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
     .int("hash-max-ziplist-value", \.hashMaxZiplistValue, status: .later, settable: true,
-         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
     .int("list-max-ziplist-size", \.listMaxZiplistSize, status: .later, settable: true,
-         runtimeRange: Int(Int32.min)...Int(Int32.max)),
+         runtimeRange: Int(Int32.min)...Int(Int32.max), effect: refreshEncodingLimits),
     // Dead since Redis 3.2 (quicklists); Redis 4.0 still reads and ignores them, so old files load.
     ConfigDirective("list-max-ziplist-entries", status: .later, settable: false,
                     apply: { _, _, _ in }, get: nil, rewrite: nil),
     ConfigDirective("list-max-ziplist-value", status: .later, settable: false,
                     apply: { _, _, _ in }, get: nil, rewrite: nil),
     .int("list-compress-depth", \.listCompressDepth, status: .later, settable: true,
-         runtimeRange: 0...Int(Int32.max)),
+         runtimeRange: 0...Int(Int32.max), effect: refreshEncodingLimits),
     .int("set-max-intset-entries", \.setMaxIntsetEntries, status: .later, settable: true,
-         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
     .int("zset-max-ziplist-entries", \.zsetMaxZiplistEntries, status: .later, settable: true,
-         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
     .int("zset-max-ziplist-value", \.zsetMaxZiplistValue, status: .later, settable: true,
-         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
     .int("hll-sparse-max-bytes", \.hllSparseMaxBytes, status: .later, settable: true,
-         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false),
+         runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),
 ]

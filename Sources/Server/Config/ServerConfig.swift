@@ -199,6 +199,20 @@ public struct ServerConfig: Sendable {
         .pubsub: OutputBufferLimit(hardBytes: 32 << 20, softBytes: 8 << 20, softSeconds: 60),
     ]
 
+    /// The compact-encoding thresholds the keyspace applies under this configuration.
+    public var encodingLimits: EncodingLimits {
+        var l = EncodingLimits()
+        l.hashMaxPackedEntries = hashMaxZiplistEntries
+        l.hashMaxPackedValue = hashMaxZiplistValue
+        l.listMaxNodeSize = listMaxZiplistSize
+        l.listCompressDepth = listCompressDepth
+        l.setMaxIntsetEntries = setMaxIntsetEntries
+        l.zsetMaxPackedEntries = zsetMaxZiplistEntries
+        l.zsetMaxPackedValue = zsetMaxZiplistValue
+        l.hllSparseMaxBytes = hllSparseMaxBytes
+        return l
+    }
+
     /// The access tracking the keyspace keeps under this configuration.
     public var accessPolicy: AccessPolicy {
         maxmemoryPolicy.isLFU ? .lfu(logFactor: lfuLogFactor, decayMinutes: lfuDecayTime) : .lru
