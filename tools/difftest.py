@@ -511,10 +511,12 @@ def reset(client):
     client.call(b"SELECT", 0)
 
 
-def run(seed, count, redis_port, cairn_port, batch=64, self_check=False):
+def run(seed, count, redis_port, cairn_port, batch=64, self_check=False, verify_state=True):
     """Runs one seeded sequence; raises Divergence with a full report on the first mismatch.
     self_check: the "cairn" port is another Redis 7.0 (validates the generator and the
-    comparison: normalise both sides)."""
+    comparison: normalise both sides). verify_state: after every command, compare the
+    string values of the whole key space of the current db (MGET), so a divergence is
+    reported at the command that caused it, not where it is first read."""
     redis = RespClient(redis_port)
     cairn = RespClient(cairn_port)
     try:
@@ -524,23 +526,32 @@ def run(seed, count, redis_port, cairn_port, batch=64, self_check=False):
         now_ms = int(time.time() * 1000)
         commands = generate(seed, count, now_ms, types)
         history = []
+        probe = [b"MGET"] + KEYS  # after every command: did the string values drift apart?
         for start in range(0, count, batch):
             chunk = commands[start:start + batch]
-            redis.send_raw(b"".join(encode_command(c) for c in chunk))
-            expected = [redis.read_reply() for _ in chunk]
+            sent = [c2 for c in chunk for c2 in ((c, probe) if verify_state else (c,))]
+            redis.send_raw(b"".join(encode_command(c) for c in sent))
+            expected = [redis.read_reply() for _ in sent]
             try:
-                cairn.send_raw(b"".join(encode_command(c) for c in chunk))
-                got = [cairn.read_reply() for _ in chunk]
+                cairn.send_raw(b"".join(encode_command(c) for c in sent))
+                got = [cairn.read_reply() for _ in sent]
             except (ConnectionError, OSError) as e:
                 raise Divergence(report(seed, count, start, chunk[0], expected[0], None, history,
                                         note="cairn connection failed in this batch: %s" % e))
+            step = 2 if verify_state else 1
             for i, argv in enumerate(chunk):
-                want = normalise(argv, expected[i])
+                want, have = normalise(argv, expected[i * step]), got[i * step]
                 if self_check:
-                    got[i] = normalise(argv, got[i])
-                if not replies_match(argv, want, got[i]):
-                    raise Divergence(report(seed, count, start + i, argv, expected[i], got[i], history, want))
-                history.append((argv, got[i]))
+                    have = normalise(argv, have)
+                if not replies_match(argv, want, have):
+                    raise Divergence(report(seed, count, start + i, argv, expected[i * step], have, history, want))
+                history.append((argv, have))
+                if verify_state and canon(expected[i * step + 1]) != canon(got[i * step + 1]):
+                    state = "\n".join("    %r: redis %r, cairn %r" % (k, a, b) for k, a, b in
+                                      zip(KEYS, expected[i * step + 1], got[i * step + 1]) if a != b)
+                    raise Divergence(report(
+                        seed, count, start + i, argv, expected[i * step], have, history[:-1], want,
+                        note="the replies matched, but afterwards the values differ:\n" + state))
         want_ks = dump_keyspace(redis, types)
         got_ks = dump_keyspace(cairn, types)
         if want_ks != got_ks:
@@ -580,6 +591,8 @@ def main():
     ap.add_argument("--redis-port", type=int, help="use a running redis-server 7.0 on 127.0.0.1")
     ap.add_argument("--cairn-port", type=int, help="use a running cairn-server on 127.0.0.1")
     ap.add_argument("--batch", type=int, default=64, help="commands per pipelined batch")
+    ap.add_argument("--no-verify-state", action="store_true",
+                    help="do not MGET the key space after every command (faster, reports later)")
     ap.add_argument("--self-check", action="store_true",
                     help="compare redis-server with a second redis-server (tests this tool)")
     args = ap.parse_args()
@@ -596,7 +609,7 @@ def main():
             cairn_port = started[-1].port
         t0 = time.monotonic()
         result = run(seed, args.commands, redis_port, cairn_port, batch=args.batch,
-                     self_check=args.self_check)
+                     self_check=args.self_check, verify_state=not args.no_verify_state)
         print("difftest seed=%d: %d commands matched, final keyspace matched (%d keys; optional types: %s) in %.1fs"
               % (seed, result["commands"], result["keys"], ",".join(result["types"]) or "none",
                  time.monotonic() - t0))
