@@ -46,6 +46,8 @@ public final class Keyspace {
     /// writes, deletes, expiry, TTL changes, flushes, SWAPDB. WATCH attaches here, so
     /// no command can forget to invalidate a watch. Nil when nobody watches: no cost.
     public var onModified: ((Int, Bytes?) -> Void)? = nil
+    /// Called after a key was deleted because its TTL passed (lazily or actively).
+    public var onExpired: ((Int, Bytes) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
 
     public init(databases: Int = 16) {
@@ -72,8 +74,10 @@ public final class Keyspace {
     }
 
     /// Finds a key for writing: lazy expiry only.
-    public func lookupWrite(_ db: Int, _ key: Bytes) -> Int? {
-        guard let i = databases[db].find(key) else { return nil }
+    public func lookupWrite(_ db: Int, _ key: Bytes) -> Int? { lookupWrite(db, key, hash: hashKey(key)) }
+
+    private func lookupWrite(_ db: Int, _ key: Bytes, hash: UInt64) -> Int? {
+        guard let i = databases[db].find(key, hash: hash) else { return nil }
         let deadline = databases[db].expireAt(at: i)
         if deadline != noExpire && deadline <= now {
             if !expireOnLookup { return nil }
@@ -108,13 +112,15 @@ public final class Keyspace {
     @discardableResult
     public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
         onModified?(db, key)
-        if let i = lookupWrite(db, key) {
+        let h = hashKey(key)
+        if let i = lookupWrite(db, key, hash: h) {
             databases[db].setValue(value, at: i)
             if !keepTTL { databases[db].removeExpire(at: i) }
             databases[db].setAccess(accessPolicy.fresh(nowMs: now), at: i)
             return i
         }
-        return databases[db].insert(key, value, access: accessPolicy.fresh(nowMs: now))
+        // An expired key found on the way was removed; the table is unchanged otherwise, so the hash still holds.
+        return databases[db].insert(key, hash: h, value, access: accessPolicy.fresh(nowMs: now))
     }
 
     /// Replaces the value at `i` in place, keeping its TTL.
@@ -195,6 +201,7 @@ public final class Keyspace {
         databases[db].remove(at: i)
         stats.expiredKeys += 1
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
+        onExpired?(db, key)
     }
 
     /// One active expire pass, as Redis 4.0's slow cycle: sample 20 keys with a TTL

@@ -56,10 +56,10 @@ public final class Server {
     public var boundPort: Int = 0
     /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.
     public var activeExpireEnabled = true
+    public var pubsub = PubSubRegistry()
+    public var watches = WatchRegistry()
     /// The event classes notify-keyspace-events selects (empty: none).
     public var notificationClasses: NotificationClass = []
-    /// Delivers a selected keyspace event (pub/sub attaches here).
-    public var keyspaceEventSink: ((NotificationClass, String, Bytes, Int) -> Void)? = nil
     /// The highest heap use seen (INFO used_memory_peak).
     public var peakMemory = 0
 
@@ -71,6 +71,7 @@ public final class Server {
         self.runId = (0..<40).map { _ in String("0123456789abcdef".randomElement(using: &rng)!) }.joined()
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
+        attachKeyspaceEvents()
     }
 
     /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.
@@ -104,6 +105,8 @@ public final class Server {
 
     public func disconnect(_ client: Client) {
         clients[client.id] = nil
+        removeSubscriptions(client)
+        unwatchAll(client)
         if client.isMonitor { monitors.removeAll { $0 === client } }
     }
 

@@ -151,5 +151,7 @@ public struct CommandTable {
         configCommands,
         debugCommands,
         introspectionCommands,
+        pubsubCommands,
+        transactionCommands,
     ]) }
 }
