@@ -46,6 +46,8 @@ public final class Server {
     /// Receivers of the change stream, in order (AOF, replication backlog).
     public var changeConsumers: [(PropagationRecord) -> Void] = []
     public let startTime = wallClockMilliseconds()
+    /// The time commands see (derived from the monotonic clock, recalibrated by the cron).
+    public var clock = ServerClock()
     public let runId: String
     /// Clients other than replicas and monitors wait until this time (ms); CLIENT PAUSE.
     public var pausedUntil: Int64 = 0
@@ -132,6 +134,7 @@ public final class Server {
 
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
     public func cron() {
+        clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now
         // Redis gives the slow expire cycle 25% of each cron period.
