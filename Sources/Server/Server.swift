@@ -123,10 +123,19 @@ public final class Server {
     /// Hands every pending propagation record to the consumers, in order.
     public func deliverChanges() {
         guard !keyspace.changes.isEmpty else { return }
-        let records = keyspace.changes
-        keyspace.changes.removeAll(keepingCapacity: true)
+        if changeConsumers.isEmpty {
+            keyspace.changes.removeAll(keepingCapacity: true)
+            return
+        }
+        // Swap the buffer out (a consumer may cause new records) and back in, keeping its capacity.
+        var records: [PropagationRecord] = []
+        swap(&records, &keyspace.changes)
         for record in records {
             for consumer in changeConsumers { consumer(record) }
+        }
+        if keyspace.changes.isEmpty {
+            records.removeAll(keepingCapacity: true)
+            swap(&records, &keyspace.changes)
         }
     }
 
