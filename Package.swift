@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "Engine", swiftSettings: releaseSettings),
         .target(name: "CairnCSystem"),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
             dependencies: [
@@ -40,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Engine", "RDB",
+                "Engine", "RDB", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),

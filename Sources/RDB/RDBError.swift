@@ -36,7 +36,7 @@ public func printableKey(_ key: [UInt8]) -> String {
         case 0x22: s += "\\\""
         case 0x20...0x7E: s.unicodeScalars.append(Unicode.Scalar(b))
         default:
-            let hex = Array("0123456789abcdef")
+            let hex: [Character] = Array("0123456789abcdef")
             s += "\\x" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
         }
     }
