@@ -55,7 +55,7 @@ public enum LZF {
             }
         }
         while i + 2 < n {
-            let h = ((Int(input[i]) << 16 | Int(input[i + 1]) << 8 | Int(input[i + 2])) &* 2654435761 >> 10) & ((1 << 14) - 1)
+            let h = (((Int(input[i]) << 16 | Int(input[i + 1]) << 8 | Int(input[i + 2])) &* 2654435761) >> 10) & ((1 << 14) - 1)
             let ref = table[h]
             table[h] = i
             if ref >= 0, i - ref - 1 < 8192, input[ref] == input[i], input[ref + 1] == input[i + 1], input[ref + 2] == input[i + 2] {

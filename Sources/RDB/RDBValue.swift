@@ -83,6 +83,17 @@ public struct RDBEntry: Equatable, Sendable {
     }
 }
 
+extension RDBEntry {
+    /// Throws the error a server load reports for a value Cairn cannot hold:
+    /// it names the key, the type and the file offset.
+    public func requireSupported() throws {
+        if case .unsupported(let name, let byte) = value {
+            throw RDBError(offset: offset, key: key,
+                           message: "value of type \(name) (RDB type \(byte)) cannot be loaded by Cairn")
+        }
+    }
+}
+
 /// What the streaming reader yields, in file order.
 public enum RDBEvent: Equatable, Sendable {
     /// The header: the RDB version number.

@@ -71,5 +71,15 @@ final class FixtureTests: XCTestCase {
         XCTAssertEqual(unsupported.map { $0.0 }, ["stream"])
         XCTAssertGreaterThan(unsupported[0].1, 9)
         XCTAssertEqual(functions, 1)
+        // What a server load does with it: an error naming key, type and offset.
+        let (_, _, entries) = try readAll(try fixture("redis7-unsupported.rdb"))
+        XCTAssertNoThrow(try entries[0].requireSupported())
+        let stream = entries.first { $0.key == Bytes("stream") }!
+        XCTAssertThrowsError(try stream.requireSupported()) { e in
+            let err = e as! RDBError
+            XCTAssertEqual(err.key, Bytes("stream"))
+            XCTAssertEqual(err.offset, stream.offset)
+            XCTAssertTrue(err.description.contains("stream"), err.description)
+        }
     }
 }
