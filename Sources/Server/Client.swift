@@ -46,9 +46,19 @@ public final class Client {
     /// When the output first went over the soft limit (ms), or nil.
     public var softLimitReachedAt: Int64? = nil
     public var clientClass = ClientClass.normal
+    /// The open MULTI block; nil outside one.
+    public var transaction: Transaction? = nil
+    /// Keys this client WATCHes, as (db, key).
+    public var watchedKeys: [(db: Int, key: Bytes)] = []
+    /// Set when a watched key changed: the next EXEC fails.
+    public var watchBroken = false
+    /// True while EXEC runs the queued commands (Redis keeps CLIENT_MULTI set until EXEC ends).
+    public var execInProgress = false
+    /// Inside MULTI or its EXEC: blocking pops answer at once instead of blocking.
+    public var inMulti: Bool { transaction != nil || execInProgress }
+    /// Channels and patterns this client listens to; nil when not in pub/sub mode.
+    public var subscriptions: ClientSubscriptions? = nil
     public weak var connection: ClientConnection?
-    /// Inside MULTI (set by the transaction commands): blocking pops answer at once instead of blocking.
-    public var inMulti = false
     /// What the client waits for while blocked in BLPOP/BRPOP/BRPOPLPUSH (see Blocking.swift).
     public var blockedPop: BlockedPop? = nil
     public var isBlocked: Bool { blockedPop != nil }

@@ -103,9 +103,7 @@ final class BlockingTests: XCTestCase {
         let h = Harness()
         let mover = h.newClient()
         let reader = h.newClient()
-        var events: [String] = []
-        h.server.notificationClasses = [.keyevent, .all]
-        h.server.keyspaceEventSink = { _, event, key, _ in events.append("\(event) \(key.text)") }
+        let recorder = EventRecorder(h)
         XCTAssertEqual(h.run("BRPOPLPUSH", "a", "b", "0", as: mover), pending)
         XCTAssertEqual(h.run("BLPOP", "b", "0", as: reader), pending)
         h.run("LPUSH", "a", "x")
@@ -113,7 +111,7 @@ final class BlockingTests: XCTestCase {
         XCTAssertEqual(h.takeReply(reader), .strs(["b", "x"]))
         XCTAssertEqual(h.run("EXISTS", "a", "b"), .int(0))
         XCTAssertEqual(h.takePropagated(), ["0: LPUSH a x", "0: RPOP a", "0: LPUSH b x", "0: LPOP b"])
-        XCTAssertEqual(events, ["lpush a", "lpush b"], "Redis 4.0 reports no pop event for a served client")
+        XCTAssertEqual(recorder.take(), ["lpush a", "lpush b"], "Redis 4.0 reports no pop event for a served client")
         // Immediate form: propagated as RPOPLPUSH.
         h.run("RPUSH", "a", "1", "2")
         XCTAssertEqual(h.run("BRPOPLPUSH", "a", "c", "0", as: mover), .str("2"))
@@ -189,13 +187,20 @@ final class BlockingTests: XCTestCase {
     func testInsideMultiAnswersAtOnce() {
         let h = Harness()
         let c = h.newClient()
-        c.inMulti = true
-        XCTAssertEqual(h.run("BLPOP", "q", "0", as: c), .nullArray)
-        XCTAssertEqual(h.run("BRPOP", "q", "0", as: c), .nullArray)
-        XCTAssertEqual(h.run("BRPOPLPUSH", "q", "d", "0", as: c), .null)
+        let waiter = h.newClient()
+        XCTAssertEqual(h.run("BLPOP", "w", "0", as: waiter), pending)
+        XCTAssertEqual(h.run("MULTI", as: c), .ok)
+        for cmd in [["BLPOP", "q", "0"], ["BRPOP", "q", "0"], ["BRPOPLPUSH", "q", "d", "0"], ["RPUSH", "q", "v"],
+                    ["BLPOP", "q", "0"], ["RPUSH", "w", "1", "2"], ["LLEN", "w"]] {
+            XCTAssertEqual(h.run(cmd.map { Bytes($0) }, as: c), .simple("QUEUED"))
+        }
+        XCTAssertEqual(h.run("EXEC", as: c), .array([.nullArray, .nullArray, .null, .int(1), .strs(["q", "v"]), .int(2), .int(2)]))
         XCTAssertFalse(c.isBlocked)
-        h.run("RPUSH", "q", "v")
-        XCTAssertEqual(h.run("BLPOP", "q", "0", as: c), .strs(["q", "v"]))
+        XCTAssertFalse(c.inMulti)
+        // The waiter is served after EXEC, not inside it, and its pop follows the transaction.
+        XCTAssertEqual(h.takeReply(waiter), .strs(["w", "1"]))
+        XCTAssertEqual(h.takePropagated(), ["0: BLPOP w 0", "0: MULTI", "0: RPUSH q v", "0: LPOP q", "0: RPUSH w 1 2", "0: EXEC", "0: LPOP w"].filter { !$0.contains("BLPOP") })
+        XCTAssertEqual(h.run("BLPOP", "q", "0", as: c), pending, "outside MULTI it blocks again")
     }
 
     func testDisconnectedClientIsForgotten() {

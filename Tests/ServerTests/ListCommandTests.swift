@@ -13,10 +13,8 @@ final class ListCommandTests: XCTestCase {
     /// A harness recording keyspace events as "event key" lines.
     private func harness() -> (Harness, () -> [String]) {
         let h = Harness()
-        var events: [String] = []
-        h.server.notificationClasses = [.keyevent, .all]
-        h.server.keyspaceEventSink = { _, event, key, _ in events.append("\(event) \(key.text)") }
-        return (h, { defer { events.removeAll() }; return events })
+        let recorder = EventRecorder(h)
+        return (h, recorder.take)
     }
 
     func testPushPopAndLength() {
@@ -230,5 +228,29 @@ final class ListCommandTests: XCTestCase {
         XCTAssertEqual(h.run("LINDEX", "l", "2"), .str("-9223372036854775808"))
         XCTAssertEqual(h.run([Bytes("LREM"), Bytes("l"), Bytes("0"), big]), .int(1))
         XCTAssertEqual(h.run("LLEN", "l"), .int(2))
+    }
+}
+
+/// Records keyspace events through a client subscribed to every keyevent channel.
+final class EventRecorder {
+    let h: Harness
+    let subscriber: Client
+
+    init(_ h: Harness) {
+        self.h = h
+        h.server.notificationClasses = [.keyevent, .all]
+        subscriber = h.newClient()
+        h.run("PSUBSCRIBE", "__keyevent@*__:*", as: subscriber)
+    }
+
+    /// The events since the last call, as "event key".
+    func take() -> [String] {
+        var out: [String] = []
+        while case .array(let parts) = h.takeReply(subscriber) {
+            guard parts.count == 4, case .bulk(let channel) = parts[2], case .bulk(let key) = parts[3] else { continue }
+            let event = channel.text.split(separator: ":", maxSplits: 1).last.map(String.init) ?? ""
+            out.append("\(event) \(key.text)")
+        }
+        return out
     }
 }

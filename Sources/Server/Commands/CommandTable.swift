@@ -151,6 +151,9 @@ public struct CommandTable {
         configCommands,
         debugCommands,
         introspectionCommands,
+        pubsubCommands,
+        transactionCommands,
+        hyperLogLogCommands,
         listCommands,
     ]) }
 }
