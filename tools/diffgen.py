@@ -282,6 +282,34 @@ class Gen:
     def g_hset(self): return [self.name(b"hset"), self.key(), self.value(), self.value()]
     def g_zadd(self): return [self.name(b"zadd"), self.key(), self.small_int(-5, 5), self.value()]
 
+    # -- lists, when Cairn serves them (blocking pops are left to tools/difftest_lists.py:
+    #    in a pipelined batch an empty key would hold the connection for the timeout) --
+
+    def list_index(self):
+        return self.r.choice([b"0", b"1", b"-1", b"2", b"-2", b"5", b"-100", b"100", b"abc", b"1.5",
+                              b"9223372036854775807", b"-9223372036854775808"])
+
+    def list_value(self):
+        # Few distinct values so LREM and LINSERT pivots hit.
+        return self.r.choice([b"a", b"b", b"1", b"-7", b"300", b"", b"x" * 70]) if self.r.random() < 0.7 else self.value()
+
+    def g_rpush(self): return [self.name(b"rpush"), self.key()] + [self.list_value() for _ in range(self.r.randint(1, 4))]
+    def g_lpushx(self): return [self.name(b"lpushx"), self.key()] + [self.list_value() for _ in range(self.r.randint(1, 2))]
+    def g_rpushx(self): return [self.name(b"rpushx"), self.key()] + [self.list_value() for _ in range(self.r.randint(1, 2))]
+    def g_lpop(self): return [self.name(b"lpop"), self.key()]
+    def g_rpop(self): return [self.name(b"rpop"), self.key()]
+    def g_llen(self): return [self.name(b"llen"), self.key()]
+    def g_lindex(self): return [self.name(b"lindex"), self.key(), self.list_index()]
+    def g_lset(self): return [self.name(b"lset"), self.key(), self.list_index(), self.list_value()]
+    def g_lrange(self): return [self.name(b"lrange"), self.key(), self.list_index(), self.list_index()]
+    def g_ltrim(self): return [self.name(b"ltrim"), self.key(), self.list_index(), self.list_index()]
+    def g_lrem(self): return [self.name(b"lrem"), self.key(), self.list_index(), self.list_value()]
+    def g_rpoplpush(self): return [self.name(b"rpoplpush"), self.key(), self.key()]
+
+    def g_linsert(self):
+        where = self.r.choice([b"BEFORE", b"after", b"Before", b"middle"])
+        return [self.name(b"linsert"), self.key(), where, self.list_value(), self.list_value()]
+
     # -- errors --
 
     def g_unknown(self):
@@ -321,6 +349,11 @@ WEIGHTS = {
     "touch": 1, "move": 2, "swapdb": 1, "select": 3, "dbsize": 1, "flushdb": 0.15,
     "unknown": 1, "wrong_arity": 2,
 }
+# The list commands beyond LPUSH, generated when Cairn serves lists.
+LIST_WEIGHTS = {
+    "rpush": 3, "lpushx": 1, "rpushx": 1, "lpop": 2, "rpop": 2, "llen": 1, "lindex": 2, "lset": 2,
+    "lrange": 3, "ltrim": 1, "lrem": 2, "linsert": 2, "rpoplpush": 2,
+}
 OPTIONAL_TYPES = {  # generator -> (type name, probe command, reader used for the final keyspace check)
     "lpush": ("list", [b"lpush"], [b"lrange"]),
     "sadd": ("set", [b"sadd"], [b"smembers"]),
@@ -334,6 +367,8 @@ def generate(seed, count, now_ms, types=()):
     rng = random.Random(seed)
     gen = Gen(rng, now_ms, types)
     names = [n for n in WEIGHTS] + [g for g, (t, _, _) in OPTIONAL_TYPES.items() if t in types]
-    weights = [WEIGHTS.get(n, 1) for n in names]
+    if "list" in types:
+        names += list(LIST_WEIGHTS)
+    weights = [WEIGHTS.get(n, LIST_WEIGHTS.get(n, 1)) for n in names]
     fns = [getattr(gen, "g_" + n) for n in names]
     return [rng.choices(fns, weights)[0]() for _ in range(count)]
