@@ -5,8 +5,9 @@
 // it is served, times out (cron; a null array for BLPOP/BRPOP, a null bulk for
 // BRPOPLPUSH) or disconnects. A key becomes ready when a list is added at it
 // (the keyspace's `onListAdded` hook, Redis's dbAdd signal), whatever command
-// did it. `handleClientsBlockedOnKeys` serves ready keys; Dispatch calls it
-// after each command, and EXEC must call it after the whole transaction.
+// did it. `handleClientsBlockedOnKeys` serves ready keys; Dispatch's execute
+// calls it after each command a client sends, so after EXEC as a whole, never
+// between the commands of a transaction (call it likewise after a script).
 // A served pop replies to the waiting client and is propagated as its plain
 // form: LPOP/RPOP, or RPOP + LPUSH for BRPOPLPUSH; the served client's
 // remaining input runs on the next loop turn (`resumeAfterUnblock`).
