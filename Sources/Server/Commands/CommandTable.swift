@@ -154,5 +154,7 @@ public struct CommandTable {
         pubsubCommands,
         transactionCommands,
         hyperLogLogCommands,
+        sortedSetCommands,
+        geoCommands,
     ]) }
 }
