@@ -61,6 +61,10 @@ final class SortedSetValueTests: XCTestCase {
         XCTAssertEqual(all, scores.sorted(), "ascending")
     }
 
+    func testValueIsOneWord() {
+        XCTAssertEqual(MemoryLayout<SortedSetValue>.size, 8, "an array or a class reference, no more")
+    }
+
     func testConversionAtEntryLimit() {
         let l = limits(entries: 4)
         var z = SortedSetValue()

@@ -6,13 +6,19 @@ import Engine
 @testable import Server
 
 final class SortedSetCommandTests: XCTestCase {
+    /// Subscribes a client to every key event (classes g and z); the closure returns
+    /// the "event:key" pairs published since it was last called.
     private func events(_ h: Harness) -> () -> [String] {
-        var seen: [String] = []
-        h.server.notificationClasses = .all
-        h.server.keyspaceEventSink = { _, event, key, _ in seen.append("\(event):\(key.text)") }
+        XCTAssertEqual(h.run("CONFIG", "SET", "notify-keyspace-events", "Egz"), .ok)
+        let sub = h.newClient()
+        h.run("PSUBSCRIBE", "__keyevent@0__:*", as: sub)
         return {
-            defer { seen.removeAll() }
-            return seen
+            var out: [String] = []
+            while case .array(let parts) = h.takeReply(sub), parts.count == 4,
+                  case .bulk(let channel) = parts[2], case .bulk(let key) = parts[3] {
+                out.append(String(channel.text.dropFirst("__keyevent@0__:".count)) + ":" + key.text)
+            }
+            return out
         }
     }
 
@@ -255,6 +261,25 @@ final class SortedSetCommandTests: XCTestCase {
         } while cursor != "0"
         XCTAssertEqual(seen.count, 300)
         XCTAssertEqual(seen["m42"], "42")
+    }
+
+    func testNoOpWritesKeepWatches() {
+        let h = Harness()
+        let other = h.newClient()
+        h.run("ZADD", "z", "1", "a", "2", "b")
+        XCTAssertEqual(h.run("WATCH", "z"), .ok)
+        h.run(["ZADD", "z", "1", "a"].map { Bytes($0) }, as: other)
+        h.run(["ZADD", "z", "XX", "5", "nope"].map { Bytes($0) }, as: other)
+        h.run(["ZREM", "z", "nope"].map { Bytes($0) }, as: other)
+        h.run(["ZREMRANGEBYSCORE", "z", "10", "20"].map { Bytes($0) }, as: other)
+        h.run("MULTI")
+        h.run("ZCARD", "z")
+        XCTAssertEqual(h.run("EXEC"), .array([.int(2)]), "writes that changed nothing do not touch the watch")
+        XCTAssertEqual(h.run("WATCH", "z"), .ok)
+        h.run(["ZINCRBY", "z", "1", "a"].map { Bytes($0) }, as: other)
+        h.run("MULTI")
+        h.run("ZCARD", "z")
+        XCTAssertEqual(h.run("EXEC"), .nullArray)
     }
 
     func testPropagation() {

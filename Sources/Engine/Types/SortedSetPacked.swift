@@ -193,6 +193,33 @@ struct SortedSetPacked {
         return out
     }
 
+    /// Calls `body` with the member bytes and score of the elements at `ranks`,
+    /// ascending or descending, without copying members.
+    func forEach(_ ranks: Range<Int>, reverse: Bool, _ body: (UnsafeRawBufferPointer, Double) -> Void) {
+        guard !ranks.isEmpty else { return }
+        if !reverse {
+            walk { p, e, rank in
+                if rank >= ranks.upperBound { return false }
+                if rank >= ranks.lowerBound { body(Self.member(p, e), e.score) }
+                return true
+            }
+            return
+        }
+        var starts: [Int] = []
+        starts.reserveCapacity(ranks.count)
+        walk { _, e, rank in
+            if rank >= ranks.upperBound { return false }
+            if rank >= ranks.lowerBound { starts.append(e.start) }
+            return true
+        }
+        bytes.withUnsafeBufferPointer { p in
+            for start in starts.reversed() {
+                let e = Self.decode(p, at: start)
+                body(Self.member(p, e), e.score)
+            }
+        }
+    }
+
     /// The first rank at or after `from` whose element satisfies `pred`, or count.
     func firstRank(from: Int = 0, where pred: (Double, UnsafeRawBufferPointer) -> Bool) -> Int {
         var result = count

@@ -161,6 +161,18 @@ public struct SortedSetValue: CollectionValue {
         }
     }
 
+    /// What `add` would return, without changing anything (lets a caller skip a write,
+    /// and the WATCH invalidation that comes with it, when nothing would change).
+    public func previewAdd(_ member: Bytes, score: Double, mode: AddMode = AddMode()) -> AddResult {
+        if let old = self.score(member) {
+            if mode.onlyNew { return .skipped }
+            let new = mode.increment ? old + score : score
+            if new.isNaN { return .notANumber }
+            return new == old ? .unchanged(new) : .updated(new)
+        }
+        return mode.onlyExisting ? .skipped : .added(score)
+    }
+
     /// Removes `member`; false when absent.
     @discardableResult
     public mutating func remove(_ member: Bytes) -> Bool {
@@ -190,6 +202,22 @@ public struct SortedSetValue: CollectionValue {
             out.reserveCapacity(r.count)
             g.tree.forEach(ranks: r, reverse: reverse) { out.append($0) }
             return out
+        }
+    }
+
+    /// Calls `body` with the member bytes and score at each ascending rank in `ranks`
+    /// (clamped), ascending or descending; members are not copied (for replies).
+    public func forEach(ranks: Range<Int>, reverse: Bool = false,
+                        _ body: (UnsafeRawBufferPointer, Double) -> Void) {
+        let lo = Swift.min(Swift.max(ranks.lowerBound, 0), count)
+        let r = lo..<Swift.max(lo, Swift.min(ranks.upperBound, count))
+        switch storage {
+        case .packed(let p):
+            p.forEach(r, reverse: reverse, body)
+        case .general(let g):
+            g.tree.forEach(ranks: r, reverse: reverse) { e in
+                e.member.withUnsafeBytes { body($0, e.score) }
+            }
         }
     }
 

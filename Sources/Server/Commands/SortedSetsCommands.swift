@@ -10,6 +10,11 @@
 // really added (XX on a missing key creates nothing), and a value taken out of
 // the keyspace for in-place change is always put back or its key removed.
 import Engine
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Every sorted-set command, joined into the table by CommandTable.standard.
 let sortedSetCommands: [Command] = sortedSetBasicCommands + sortedSetRangeCommands + sortedSetStoreCommands
@@ -68,17 +73,119 @@ extension Call {
     }
 
     /// A score as Redis replies it: "%.17g", "inf", "-inf".
-    func bulkScore(_ score: Double) { bulk(formatDouble(score)) }
+    func bulkScore(_ score: Double) {
+        var out: [UInt8] = []
+        appendBulkScore(score, to: &out)
+        client.output.writeBytes(out)
+    }
+
+    /// Writes the entries at `ranks` of `z` as a flat array of members, each followed
+    /// by its score when `withScores`. The reply is built in one local buffer and
+    /// handed to the output in one write (each ByteBuffer call costs an access check).
+    func replyRanks(_ z: SortedSetValue, _ ranks: Range<Int>, reverse: Bool, withScores: Bool) {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + ranks.count * (withScores ? 48 : 24))
+        out.append(UInt8(ascii: "*"))
+        appendDecimal(Int64(withScores ? ranks.count * 2 : ranks.count), to: &out)
+        out.append(13)
+        out.append(10)
+        z.forEach(ranks: ranks, reverse: reverse) { member, score in
+            appendBulk(member, to: &out)
+            if withScores { appendBulkScore(score, to: &out) }
+        }
+        client.output.writeBytes(out)
+    }
 
     /// Writes `entries` as a flat array of members, with scores after each when `withScores`.
     func replyEntries(_ entries: [SortedSetEntry], withScores: Bool) {
-        array(withScores ? entries.count * 2 : entries.count)
+        var out: [UInt8] = []
+        out.append(UInt8(ascii: "*"))
+        appendDecimal(Int64(withScores ? entries.count * 2 : entries.count), to: &out)
+        out.append(13)
+        out.append(10)
         for e in entries {
-            bulk(e.member)
-            if withScores { bulkScore(e.score) }
+            e.member.withUnsafeBytes { appendBulk($0, to: &out) }
+            if withScores { appendBulkScore(e.score, to: &out) }
+        }
+        client.output.writeBytes(out)
+    }
+}
+
+/// Appends the decimal digits of `v`.
+@inline(__always) func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
+    if v < 0 {
+        out.append(UInt8(ascii: "-"))
+        if v == Int64.min {
+            out.append(contentsOf: Array("9223372036854775808".utf8))
+            return
+        }
+    }
+    var n = v.magnitude
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+        repeat {
+            d[count] = UInt8(n % 10) + 48
+            n /= 10
+            count += 1
+        } while n > 0
+        while count > 0 {
+            count -= 1
+            out.append(d[count])
         }
     }
 }
+
+/// Appends a RESP bulk string.
+@inline(__always) func appendBulk(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "$"))
+    appendDecimal(Int64(bytes.count), to: &out)
+    out.append(13)
+    out.append(10)
+    out.append(contentsOf: bytes)
+    out.append(13)
+    out.append(10)
+}
+
+/// Appends a score as a RESP bulk string ("%.17g", "inf", "-inf"). Integral scores
+/// below 10^15, whose %.17g text is their decimal digits, skip printf.
+func appendBulkScore(_ score: Double, to out: inout [UInt8]) {
+    if score == score.rounded(.towardZero) && abs(score) < 1e15 && !(score == 0 && score.sign == .minus) {
+        let v = Int64(score)
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(Int64(decimalLength(v)), to: &out)
+        out.append(13)
+        out.append(10)
+        appendDecimal(v, to: &out)
+    } else if score.isInfinite {
+        out.append(contentsOf: score > 0 ? [36, 51, 13, 10, 105, 110, 102] : [36, 52, 13, 10, 45, 105, 110, 102])
+    } else {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 40) { buf in
+            let n: Int
+            if let strfromd = cStrfromd {
+                n = Int(strfromd(buf.baseAddress, 40, "%.17g", score))
+            } else {
+                n = Int(withVaList([score]) { vsnprintf(buf.baseAddress!, 40, "%.17g", $0) })
+            }
+            out.append(UInt8(ascii: "$"))
+            appendDecimal(Int64(n), to: &out)
+            out.append(13)
+            out.append(10)
+            out.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress!, count: n))
+        }
+    }
+    out.append(13)
+    out.append(10)
+}
+
+/// glibc's strfromd (C23; not in Swift's Glibc module): printf's "%.17g" without a
+/// variadic call, whose Swift bridge (withVaList) costs more than the formatting.
+private let cStrfromd: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32)? = {
+    guard let symbol = dlsym(nil, "strfromd") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32).self)
+}()
 
 /// What one ZADD did, for the reply.
 struct ZaddOutcome {
@@ -105,6 +212,7 @@ func zaddApply(_ call: Call, key: Bytes, scores: [Double], members: [Bytes],
         if mode.onlyExisting { return outcome }
         z = SortedSetValue()
     case .found(let i):
+        if let readOnly = zaddPreview(call, i, scores: scores, members: members, mode: mode) { return readOnly }
         index = i
         z = call.takeZset(i)
     }
@@ -144,6 +252,28 @@ func zaddApply(_ call: Call, key: Bytes, scores: [Double], members: [Bytes],
     }
     ks.dirty += Int64(changes)
     return outcome
+}
+
+/// The outcome of a ZADD that would change nothing (every element skipped or
+/// unchanged, or NaN first), found without taking the value out: such a ZADD must
+/// not count as a write (no WATCH invalidation, no event). Nil when it would change.
+private func zaddPreview(_ call: Call, _ i: Int, scores: [Double], members: [Bytes],
+                         mode: SortedSetValue.AddMode) -> ZaddOutcome?? {
+    guard case .zset(let z) = call.ks.value(call.db, i) else { return nil }
+    var outcome = ZaddOutcome()
+    for j in 0..<scores.count {
+        switch z.previewAdd(members[j], score: scores[j], mode: mode) {
+        case .added, .updated: return nil
+        case .unchanged(let s):
+            outcome.processed += 1
+            outcome.lastScore = s
+        case .skipped: break
+        case .notANumber:
+            call.error("ERR resulting score is not a number (NaN)")
+            return .some(nil)
+        }
+    }
+    return .some(outcome)
 }
 
 /// ZADD key [NX|XX] [CH] [INCR] score member [score member ...], and ZINCRBY.
@@ -201,6 +331,16 @@ private let sortedSetBasicCommands: [Command] = [
         case .missing: call.integer(0)
         case .wrongType: call.wrongType()
         case .found(let i):
+            // Nothing to remove: answer without taking the value (no write, no WATCH hit).
+            // The look is in its own scope so no second reference outlives it.
+            let anyPresent: Bool = {
+                guard case .zset(let current) = call.ks.value(call.db, i) else { return false }
+                return call.argv[2...].contains { current.score($0) != nil }
+            }()
+            guard anyPresent else {
+                call.integer(0)
+                return
+            }
             var z = call.takeZset(i)
             var removed = 0
             for member in call.argv[2...] {

@@ -79,7 +79,7 @@ private func zrangeByRank(_ call: Call, reverse: Bool) {
         guard let r = sanitizedRanks(start, end, count: n) else { call.array(0); return }
         // Reverse ranks count from the top: reverse rank k is ascending rank n-1-k.
         let ranks = reverse ? (n - r.upperBound)..<(n - r.lowerBound) : r
-        call.replyEntries(z.entries(ranks: ranks, reverse: reverse), withScores: withScores)
+        call.replyRanks(z, ranks, reverse: reverse, withScores: withScores)
     }
 }
 
@@ -132,7 +132,7 @@ private func zrangeByRange(_ call: Call, reverse: Bool, lex: Bool) {
             let lo = r.lowerBound + Int(offset)
             ranks = lo..<(lo + take)
         }
-        call.replyEntries(z.entries(ranks: ranks, reverse: reverse), withScores: withScores)
+        call.replyRanks(z, ranks, reverse: reverse, withScores: withScores)
     }
 }
 
@@ -143,6 +143,15 @@ private func zremRange(_ call: Call, event: String, _ ranksOf: (SortedSetValue) 
     case .missing: call.integer(0)
     case .wrongType: call.wrongType()
     case .found(let i):
+        // Nothing in range: answer without taking the value (no write, no WATCH hit).
+        let anyInRange: Bool = {
+            guard case .zset(let current) = call.ks.value(call.db, i) else { return false }
+            return !ranksOf(current).isEmpty
+        }()
+        guard anyInRange else {
+            call.integer(0)
+            return
+        }
         var z = call.takeZset(i)
         let removed = z.removeRanks(ranksOf(z))
         if removed > 0 { call.notify(.zset, event, key) }
