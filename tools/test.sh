@@ -2,9 +2,10 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark from
-# apt, the Python packages redis, hypothesis and pytest from pip), then run
+# apt, zlib1g-dev, the Python packages redis, hypothesis and pytest from pip), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
+#      tools/rdb-interop.sh                           (cairn rdb against redis-server 7.0)
 #   3. swift build -c release --product cairn-server  (the binary interop tests use)
 #   4. python3 -m pytest -q tools/tests               (interop + differential tests)
 # and exit non-zero if any step failed. Steps after a failed one still run when
@@ -92,6 +93,15 @@ install_redis() {
     return 0
 }
 
+install_zlib() {
+    # The cairn tool reads gzip-compressed RDB files through zlib (Sources/CZlib).
+    if [ -f /usr/include/zlib.h ]; then
+        echo "zlib headers present"
+        return 0
+    fi
+    apt_install zlib1g-dev
+}
+
 install_python() {
     if ! command -v python3 >/dev/null; then
         apt_install python3 python3-pip || return 1
@@ -114,6 +124,7 @@ check_swift() {
 }
 
 step deps-redis install_redis
+step deps-zlib install_zlib
 step deps-python install_python
 step swift-toolchain check_swift || { echo "cannot continue without swift"; exit 1; }
 
@@ -121,6 +132,7 @@ step swift-toolchain check_swift || { echo "cannot continue without swift"; exit
 step swift-build swift build
 BUILD_OK=$?
 step swift-test swift test
+step rdb-interop tools/rdb-interop.sh
 
 # ---- interop and differential tests ----
 if [ "${CAIRN_TEST_DEBUG_SERVER:-0}" = 1 ]; then
@@ -141,7 +153,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-python swift-build swift-test swift-build-release pytest; do
+for name in deps-redis deps-zlib deps-python swift-build swift-test rdb-interop swift-build-release pytest; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"

@@ -8,7 +8,8 @@ import Engine
 
 extension Server {
     public func execute(_ client: Client, _ argv: [Bytes]) {
-        let now = wallClockMilliseconds()
+        let started = monotonicNanoseconds()
+        let now = clock.wallMilliseconds(at: started)
         keyspace.now = now
         client.lastInteraction = now
         let replyStart = client.output.writerIndex
@@ -41,21 +42,21 @@ extension Server {
             client.output.writeStaticString("+QUEUED\r\n")
             return
         }
-        call(command, client, argv)
+        call(command, client, argv, startedAt: started)
         deliverChanges()
     }
 
     /// Runs a command that passed the checks (Redis's call()): feeds monitors, times it,
     /// counts it, and records what it changed as propagation records. EXEC runs its
     /// queued commands through here.
-    func call(_ command: Command, _ client: Client, _ argv: [Bytes]) {
+    func call(_ command: Command, _ client: Client, _ argv: [Bytes], startedAt: UInt64? = nil) {
         if !monitors.isEmpty && !command.flags.contains(.admin) && !command.flags.contains(.skipMonitor) {
             feedMonitors(client, argv, now: keyspace.now)
         }
         let db = client.db
         let dirtyBefore = keyspace.dirty
         propagationOverride = nil
-        let started = monotonicNanoseconds()
+        let started = startedAt ?? monotonicNanoseconds()
         command.run(Call(server: self, client: client, argv: argv))
         let micros = Int64((monotonicNanoseconds() - started) / 1000)
 

@@ -46,6 +46,8 @@ public final class Server {
     /// Receivers of the change stream, in order (AOF, replication backlog).
     public var changeConsumers: [(PropagationRecord) -> Void] = []
     public let startTime = wallClockMilliseconds()
+    /// The time commands see (derived from the monotonic clock, recalibrated by the cron).
+    public var clock = ServerClock()
     public let runId: String
     /// Clients other than replicas and monitors wait until this time (ms); CLIENT PAUSE.
     public var pausedUntil: Int64 = 0
@@ -121,10 +123,19 @@ public final class Server {
     /// Hands every pending propagation record to the consumers, in order.
     public func deliverChanges() {
         guard !keyspace.changes.isEmpty else { return }
-        let records = keyspace.changes
-        keyspace.changes.removeAll(keepingCapacity: true)
+        if changeConsumers.isEmpty {
+            keyspace.changes.removeAll(keepingCapacity: true)
+            return
+        }
+        // Swap the buffer out (a consumer may cause new records) and back in, keeping its capacity.
+        var records: [PropagationRecord] = []
+        swap(&records, &keyspace.changes)
         for record in records {
             for consumer in changeConsumers { consumer(record) }
+        }
+        if keyspace.changes.isEmpty {
+            records.removeAll(keepingCapacity: true)
+            swap(&records, &keyspace.changes)
         }
     }
 
@@ -132,6 +143,7 @@ public final class Server {
 
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
     public func cron() {
+        clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now
         // Redis gives the slow expire cycle 25% of each cron period.
