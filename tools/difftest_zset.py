@@ -5,7 +5,16 @@ ziplist; ZSCAN is compared after a full iteration; unsorted GEORADIUS as a set).
 
 usage: difftest_zset.py --redis PORT --cairn PORT [--ops N] [--seed S]
 Both servers must already run on 127.0.0.1 (started with --enable-debug-command yes
-for Redis, so DEBUG DIGEST works). Exits 1 on the first mismatch.
+for Redis, so DEBUG DIGEST works). Exits 1 after the first mismatches. DEBUG DIGEST
+is compared every 200 commands (the differing keys are listed when it disagrees).
+
+Known Redis 4.0 (Cairn) / 7.0 differences the generator steers around: scores of
+-0 (7.0's listpack stores the integer 0), lex commands on unequal scores (undefined),
+ties in GEORADIUS distance with COUNT (7.0 sorts partially, unstably), GEORADIUS
+STORE with a missing source (7.0 deletes the destination), upper-case units.
+Tools/difftest.py (with tools/diffgen.py) covers the same commands mixed with the
+other types; this script goes deeper: encoding conversions (CONFIG SET
+zset-max-ziplist-entries), long members, ZSCAN, digests, set inputs (SADD; --no-sets when the server has no sets).
 """
 import argparse, random, sys
 import redis
@@ -190,10 +199,6 @@ def known_difference(cmd, a, b):
     if isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0] == "error":
         if "at least 1 input key" in a[1] and "at least 1 input key" in b[1]:
             return True
-    # 4.0 answers GEORADIUS on a missing key with an empty array even with STORE;
-    # 7.0 deletes the destination and answers 0.
-    if (b"STORE" in cmd or b"STOREDIST" in cmd) and a == 0 and b == []:
-        return True
     # 4.0 matches units case-sensitively (strcmp); 7.0 ignores case.
     if cmd[0] in (b"GEODIST", b"GEORADIUS", b"GEORADIUSBYMEMBER") and b"KM" in cmd:
         return True
@@ -219,6 +224,8 @@ def main():
     mismatches = 0
     for i in range(args.ops):
         cmd = gen(r)
+        if (b"STORE" in cmd or b"STOREDIST" in cmd) and not a.exists(cmd[1]):
+            continue  # 4.0 leaves the destination alone for a missing source; 7.0 deletes it
         ra, rb = run(a, cmd), run(b, cmd)
         if ra != rb and not known_difference(cmd, ra, rb):
             print("MISMATCH at op %d: %r\n  redis: %r\n  cairn: %r" % (i, cmd, ra, rb))

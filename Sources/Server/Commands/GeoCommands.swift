@@ -8,6 +8,8 @@
 // key answers an empty array (even with STORE, as 4.0); COUNT without ASC/DESC
 // sorts ascending. STORE/STOREDIST replace the destination (TTL dropped) or delete
 // it when nothing was found, and the command propagates as sent (deterministic).
+// The store reports "georadiusstore" in class z (Redis 4.0/5.0 filed it under l, a
+// slip later fixed). Positions decode clamped to the valid ranges, as Redis 5+.
 //
 // The tricky bit: ordering. Unsorted results come in the order the search scans
 // its cells (see GeoHash.searchIntervals); sorting is stable on distance, which is
@@ -79,7 +81,7 @@ func geoRadiusKeys(_ argv: [Bytes]) -> [Int] {
     var keys = [1]
     var i = 5
     while i < argv.count {
-        if (argIs(argv[i], "store") || argIs(argv[i], "storedist")) && i + 1 < argv.count {
+        if (zsetArgIs(argv[i], "store") || zsetArgIs(argv[i], "storedist")) && i + 1 < argv.count {
             keys.append(i + 1)
             i += 1
         }
@@ -210,21 +212,21 @@ private func georadius(_ call: Call, byMember: Bool, readOnly: Bool) {
     while i < argv.count {
         let a = argv[i]
         let hasNext = i + 1 < argv.count
-        if argIs(a, "withdist") { withDist = true }
-        else if argIs(a, "withhash") { withHash = true }
-        else if argIs(a, "withcoord") { withCoord = true }
-        else if argIs(a, "asc") { ascending = true }
-        else if argIs(a, "desc") { ascending = false }
-        else if argIs(a, "count") && hasNext {
+        if zsetArgIs(a, "withdist") { withDist = true }
+        else if zsetArgIs(a, "withhash") { withHash = true }
+        else if zsetArgIs(a, "withcoord") { withCoord = true }
+        else if zsetArgIs(a, "asc") { ascending = true }
+        else if zsetArgIs(a, "desc") { ascending = false }
+        else if zsetArgIs(a, "count") && hasNext {
             guard let n = call.int64(i + 1) else { return }
             guard n > 0 else { call.error("ERR COUNT must be > 0"); return }
             count = n
             i += 1
-        } else if argIs(a, "store") && hasNext && !readOnly {
+        } else if zsetArgIs(a, "store") && hasNext && !readOnly {
             storeKey = argv[i + 1]
             storeDist = false
             i += 1
-        } else if argIs(a, "storedist") && hasNext && !readOnly {
+        } else if zsetArgIs(a, "storedist") && hasNext && !readOnly {
             storeKey = argv[i + 1]
             storeDist = true
             i += 1

@@ -10,11 +10,6 @@
 // really added (XX on a missing key creates nothing), and a value taken out of
 // the keyspace for in-place change is always put back or its key removed.
 import Engine
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Every sorted-set command, joined into the table by CommandTable.standard.
 let sortedSetCommands: [Command] = sortedSetBasicCommands + sortedSetRangeCommands + sortedSetStoreCommands
@@ -26,7 +21,7 @@ enum ZsetLookup<Found> {
 }
 
 /// ASCII case-insensitive comparison of an argument with a lowercase word.
-@inline(__always) func argIs(_ arg: Bytes, _ word: StaticString) -> Bool {
+@inline(__always) func zsetArgIs(_ arg: Bytes, _ word: StaticString) -> Bool {
     guard arg.count == word.utf8CodeUnitCount else { return false }
     let w = word.utf8Start
     for i in 0..<arg.count {
@@ -71,121 +66,7 @@ extension Call {
         ks.replace(db, i, with: .zset(z))
         return false
     }
-
-    /// A score as Redis replies it: "%.17g", "inf", "-inf".
-    func bulkScore(_ score: Double) {
-        var out: [UInt8] = []
-        appendBulkScore(score, to: &out)
-        client.output.writeBytes(out)
-    }
-
-    /// Writes the entries at `ranks` of `z` as a flat array of members, each followed
-    /// by its score when `withScores`. The reply is built in one local buffer and
-    /// handed to the output in one write (each ByteBuffer call costs an access check).
-    func replyRanks(_ z: SortedSetValue, _ ranks: Range<Int>, reverse: Bool, withScores: Bool) {
-        var out: [UInt8] = []
-        out.reserveCapacity(16 + ranks.count * (withScores ? 48 : 24))
-        out.append(UInt8(ascii: "*"))
-        appendDecimal(Int64(withScores ? ranks.count * 2 : ranks.count), to: &out)
-        out.append(13)
-        out.append(10)
-        z.forEach(ranks: ranks, reverse: reverse) { member, score in
-            appendBulk(member, to: &out)
-            if withScores { appendBulkScore(score, to: &out) }
-        }
-        client.output.writeBytes(out)
-    }
-
-    /// Writes `entries` as a flat array of members, with scores after each when `withScores`.
-    func replyEntries(_ entries: [SortedSetEntry], withScores: Bool) {
-        var out: [UInt8] = []
-        out.append(UInt8(ascii: "*"))
-        appendDecimal(Int64(withScores ? entries.count * 2 : entries.count), to: &out)
-        out.append(13)
-        out.append(10)
-        for e in entries {
-            e.member.withUnsafeBytes { appendBulk($0, to: &out) }
-            if withScores { appendBulkScore(e.score, to: &out) }
-        }
-        client.output.writeBytes(out)
-    }
 }
-
-/// Appends the decimal digits of `v`.
-@inline(__always) func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
-    if v < 0 {
-        out.append(UInt8(ascii: "-"))
-        if v == Int64.min {
-            out.append(contentsOf: Array("9223372036854775808".utf8))
-            return
-        }
-    }
-    var n = v.magnitude
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { d in
-        repeat {
-            d[count] = UInt8(n % 10) + 48
-            n /= 10
-            count += 1
-        } while n > 0
-        while count > 0 {
-            count -= 1
-            out.append(d[count])
-        }
-    }
-}
-
-/// Appends a RESP bulk string.
-@inline(__always) func appendBulk(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-    out.append(UInt8(ascii: "$"))
-    appendDecimal(Int64(bytes.count), to: &out)
-    out.append(13)
-    out.append(10)
-    out.append(contentsOf: bytes)
-    out.append(13)
-    out.append(10)
-}
-
-/// Appends a score as a RESP bulk string ("%.17g", "inf", "-inf"). Integral scores
-/// below 10^15, whose %.17g text is their decimal digits, skip printf.
-func appendBulkScore(_ score: Double, to out: inout [UInt8]) {
-    if score == score.rounded(.towardZero) && abs(score) < 1e15 && !(score == 0 && score.sign == .minus) {
-        let v = Int64(score)
-        out.append(UInt8(ascii: "$"))
-        appendDecimal(Int64(decimalLength(v)), to: &out)
-        out.append(13)
-        out.append(10)
-        appendDecimal(v, to: &out)
-    } else if score.isInfinite {
-        out.append(contentsOf: score > 0 ? [36, 51, 13, 10, 105, 110, 102] : [36, 52, 13, 10, 45, 105, 110, 102])
-    } else {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 40) { buf in
-            let n: Int
-            if let strfromd = cStrfromd {
-                n = Int(strfromd(buf.baseAddress, 40, "%.17g", score))
-            } else {
-                n = Int(withVaList([score]) { vsnprintf(buf.baseAddress!, 40, "%.17g", $0) })
-            }
-            out.append(UInt8(ascii: "$"))
-            appendDecimal(Int64(n), to: &out)
-            out.append(13)
-            out.append(10)
-            out.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress!, count: n))
-        }
-    }
-    out.append(13)
-    out.append(10)
-}
-
-/// glibc's strfromd (C23; not in Swift's Glibc module): printf's "%.17g" without a
-/// variadic call, whose Swift bridge (withVaList) costs more than the formatting.
-private let cStrfromd: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32)? = {
-    guard let symbol = dlsym(nil, "strfromd") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32).self)
-}()
 
 /// What one ZADD did, for the reply.
 struct ZaddOutcome {
@@ -285,10 +166,10 @@ private func zaddCommand(_ call: Call, zincrby: Bool) {
     if !zincrby {
         while scoreIndex < argv.count {
             let a = argv[scoreIndex]
-            if argIs(a, "nx") { mode.onlyNew = true }
-            else if argIs(a, "xx") { mode.onlyExisting = true }
-            else if argIs(a, "ch") { changed = true }
-            else if argIs(a, "incr") { mode.increment = true }
+            if zsetArgIs(a, "nx") { mode.onlyNew = true }
+            else if zsetArgIs(a, "xx") { mode.onlyExisting = true }
+            else if zsetArgIs(a, "ch") { changed = true }
+            else if zsetArgIs(a, "incr") { mode.increment = true }
             else { break }
             scoreIndex += 1
         }
@@ -429,12 +310,12 @@ private func zscanCommand(_ call: Call) {
     var count = 10
     var i = 3
     while i < call.argv.count {
-        if argIs(call.argv[i], "count") && i + 1 < call.argv.count {
+        if zsetArgIs(call.argv[i], "count") && i + 1 < call.argv.count {
             guard let n = call.int64(i + 1) else { return }
             guard n >= 1 else { call.syntaxError(); return }
             count = Int(min(n, Int64(Int32.max)))
             i += 2
-        } else if argIs(call.argv[i], "match") && i + 1 < call.argv.count {
+        } else if zsetArgIs(call.argv[i], "match") && i + 1 < call.argv.count {
             pattern = call.argv[i + 1]
             if pattern == Bytes("*") { pattern = nil }
             i += 2

@@ -51,7 +51,7 @@ let sortedSetRangeCommands: [Command] = [
 ]
 
 /// Redis's rank sanitizing: negative indexes count from the end; nil when the range is empty.
-func sanitizedRanks(_ start: Int64, _ end: Int64, count: Int) -> Range<Int>? {
+private func sanitizedRanks(_ start: Int64, _ end: Int64, count: Int) -> Range<Int>? {
     let n = Int64(count)
     var s = start < 0 ? n + start : start
     var e = end < 0 ? n + end : end
@@ -65,7 +65,7 @@ func sanitizedRanks(_ start: Int64, _ end: Int64, count: Int) -> Range<Int>? {
 private func zrangeByRank(_ call: Call, reverse: Bool) {
     guard let start = call.int64(2), let end = call.int64(3) else { return }
     var withScores = false
-    if call.argv.count == 5 && argIs(call.argv[4], "withscores") {
+    if call.argv.count == 5 && zsetArgIs(call.argv[4], "withscores") {
         withScores = true
     } else if call.argv.count >= 5 {
         call.syntaxError()
@@ -104,10 +104,10 @@ private func zrangeByRange(_ call: Call, reverse: Bool, lex: Bool) {
     var pos = 4
     while pos < argv.count {
         let remaining = argv.count - pos
-        if !lex && argIs(argv[pos], "withscores") {
+        if !lex && zsetArgIs(argv[pos], "withscores") {
             withScores = true
             pos += 1
-        } else if remaining >= 3 && argIs(argv[pos], "limit") {
+        } else if remaining >= 3 && zsetArgIs(argv[pos], "limit") {
             guard let o = call.int64(pos + 1), let l = call.int64(pos + 2) else { return }
             offset = o
             limit = l

@@ -24,7 +24,7 @@ func zstoreKeys(_ argv: [Bytes]) -> [Int] {
 }
 
 /// A byte string as a dictionary key, hashed in one call.
-struct MemberKey: Hashable {
+private struct MemberKey: Hashable {
     let bytes: Bytes
     func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
     static func == (a: MemberKey, b: MemberKey) -> Bool { a.bytes == b.bytes }
@@ -93,18 +93,18 @@ private func zstoreCommand(_ call: Call, union: Bool) {
     var j = 3 + n
     while j < argv.count {
         let remaining = argv.count - j
-        if remaining >= n + 1 && argIs(argv[j], "weights") {
+        if remaining >= n + 1 && zsetArgIs(argv[j], "weights") {
             j += 1
             for k in 0..<n {
                 guard let w = argv[j].parseDouble() else { call.error("ERR weight value is not a float"); return }
                 weights[k] = w
                 j += 1
             }
-        } else if remaining >= 2 && argIs(argv[j], "aggregate") {
+        } else if remaining >= 2 && zsetArgIs(argv[j], "aggregate") {
             let a = argv[j + 1]
-            if argIs(a, "sum") { how = .sum }
-            else if argIs(a, "min") { how = .min }
-            else if argIs(a, "max") { how = .max }
+            if zsetArgIs(a, "sum") { how = .sum }
+            else if zsetArgIs(a, "min") { how = .min }
+            else if zsetArgIs(a, "max") { how = .max }
             else { call.syntaxError(); return }
             j += 2
         } else {
