@@ -155,5 +155,7 @@ public struct CommandTable {
         transactionCommands,
         hyperLogLogCommands,
         listCommands,
+        sortedSetCommands,
+        geoCommands,
     ]) }
 }
