@@ -11,7 +11,7 @@ final class HashValueTests: XCTestCase {
     func testPackedBasics() {
         var p = PackedPairs()
         XCTAssertEqual(p.count, 0)
-        XCTAssertTrue(p.buffer.isEmpty, "an empty hash allocates nothing")
+        XCTAssertEqual(p.capacity, 0, "an empty hash allocates nothing")
         XCTAssertTrue(p.set(b("a"), b("1")))
         XCTAssertTrue(p.set(b("b"), b("")))
         XCTAssertTrue(p.set(b(""), b("empty field")))
@@ -30,19 +30,20 @@ final class HashValueTests: XCTestCase {
         XCTAssertEqual(p.count, 2)
         XCTAssertTrue(p.remove(b("a")))
         XCTAssertTrue(p.remove(b("")))
-        XCTAssertTrue(p.buffer.isEmpty)
+        XCTAssertEqual(p.capacity, 0, "an emptied hash frees its buffer")
     }
 
     func testPackedLayoutAndLongLengths() {
         var p = PackedPairs()
         let long = Bytes(repeating: 120, count: 300)
         p.set(b("f"), long)
-        // count 1, then "f" with a 1-byte length, then 300 as LEB128 (0xAC 0x02).
-        XCTAssertEqual(Array(p.buffer.prefix(8)), [1, 0, 0, 0, 1, UInt8(ascii: "f"), 0xAC, 0x02])
-        XCTAssertEqual(p.buffer.count, 4 + 2 + 2 + 300)
+        // "f" with a 1-byte length, then 300 as LEB128 (0xAC 0x02).
+        XCTAssertEqual(Array(p.encoded.prefix(4)), [1, UInt8(ascii: "f"), 0xAC, 0x02])
+        XCTAssertEqual(p.encoded.count, 2 + 2 + 300)
+        XCTAssertEqual(p.count, 1)
         XCTAssertEqual(p.value(for: b("f")), long)
         p.set(b("f"), b("short"))
-        XCTAssertEqual(p.buffer.count, 4 + 2 + 1 + 5)
+        XCTAssertEqual(p.encoded.count, 2 + 1 + 5)
         p.set(b("f"), long)
         XCTAssertEqual(p.value(for: b("f")), long)
     }

@@ -10,7 +10,8 @@ final class SetValueTests: XCTestCase {
 
     func testIntsetLayoutIsRedis() {
         var s = IntSet()
-        XCTAssertTrue(s.blob.isEmpty)
+        XCTAssertEqual(s.capacity, 0, "the empty set allocates nothing")
+        XCTAssertEqual(s.blob, [2, 0, 0, 0, 0, 0, 0, 0])
         s.insert(5)
         s.insert(-3)
         s.insert(5)

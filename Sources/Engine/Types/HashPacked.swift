@@ -1,15 +1,15 @@
 // HashPacked: the packed ("ziplist") form of a small hash, one byte buffer.
 //
-// Layout (little-endian): a 4-byte pair count, then field, value, field, value
-// ..., each string written as its length (LEB128: 7 bits a byte, high bit set
-// on all but the last) followed by its bytes. Pairs keep insertion order and an
-// update rewrites the value where it stands, as Redis's ziplist does; lookups
-// are a linear walk, which is what makes the form small and only fit for small
-// hashes. An empty buffer means an empty hash and costs no allocation.
+// Layout: field, value, field, value ..., each string written as its length
+// (LEB128: 7 bits a byte, high bit set on all but the last) followed by its
+// bytes; the pair count is the buffer's tag word. Pairs keep insertion order
+// and an update rewrites the value where it stands, as Redis's ziplist does;
+// lookups are a linear walk, which is what makes the form small and only fit
+// for small hashes. An empty hash costs no allocation.
 //
-// The tricky bit: the buffer grows by exactly what an edit needs (Swift's append
-// would double the capacity), because the point of this form is its size; the
-// RDB writer can turn it into a real ziplist in one walk.
+// The tricky bit: the buffer (PackedBuffer) grows by exactly what an edit needs
+// (an Array's append would double the capacity), because the point of this form
+// is its size; the RDB writer can turn it into a real ziplist in one walk.
 
 #if canImport(Glibc)
 import Glibc
@@ -18,23 +18,18 @@ import Darwin
 #endif
 
 public struct PackedPairs: Equatable, Sendable {
-    /// The encoded pairs, as described above.
-    public private(set) var buffer: Bytes = []
+    @usableFromInline var storage = PackedBuffer()
 
     public init() {}
 
     /// Number of pairs.
-    public var count: Int {
-        if buffer.isEmpty { return 0 }
-        return Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16 | Int(buffer[3]) << 24
-    }
+    public var count: Int { Int(storage.tag) }
 
-    private mutating func setCount(_ n: Int) {
-        buffer[0] = UInt8(truncatingIfNeeded: n)
-        buffer[1] = UInt8(truncatingIfNeeded: n >> 8)
-        buffer[2] = UInt8(truncatingIfNeeded: n >> 16)
-        buffer[3] = UInt8(truncatingIfNeeded: n >> 24)
-    }
+    /// The encoded pairs (without the count), for serializers and tests.
+    public var encoded: Bytes { storage.bytes }
+
+    /// Bytes allocated for the encoded pairs (memory reports, tests).
+    public var capacity: Int { storage.capacity }
 
     /// Where one pair lives: the pair's first byte, the value's length prefix, the value bytes, the pair's end.
     struct Location {
@@ -47,11 +42,10 @@ public struct PackedPairs: Equatable, Sendable {
 
     /// Finds `field`'s pair.
     func locate(_ field: Bytes) -> Location? {
-        if buffer.isEmpty { return nil }
         let flen = field.count
-        return buffer.withUnsafeBufferPointer { p -> Location? in
-            field.withUnsafeBufferPointer { f -> Location? in
-                var i = 4
+        return storage.withUnsafeBytes { p -> Location? in
+            field.withUnsafeBytes { f -> Location? in
+                var i = 0
                 let n = p.count
                 while i < n {
                     let pairStart = i
@@ -74,7 +68,7 @@ public struct PackedPairs: Equatable, Sendable {
     /// The value of `field`, or nil.
     public func value(for field: Bytes) -> Bytes? {
         guard let at = locate(field) else { return nil }
-        return Array(buffer[at.valueStart..<at.end])
+        return storage.withUnsafeBytes { Array(UnsafeRawBufferPointer(rebasing: $0[at.valueStart..<at.end])) }
     }
 
     /// The length of `field`'s value, or nil.
@@ -82,43 +76,35 @@ public struct PackedPairs: Equatable, Sendable {
 
     public func contains(_ field: Bytes) -> Bool { locate(field) != nil }
 
-    /// Makes room for `extra` more bytes, growing to exactly the size needed.
+    /// Makes room for `extra` more encoded bytes, growing to exactly the size needed.
     public mutating func reserve(extra: Int) {
-        let need = max(buffer.count, 4) + extra
-        if buffer.capacity < need { buffer.reserveCapacity(need) }
+        storage.reserve(total: storage.count + extra)
     }
 
     /// Sets `field` to `value`; true when the field is new (appended at the end).
     @discardableResult
     public mutating func set(_ field: Bytes, _ value: Bytes) -> Bool {
         if let at = locate(field) {
-            if at.valueLength == value.count {
-                if !value.isEmpty {
-                    buffer.withUnsafeMutableBufferPointer { p in
-                        value.withUnsafeBufferPointer { v in
-                            _ = memcpy(p.baseAddress! + at.valueStart, v.baseAddress!, v.count)
-                        }
-                    }
-                }
-            } else {
-                var encoded: Bytes = []
-                encoded.reserveCapacity(lengthSize(value.count) + value.count)
-                appendLength(value.count, to: &encoded)
-                encoded.append(contentsOf: value)
-                let grow = encoded.count - (at.end - at.valueHeader)
-                if grow > 0 { reserve(extra: grow) }
-                buffer.replaceSubrange(at.valueHeader..<at.end, with: encoded)
+            let newLength = lengthSize(value.count) + value.count
+            if newLength != at.end - at.valueHeader { storage.reshape(at.valueHeader..<at.end, to: newLength) }
+            storage.withUnsafeMutableBytes { p in
+                var i = at.valueHeader
+                writeLength(value.count, p, &i)
+                writeBytes(value, p, &i)
             }
             return false
         }
-        let n = count
-        reserve(extra: lengthSize(field.count) + field.count + lengthSize(value.count) + value.count)
-        if buffer.isEmpty { buffer.append(contentsOf: [0, 0, 0, 0] as Bytes) }
-        appendLength(field.count, to: &buffer)
-        buffer.append(contentsOf: field)
-        appendLength(value.count, to: &buffer)
-        buffer.append(contentsOf: value)
-        setCount(n + 1)
+        let start = storage.count
+        let added = lengthSize(field.count) + field.count + lengthSize(value.count) + value.count
+        storage.resize(to: start + added)
+        storage.withUnsafeMutableBytes { p in
+            var i = start
+            writeLength(field.count, p, &i)
+            writeBytes(field, p, &i)
+            writeLength(value.count, p, &i)
+            writeBytes(value, p, &i)
+        }
+        storage.setTag(storage.tag + 1)
         return true
     }
 
@@ -128,25 +114,25 @@ public struct PackedPairs: Equatable, Sendable {
         guard let at = locate(field) else { return false }
         let n = count - 1
         if n == 0 {
-            buffer = []
+            storage.removeAll()
         } else {
-            buffer.removeSubrange(at.pairStart..<at.end)
-            setCount(n)
+            storage.reshape(at.pairStart..<at.end, to: 0)
+            storage.setTag(UInt32(n))
         }
         return true
     }
 
     /// Visits every pair in order, as views into the buffer (valid only during the call).
     public func withPairs(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        if buffer.isEmpty { return }
-        try buffer.withUnsafeBufferPointer { p in
-            var i = 4
+        try storage.withUnsafeBytes { p in
+            guard let base = p.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+            var i = 0
             while i < p.count {
                 let fl = readLength(p, &i)
-                let f = UnsafeBufferPointer(rebasing: p[i..<i + fl])
+                let f = UnsafeBufferPointer(start: base + i, count: fl)
                 i += fl
                 let vl = readLength(p, &i)
-                let v = UnsafeBufferPointer(rebasing: p[i..<i + vl])
+                let v = UnsafeBufferPointer(start: base + i, count: vl)
                 i += vl
                 try body(f, v)
             }
@@ -161,7 +147,7 @@ public struct PackedPairs: Equatable, Sendable {
 
 // MARK: length prefixes
 
-@inline(__always) func readLength(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int {
+@inline(__always) func readLength(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> Int {
     var value = 0
     var shift = 0
     while true {
@@ -180,11 +166,19 @@ public struct PackedPairs: Equatable, Sendable {
     return size
 }
 
-@inline(__always) func appendLength(_ n: Int, to buffer: inout Bytes) {
+@inline(__always) func writeLength(_ n: Int, _ p: UnsafeMutableRawBufferPointer, _ i: inout Int) {
     var v = n
     while v >= 0x80 {
-        buffer.append(UInt8(truncatingIfNeeded: v) | 0x80)
+        p[i] = UInt8(truncatingIfNeeded: v) | 0x80
+        i += 1
         v >>= 7
     }
-    buffer.append(UInt8(v))
+    p[i] = UInt8(v)
+    i += 1
+}
+
+@inline(__always) func writeBytes(_ b: Bytes, _ p: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+    let n = b.count
+    if n > 0 { b.withUnsafeBytes { _ = memcpy(p.baseAddress! + i, $0.baseAddress!, n) } }
+    i += n
 }

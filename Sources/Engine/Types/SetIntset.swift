@@ -1,14 +1,15 @@
-// SetIntset: the "intset" form of a set of integers, Redis's intset layout.
+// SetIntset: the "intset" form of a set of integers, as Redis's intset.
 //
-// Layout (little-endian, byte for byte Redis's intset blob, so the RDB writer
-// can store it as is): a 4-byte element width (2, 4 or 8), a 4-byte element
-// count, then the elements sorted ascending, each in that width. The width is
-// the narrowest that holds every element ever added; adding a wider one
-// rewrites the whole blob at the new width (the new element then goes first if
-// negative, last if positive), and removal never narrows it, as in Redis. An
-// empty blob is the empty set and costs no allocation.
+// Layout: the elements sorted ascending, little-endian, all in one width (2, 4
+// or 8 bytes: the narrowest that holds every element ever added), in a
+// PackedBuffer whose tag word is the width. `blob` gives Redis's intset blob
+// byte for byte (a 4-byte width, a 4-byte count, then these elements), so the
+// RDB writer can store it as is, and `init?(blob:)` reads one back. Adding a
+// wider element rewrites everything at the new width (the new element then
+// goes first if negative, last if positive); removal never narrows, as in
+// Redis. The empty set costs no allocation.
 //
-// The tricky bit: the blob grows by exactly one element per insert (not by
+// The tricky bit: the buffer grows by exactly one element per insert (not by
 // doubling), because compactness is this form's reason to exist.
 
 #if canImport(Glibc)
@@ -18,26 +19,27 @@ import Darwin
 #endif
 
 public struct IntSet: Equatable, Sendable {
-    /// Redis's intset blob (empty for the empty set).
-    public private(set) var blob: Bytes = []
+    @usableFromInline var storage = PackedBuffer()
 
     public init() {}
 
     /// Element width in bytes (2 for the empty set, as a new Redis intset).
-    public var width: Int { blob.isEmpty ? 2 : Int(blob[0]) }
+    public var width: Int { storage.tag == 0 ? 2 : Int(storage.tag) }
 
-    public var count: Int {
-        if blob.isEmpty { return 0 }
-        return Int(blob[4]) | Int(blob[5]) << 8 | Int(blob[6]) << 16 | Int(blob[7]) << 24
+    public var count: Int { storage.count / width }
+
+    /// Redis's intset blob: width, count (both 4-byte little-endian), elements.
+    public var blob: Bytes {
+        let n = count, w = width
+        var out: Bytes = [UInt8(w), 0, 0, 0,
+                          UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8),
+                          UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 24)]
+        storage.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
     }
 
-    private mutating func setHeader(width: Int, count: Int) {
-        blob[0] = UInt8(width); blob[1] = 0; blob[2] = 0; blob[3] = 0
-        blob[4] = UInt8(truncatingIfNeeded: count)
-        blob[5] = UInt8(truncatingIfNeeded: count >> 8)
-        blob[6] = UInt8(truncatingIfNeeded: count >> 16)
-        blob[7] = UInt8(truncatingIfNeeded: count >> 24)
-    }
+    /// Bytes allocated for the elements (memory reports, tests).
+    public var capacity: Int { storage.capacity }
 
     /// The narrowest width that holds `v`.
     @inline(__always) static func width(of v: Int64) -> Int {
@@ -47,7 +49,7 @@ public struct IntSet: Equatable, Sendable {
     }
 
     @inline(__always) static func load(_ p: UnsafeRawBufferPointer, _ i: Int, _ width: Int) -> Int64 {
-        let at = 8 + i * width
+        let at = i * width
         switch width {
         case 2: return Int64(Int16(littleEndian: p.loadUnaligned(fromByteOffset: at, as: Int16.self)))
         case 4: return Int64(Int32(littleEndian: p.loadUnaligned(fromByteOffset: at, as: Int32.self)))
@@ -56,7 +58,7 @@ public struct IntSet: Equatable, Sendable {
     }
 
     @inline(__always) static func store(_ p: UnsafeMutableRawBufferPointer, _ i: Int, _ width: Int, _ v: Int64) {
-        let at = 8 + i * width
+        let at = i * width
         switch width {
         case 2: p.storeBytes(of: Int16(truncatingIfNeeded: v).littleEndian, toByteOffset: at, as: Int16.self)
         case 4: p.storeBytes(of: Int32(truncatingIfNeeded: v).littleEndian, toByteOffset: at, as: Int32.self)
@@ -67,7 +69,7 @@ public struct IntSet: Equatable, Sendable {
     /// The element at sorted position `i`.
     public func element(at i: Int) -> Int64 {
         let w = width
-        return blob.withUnsafeBytes { IntSet.load($0, i, w) }
+        return storage.withUnsafeBytes { IntSet.load($0, i, w) }
     }
 
     /// Binary search: whether `v` is present, and its position (or where it would go).
@@ -76,7 +78,7 @@ public struct IntSet: Equatable, Sendable {
         if n == 0 { return (false, 0) }
         let w = width
         if IntSet.width(of: v) > w { return (false, v < 0 ? 0 : n) }
-        return blob.withUnsafeBytes { p -> (Bool, Int) in
+        return storage.withUnsafeBytes { p -> (Bool, Int) in
             var lo = 0, hi = n
             while lo < hi {
                 let mid = (lo + hi) >> 1
@@ -102,20 +104,9 @@ public struct IntSet: Equatable, Sendable {
         }
         let (found, pos) = search(v)
         if found { return false }
-        let newSize = 8 + (n + 1) * w
-        if blob.capacity < newSize { blob.reserveCapacity(newSize) }
-        if blob.isEmpty {
-            blob.append(contentsOf: repeatElement(0, count: 8 + w))
-        } else {
-            blob.append(contentsOf: repeatElement(0, count: w))
-        }
-        blob.withUnsafeMutableBytes { p in
-            let from = 8 + pos * w
-            let tail = (n - pos) * w
-            if tail > 0 { memmove(p.baseAddress! + from + w, p.baseAddress! + from, tail) }
-            IntSet.store(p, pos, w, v)
-        }
-        setHeader(width: w, count: n + 1)
+        storage.reshape(pos * w..<pos * w, to: w)
+        storage.withUnsafeMutableBytes { IntSet.store($0, pos, w, v) }
+        if n == 0 { storage.setTag(UInt32(w)) }
         return true
     }
 
@@ -123,16 +114,17 @@ public struct IntSet: Equatable, Sendable {
     private mutating func upgrade(to newWidth: Int, adding v: Int64) {
         let n = count
         let w = width
-        var fresh = Bytes(repeating: 0, count: 8 + (n + 1) * newWidth)
+        var fresh = PackedBuffer()
+        fresh.resize(to: (n + 1) * newWidth)
         let prepend = v < 0 ? 1 : 0
-        blob.withUnsafeBytes { old in
+        storage.withUnsafeBytes { old in
             fresh.withUnsafeMutableBytes { p in
                 for i in 0..<n { IntSet.store(p, i + prepend, newWidth, IntSet.load(old, i, w)) }
                 IntSet.store(p, prepend == 1 ? 0 : n, newWidth, v)
             }
         }
-        blob = fresh
-        setHeader(width: newWidth, count: n + 1)
+        fresh.setTag(UInt32(newWidth))
+        storage = fresh
     }
 
     /// Removes `v`; true when it was there.
@@ -140,19 +132,12 @@ public struct IntSet: Equatable, Sendable {
     public mutating func remove(_ v: Int64) -> Bool {
         let (found, pos) = search(v)
         guard found else { return false }
-        let n = count
-        let w = width
-        if n == 1 {
-            blob = []
+        if count == 1 {
+            storage.removeAll()
             return true
         }
-        blob.withUnsafeMutableBytes { p in
-            let at = 8 + pos * w
-            let tail = (n - pos - 1) * w
-            if tail > 0 { memmove(p.baseAddress! + at, p.baseAddress! + at + w, tail) }
-        }
-        blob.removeLast(w)
-        setHeader(width: w, count: n - 1)
+        let w = width
+        storage.reshape(pos * w..<(pos + 1) * w, to: 0)
         return true
     }
 
@@ -161,19 +146,20 @@ public struct IntSet: Equatable, Sendable {
         let n = count
         if n == 0 { return }
         let w = width
-        try blob.withUnsafeBytes { p in
+        try storage.withUnsafeBytes { p in
             for i in 0..<n { try body(IntSet.load(p, i, w)) }
         }
     }
 
-    /// A blob read from an RDB file, after checking it is a well-formed intset.
+    /// An intset from Redis's blob (an RDB file's), after checking it is well formed.
     public init?(blob: Bytes) {
         guard blob.count >= 8 else { return nil }
         let w = Int(blob[0])
         guard [2, 4, 8].contains(w), blob[1] == 0, blob[2] == 0, blob[3] == 0 else { return nil }
         let n = Int(blob[4]) | Int(blob[5]) << 8 | Int(blob[6]) << 16 | Int(blob[7]) << 24
         guard blob.count == 8 + n * w else { return nil }
-        let sorted = blob.withUnsafeBytes { p -> Bool in
+        let sorted = blob.withUnsafeBytes { raw -> Bool in
+            let p = UnsafeRawBufferPointer(rebasing: raw[8...])
             var previous: Int64? = nil
             for i in 0..<n {
                 let v = IntSet.load(p, i, w)
@@ -183,6 +169,9 @@ public struct IntSet: Equatable, Sendable {
             return true
         }
         guard sorted else { return nil }
-        self.blob = n == 0 ? [] : blob
+        if n > 0 {
+            blob.withUnsafeBytes { storage.append(UnsafeRawBufferPointer(rebasing: $0[8...])) }
+            storage.setTag(UInt32(w))
+        }
     }
 }
