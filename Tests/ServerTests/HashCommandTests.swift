@@ -205,9 +205,21 @@ final class HashCommandTests: XCTestCase {
     func testEditsInPlace() {
         let h = Harness()
         h.run("CONFIG", "SET", "hash-max-ziplist-entries", "2")
-        h.run("HSET", "h", "a", "1", "b", "2", "c", "3")
-        h.run("HSET", "h", "d", "4")
+        h.run("HSET", "h", "a", "1", "b", "2", "c", "3", "n", "1")
         let ks = h.server.keyspace
+        func identity() -> ObjectIdentifier? {
+            guard let i = ks.peek(0, Bytes("h")), case .hash(let value) = ks.value(0, i) else { return nil }
+            return value.tableIdentity
+        }
+        let box = identity()
+        XCTAssertNotNil(box)
+        // Every editing command works on the stored table itself, never on a copy.
+        for argv in [["HSET", "h", "a", "9"], ["HMSET", "h", "d", "4"], ["HSETNX", "h", "e", "5"], ["HSETNX", "h", "e", "6"],
+                     ["HDEL", "h", "d"], ["HDEL", "h", "zz"], ["HINCRBY", "h", "n", "2"], ["HINCRBYFLOAT", "h", "n", "0.5"]] {
+            h.run(argv.map { Bytes($0) })
+            XCTAssertEqual(identity(), box, "\(argv)")
+        }
+        XCTAssertEqual(h.run("HGET", "h", "n"), .str("3.5"))
         let i = ks.peek(0, Bytes("h"))!
         guard case .hash(var value) = ks.take(0, i) else { return XCTFail() }
         XCTAssertTrue(value.storageIsUnique(), "commands leave no extra reference behind")

@@ -283,9 +283,22 @@ final class SetCommandTests: XCTestCase {
 
     func testEditsInPlace() {
         let h = Harness()
-        h.run("SADD", "s", "a", "b")
-        h.run("SADD", "s", "c")
+        h.run("SADD", "s", "a", "b", "c", "d", "e", "f", "g", "h")
+        h.run("SADD", "t", "x")
         let ks = h.server.keyspace
+        func identity() -> ObjectIdentifier? {
+            guard let i = ks.peek(0, Bytes("s")), case .set(let value) = ks.value(0, i) else { return nil }
+            return value.tableIdentity
+        }
+        let box = identity()
+        XCTAssertNotNil(box)
+        // Every editing command works on the stored table itself, never on a copy.
+        for argv in [["SADD", "s", "i"], ["SADD", "s", "i"], ["SREM", "s", "i"], ["SREM", "s", "zz"], ["SMOVE", "s", "t", "a"],
+                     ["SMOVE", "t", "s", "x"], ["SPOP", "s"], ["SPOP", "s", "2"]] {
+            h.run(argv.map { Bytes($0) })
+            XCTAssertEqual(identity(), box, "\(argv)")
+        }
+        XCTAssertEqual(h.run("SCARD", "s"), .int(5))
         let i = ks.peek(0, Bytes("s"))!
         guard case .set(var value) = ks.take(0, i) else { return XCTFail() }
         XCTAssertTrue(value.storageIsUnique(), "commands leave no extra reference behind")

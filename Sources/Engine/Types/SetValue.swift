@@ -215,6 +215,12 @@ public struct SetValue: CollectionValue {
         return same
     }
 
+    /// The identity of the table's box (nil for an intset): unchanged across an in-place edit (tests).
+    var tableIdentity: ObjectIdentifier? {
+        if case .table(let box) = storage { return ObjectIdentifier(box) }
+        return nil
+    }
+
     /// True when a mutation right now would edit storage in place (tests).
     mutating func storageIsUnique() -> Bool {
         switch storage {

@@ -33,9 +33,8 @@ private let hashAccessCommands: [Command] = [
             call.notify(.hash, "hset", key)
             ks.dirty += 1
         case .found(let i):
-            guard case .hash(let current) = ks.value(db, i) else { return }
-            let exists = current.contains(call.argv[2])
-            let needsConversion = current.isPacked && call.argv[2...3].contains { $0.count > limits.hashMaxPackedValue }
+            let (exists, packed) = call.inspectHash(i) { ($0.contains(call.argv[2]), $0.isPacked) }
+            let needsConversion = packed && call.argv[2...3].contains { $0.count > limits.hashMaxPackedValue }
             if exists && !needsConversion {
                 call.integer(0)
                 return
@@ -80,8 +79,7 @@ private let hashAccessCommands: [Command] = [
         case .wrongType: call.wrongType(); return
         case .found(let index): i = index
         }
-        guard case .hash(let current) = ks.value(db, i),
-              call.argv[2...].contains(where: { current.contains($0) }) else {
+        guard call.inspectHash(i, { h in call.argv[2...].contains(where: { h.contains($0) }) }) else {
             call.integer(0)
             return
         }
@@ -195,6 +193,13 @@ extension Call {
         guard let i = ks.lookupWrite(db, key) else { return .missing }
         guard case .hash = ks.value(db, i) else { return .wrongType }
         return .found(i)
+    }
+
+    /// Runs `body` on the hash at entry `i` (which must be one) without keeping a
+    /// reference past the call, so a following `takeHash` edits in place.
+    func inspectHash<R>(_ i: Int, _ body: (HashValue) -> R) -> R {
+        guard case .hash(let h) = ks.value(db, i) else { preconditionFailure("inspectHash on a non-hash") }
+        return body(h)
     }
 
     /// Moves the hash at entry `i` out for editing; put it back with `ks.replace` (or remove the key).

@@ -22,7 +22,7 @@ import Engine
 let hashCounterCommands: [Command] = [
     Command("hincrby", arity: 4, flags: "wmF", keys: (1, 1, 1)) { call in
         guard let increment = call.int64(3) else { return }
-        let ks = call.ks, db = call.db, key = call.argv[1], field = call.argv[2]
+        let ks = call.ks, key = call.argv[1], field = call.argv[2]
         var index: Int? = nil
         var current: Int64 = 0
         switch call.writeHashIndex(key) {
@@ -32,8 +32,7 @@ let hashCounterCommands: [Command] = [
         case .missing:
             break
         case .found(let i):
-            guard case .hash(let h) = ks.value(db, i) else { return }
-            if let text = h.value(for: field) {
+            if let text = call.inspectHash(i, { $0.value(for: field) }) {
                 guard let v = text.parseInt64() else { call.error("ERR hash value is not an integer"); return }
                 current = v
             }
@@ -49,7 +48,7 @@ let hashCounterCommands: [Command] = [
     Command("hincrbyfloat", arity: 4, flags: "wmF", keys: (1, 1, 1)) { call in
         #if arch(x86_64) || arch(i386)
         guard let increment = call.argv[3].parseLongDouble() else { call.notFloat(); return }
-        let ks = call.ks, db = call.db, key = call.argv[1], field = call.argv[2]
+        let ks = call.ks, key = call.argv[1], field = call.argv[2]
         var index: Int? = nil
         var current: Float80 = 0
         switch call.writeHashIndex(key) {
@@ -59,8 +58,7 @@ let hashCounterCommands: [Command] = [
         case .missing:
             break
         case .found(let i):
-            guard case .hash(let h) = ks.value(db, i) else { return }
-            if let text = h.value(for: field) {
+            if let text = call.inspectHash(i, { $0.value(for: field) }) {
                 guard let v = text.parseLongDouble() else { call.error("ERR hash value is not a float"); return }
                 current = v
             }

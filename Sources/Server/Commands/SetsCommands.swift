@@ -47,8 +47,7 @@ private let setBasicCommands: [Command] = [
         case .wrongType: call.wrongType(); return
         case .found(let index): i = index
         }
-        guard case .set(let current) = ks.value(db, i),
-              call.argv[2...].contains(where: { current.contains($0) }) else {
+        guard call.inspectSet(i, { s in call.argv[2...].contains(where: { s.contains($0) }) }) else {
             call.integer(0)
             return
         }
@@ -115,13 +114,14 @@ private func smove(_ call: Call) {
         call.integer(0)
         return
     }
-    guard case .set(let sourceSet) = ks.value(db, si) else { call.wrongType(); return }
+    guard case .set = ks.value(db, si) else { call.wrongType(); return }
     if let di, case .set = ks.value(db, di) {} else if di != nil { call.wrongType(); return }
+    let isMember = call.inspectSet(si) { $0.contains(member) }
     if source == destination {
-        call.integer(sourceSet.contains(member) ? 1 : 0)
+        call.integer(isMember ? 1 : 0)
         return
     }
-    guard sourceSet.contains(member) else {
+    guard isMember else {
         call.integer(0)
         return
     }
@@ -167,6 +167,13 @@ extension Call {
         guard let i = ks.lookupWrite(db, key) else { return .missing }
         guard case .set = ks.value(db, i) else { return .wrongType }
         return .found(i)
+    }
+
+    /// Runs `body` on the set at entry `i` (which must be one) without keeping a
+    /// reference past the call, so a following `takeSet` edits in place.
+    func inspectSet<R>(_ i: Int, _ body: (SetValue) -> R) -> R {
+        guard case .set(let s) = ks.value(db, i) else { preconditionFailure("inspectSet on a non-set") }
+        return body(s)
     }
 
     /// Moves the set at entry `i` out for editing; put it back with `ks.replace` (or remove the key).
