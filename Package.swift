@@ -26,6 +26,8 @@ let package = Package(
             swiftSettings: releaseSettings),
         .target(name: "Engine", swiftSettings: releaseSettings),
         .target(name: "CairnCSystem"),
+        .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
             dependencies: [
@@ -39,12 +41,13 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Engine",
+                "Engine", "RDB", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine"]),
     ],
     swiftLanguageModes: [.v5]

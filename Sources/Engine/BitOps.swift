@@ -6,11 +6,13 @@
 // zero bits; writers grow the string with zero bytes first. Bitfields of 1...64 bits
 // (signed) or 1...63 bits (unsigned) are carried in an Int64 either way.
 //
-// The tricky bit: BITFIELD's overflow rules. Overflow is judged on the exact
-// mathematical result (never on a wrapped 64-bit sum); WRAP keeps the low `bits`
-// bits (sign-extended for signed fields), SAT clamps to the type's bounds, FAIL
-// refuses. A SET is an increment of 0 from the given value, so an unsigned SET of
-// a negative number is an overflow upwards (its two's complement is huge).
+// The tricky bit: BITFIELD's overflow rules. WRAP keeps the low `bits` bits
+// (sign-extended for signed fields), SAT clamps to the type's bounds, FAIL refuses.
+// A SET is an increment of 0 from the given value. The direction of a signed
+// overflow is judged as Redis judges it, with `max - value` in wrapping 64-bit
+// arithmetic: so SET of a value near Int64.min into a narrow field overflows
+// *upwards* (SAT stores the maximum), exactly as Redis 4.0 and 7.0 do. An unsigned
+// SET of a negative number is an overflow upwards (its two's complement is huge).
 
 // MARK: offsets and single bits
 
@@ -249,8 +251,7 @@ public func bitfieldIncrement(_ current: Int64, by increment: Int64, type: Bitfi
     // Direction of overflow: +1 above max, -1 below min, 0 none.
     let direction: Int
     if type.signed {
-        let (sum, wrapped) = current.addingReportingOverflow(increment)
-        if wrapped { direction = increment > 0 ? 1 : -1 } else { direction = sum > type.max ? 1 : sum < type.min ? -1 : 0 }
+        direction = signedOverflowDirection(current, increment, type)
     } else {
         // 0 <= current <= max < 2^63 here.
         if increment > 0 { direction = increment > type.max - current ? 1 : 0 } else { direction = increment.magnitude > UInt64(current) ? -1 : 0 }
@@ -263,12 +264,28 @@ public func bitfieldIncrement(_ current: Int64, by increment: Int64, type: Bitfi
 public func bitfieldSetValue(_ value: Int64, type: BitfieldType, overflow: BitfieldOverflow) -> Int64? {
     let direction: Int
     if type.signed {
-        direction = value > type.max ? 1 : value < type.min ? -1 : 0
+        direction = signedOverflowDirection(value, 0, type)
     } else {
         // A negative value is a huge unsigned one: always above max.
         direction = UInt64(bitPattern: value) > UInt64(type.max) ? 1 : 0
     }
     return bitfieldApply(direction, UInt64(bitPattern: value), type, overflow)
+}
+
+/// Redis's signed overflow test for `value + increment` in a field of `type`:
+/// +1 above the maximum, -1 below the minimum, 0 when it fits. The differences
+/// `max - value` and `min - value` wrap as Redis's C arithmetic does.
+private func signedOverflowDirection(_ value: Int64, _ increment: Int64, _ type: BitfieldType) -> Int {
+    let full = type.bits == 64
+    let maxIncrement = type.max &- value
+    let minIncrement = type.min &- value
+    if value > type.max || (!full && increment > maxIncrement) || (value >= 0 && increment > 0 && increment > maxIncrement) {
+        return 1
+    }
+    if value < type.min || (!full && increment < minIncrement) || (value < 0 && increment < 0 && increment < minIncrement) {
+        return -1
+    }
+    return 0
 }
 
 private func bitfieldApply(_ direction: Int, _ raw: UInt64, _ type: BitfieldType, _ overflow: BitfieldOverflow) -> Int64? {

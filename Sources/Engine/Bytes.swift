@@ -58,7 +58,7 @@ extension Array where Element == UInt8 {
     /// string consumed, no leading space, NaN refused).
     public func parseDouble() -> Double? {
         if isEmpty || count > 5000 { return nil }
-        if self[0] == UInt8(ascii: " ") || self[0] == UInt8(ascii: "\t") || self[0] == UInt8(ascii: "\n") { return nil }
+        if isCSpace(self[0]) { return nil }
         var buffer = self
         buffer.append(0)
         return buffer.withUnsafeBufferPointer { p -> Double? in
@@ -77,7 +77,7 @@ extension Array where Element == UInt8 {
     /// Parses a long double the way Redis's INCRBYFLOAT does (strtold).
     public func parseLongDouble() -> Float80? {
         if isEmpty || count > 5000 { return nil }
-        if self[0] == UInt8(ascii: " ") || self[0] == UInt8(ascii: "\t") || self[0] == UInt8(ascii: "\n") { return nil }
+        if isCSpace(self[0]) { return nil }
         var buffer = self
         buffer.append(0)
         return buffer.withUnsafeBufferPointer { p -> Float80? in
@@ -92,6 +92,10 @@ extension Array where Element == UInt8 {
     }
     #endif
 }
+
+/// C's isspace in the C locale (space, \t, \n, \v, \f, \r): Redis refuses a number
+/// that starts with any of them, though strtod would skip them.
+@usableFromInline func isCSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
 /// Decimal text of an integer, as bytes.
 @inlinable public func bytesOf(_ v: Int64) -> Bytes { Array(String(v).utf8) }
@@ -113,15 +117,20 @@ public func formatLongDouble(_ v: Float80) -> Bytes? {
     var buf = [CChar](repeating: 0, count: 5200)
     let n = withVaList([v]) { vsnprintf(&buf, 5200, "%.17Lf", $0) }
     if n <= 0 || n >= 5200 { return nil }
-    var out = buf[0..<Int(n)].map { UInt8(bitPattern: $0) }
+    return trimmedFixedPoint(buf[0..<Int(n)].map { UInt8(bitPattern: $0) })
+}
+#endif
+
+/// Fixed-point text as INCRBYFLOAT shows it: trailing fraction zeros and a bare
+/// trailing dot removed, "-0" shown as "0".
+func trimmedFixedPoint(_ text: Bytes) -> Bytes {
+    var out = text
     if out.contains(UInt8(ascii: ".")) {
         while out.last == UInt8(ascii: "0") { out.removeLast() }
         if out.last == UInt8(ascii: ".") { out.removeLast() }
     }
-    if out == Bytes("-0") { out = Bytes("0") }
-    return out
+    return out == Bytes("-0") ? Bytes("0") : out
 }
-#endif
 
 /// The wall clock in milliseconds since the epoch.
 public func wallClockMilliseconds() -> Int64 {

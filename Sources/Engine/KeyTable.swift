@@ -14,7 +14,7 @@
 @usableFromInline let noExpire: Int64 = -1
 @usableFromInline let freeMarker: Int32 = -2
 
-@inlinable func hashKey(_ key: Bytes) -> UInt64 {
+@inlinable public func hashKey(_ key: Bytes) -> UInt64 {
     var hasher = Hasher()
     key.withUnsafeBytes { hasher.combine(bytes: $0) }
     return UInt64(bitPattern: Int64(hasher.finalize()))
@@ -47,15 +47,19 @@ public struct KeyTable {
 
     // MARK: lookup
 
-    @inlinable public func find(_ key: Bytes) -> Int? {
-        let h = hashKey(key)
-        var i = buckets[Int(h & UInt64(buckets.count - 1))]
-        while i >= 0 {
-            let e = entries[Int(i)]
-            if e.hash == h && e.key == key { return Int(i) }
-            i = e.next
+    @inlinable public func find(_ key: Bytes) -> Int? { find(key, hash: hashKey(key)) }
+
+    /// Finds `key` whose hash (`hashKey`) the caller already computed.
+    @inlinable public func find(_ key: Bytes, hash h: UInt64) -> Int? {
+        // Read fields in place: copying an Entry would retain and release its key and value.
+        entries.withUnsafeBufferPointer { e in
+            var i = Int(buckets[Int(h & UInt64(buckets.count - 1))])
+            while i >= 0 {
+                if e[i].hash == h && e[i].key == key { return i }
+                i = Int(e[i].next)
+            }
+            return nil
         }
-        return nil
     }
 
     @inlinable public func key(at i: Int) -> Bytes { entries[i].key }
@@ -79,8 +83,13 @@ public struct KeyTable {
     /// Inserts a key known to be absent; returns its index.
     @discardableResult
     public mutating func insert(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int {
+        insert(key, hash: hashKey(key), value, expireAt: expireAt, access: access)
+    }
+
+    /// Inserts a key known to be absent, whose hash the caller already computed.
+    @discardableResult
+    public mutating func insert(_ key: Bytes, hash h: UInt64, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int {
         if count + 1 > buckets.count { rebuildBuckets(size: buckets.count * 2) }
-        let h = hashKey(key)
         let b = Int(h & UInt64(buckets.count - 1))
         let entry = Entry(key: key, value: value, hash: h, expireAt: noExpire, next: buckets[b], expireSlot: -1, access: access)
         let i: Int

@@ -6,7 +6,9 @@
 // deleted and a `DEL` propagation record is appended before the command's own,
 // so an AOF or a replica replays the same history. On a replica
 // (`expireOnLookup == false`) an expired key reads as missing but is kept until
-// the master's DEL arrives, as Redis 4.0 does.
+// the master's DEL arrives, as Redis 4.0 does. A key is expired once `now` is
+// past its deadline (now > deadline, as Redis's expireIfNeeded): at the deadline
+// millisecond itself it still exists.
 
 /// One entry of the change stream: a command as it must be replayed elsewhere.
 public struct PropagationRecord: Equatable, Sendable {
@@ -46,6 +48,8 @@ public final class Keyspace {
     /// writes, deletes, expiry, TTL changes, flushes, SWAPDB. WATCH attaches here, so
     /// no command can forget to invalidate a watch. Nil when nobody watches: no cost.
     public var onModified: ((Int, Bytes?) -> Void)? = nil
+    /// Called after a key was deleted because its TTL passed (lazily or actively).
+    public var onExpired: ((Int, Bytes) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
 
     public init(databases: Int = 16) {
@@ -61,8 +65,9 @@ public final class Keyspace {
     // MARK: lookup
 
     /// Finds a key for reading: lazy expiry, access tracking, hit/miss counting.
+    /// On a replica an expired key reads as missing (it stays in the table).
     public func lookupRead(_ db: Int, _ key: Bytes) -> Int? {
-        guard let i = lookupWrite(db, key) else {
+        guard let i = lookupWrite(db, key), !isLogicallyExpired(db, i) else {
             stats.keyspaceMisses += 1
             return nil
         }
@@ -71,12 +76,15 @@ public final class Keyspace {
         return i
     }
 
-    /// Finds a key for writing: lazy expiry only.
-    public func lookupWrite(_ db: Int, _ key: Bytes) -> Int? {
-        guard let i = databases[db].find(key) else { return nil }
+    /// Finds a key for writing: lazy expiry only. On a replica an expired key is
+    /// still found (as Redis 4.0's lookupKeyWrite does), so the master's writes and
+    /// DELs reach it and an insert after a miss never duplicates a key.
+    public func lookupWrite(_ db: Int, _ key: Bytes) -> Int? { lookupWrite(db, key, hash: hashKey(key)) }
+
+    private func lookupWrite(_ db: Int, _ key: Bytes, hash: UInt64) -> Int? {
+        guard let i = databases[db].find(key, hash: hash) else { return nil }
         let deadline = databases[db].expireAt(at: i)
-        if deadline != noExpire && deadline <= now {
-            if !expireOnLookup { return nil }
+        if deadline != noExpire && deadline < now && expireOnLookup {
             expire(db, at: i)
             return nil
         }
@@ -99,7 +107,7 @@ public final class Keyspace {
     /// True when the key at `i` is past its deadline (only on a replica can such a key be seen).
     public func isLogicallyExpired(_ db: Int, _ i: Int) -> Bool {
         let at = databases[db].expireAt(at: i)
-        return at != noExpire && at <= now
+        return at != noExpire && at < now
     }
 
     // MARK: writes
@@ -108,13 +116,15 @@ public final class Keyspace {
     @discardableResult
     public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
         onModified?(db, key)
-        if let i = lookupWrite(db, key) {
+        let h = hashKey(key)
+        if let i = lookupWrite(db, key, hash: h) {
             databases[db].setValue(value, at: i)
             if !keepTTL { databases[db].removeExpire(at: i) }
             databases[db].setAccess(accessPolicy.fresh(nowMs: now), at: i)
             return i
         }
-        return databases[db].insert(key, value, access: accessPolicy.fresh(nowMs: now))
+        // An expired key found on the way was removed; the table is unchanged otherwise, so the hash still holds.
+        return databases[db].insert(key, hash: h, value, access: accessPolicy.fresh(nowMs: now))
     }
 
     /// Replaces the value at `i` in place, keeping its TTL.
@@ -133,7 +143,8 @@ public final class Keyspace {
         return databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
     }
 
-    /// Deletes `key` if it exists (and is not expired); true when it did.
+    /// Deletes `key` if it exists (and is not expired; on a replica an expired key
+    /// is deleted too, as the master's DEL requires); true when it did.
     @discardableResult
     public func delete(_ db: Int, _ key: Bytes) -> Bool {
         guard let i = lookupWrite(db, key) else { return false }
@@ -195,6 +206,7 @@ public final class Keyspace {
         databases[db].remove(at: i)
         stats.expiredKeys += 1
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
+        onExpired?(db, key)
     }
 
     /// One active expire pass, as Redis 4.0's slow cycle: sample 20 keys with a TTL
@@ -216,7 +228,7 @@ public final class Keyspace {
                 let samples = min(20, databases[db].expiringCount)
                 for _ in 0..<samples {
                     guard let i = databases[db].randomExpiringIndex(using: &random) else { break }
-                    if databases[db].expireAt(at: i) <= now {
+                    if databases[db].expireAt(at: i) < now {
                         expire(db, at: i)
                         found += 1
                     }
@@ -255,14 +267,21 @@ public final class Keyspace {
     }
 
     /// A random live key of `db` (expired ones are skipped and reclaimed), or nil.
+    /// On a replica expired keys are skipped but kept; when every key has a TTL
+    /// the 100th expired pick is returned anyway, as Redis 4.0's dbRandomKey does,
+    /// since all of them may be logically expired.
     public func randomKey(_ db: Int) -> Bytes? {
-        var tries = 0
+        var tries = 100
         while let i = databases[db].randomIndex(using: &random) {
-            let key = databases[db].key(at: i)
-            if lookupWrite(db, key) != nil { return key }
-            tries += 1
-            // On a replica every key may be logically expired; give up like Redis does.
-            if tries > 100 && !expireOnLookup { return key }
+            guard isLogicallyExpired(db, i) else { return databases[db].key(at: i) }
+            if expireOnLookup {
+                expire(db, at: i)
+                continue
+            }
+            tries -= 1
+            if tries == 0 && databases[db].expiringCount == databases[db].count {
+                return databases[db].key(at: i)
+            }
         }
         return nil
     }

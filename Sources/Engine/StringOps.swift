@@ -94,13 +94,7 @@ public func formatLongDoubleValue(_ v: LongDouble) -> Bytes? {
     var buf = [CChar](repeating: 0, count: 400)
     let n = withVaList([v]) { vsnprintf(&buf, 400, "%.17f", $0) }
     if n <= 0 || n >= 400 { return nil }
-    var out = buf[0..<Int(n)].map { UInt8(bitPattern: $0) }
-    if out.contains(UInt8(ascii: ".")) {
-        while out.last == UInt8(ascii: "0") { out.removeLast() }
-        if out.last == UInt8(ascii: ".") { out.removeLast() }
-    }
-    if out == Bytes("-0") { out = Bytes("0") }
-    return out
+    return trimmedFixedPoint(buf[0..<Int(n)].map { UInt8(bitPattern: $0) })
 }
 #endif
 

@@ -43,7 +43,8 @@ public indirect enum RESPValue: Equatable, Sendable, CustomStringConvertible {
         case UInt8(ascii: "$"):
             guard let n = Int(text), n >= -1 else { throw ProtocolError("bad bulk length") }
             if n == -1 { return .null }
-            guard buffer.readableBytes >= n + 2, let bytes = buffer.readBytes(length: n) else { return nil }
+            // `n <= readable - 2`, not `readable >= n + 2`: a huge length must not overflow.
+            guard n <= buffer.readableBytes - 2, let bytes = buffer.readBytes(length: n) else { return nil }
             buffer.moveReaderIndex(forwardBy: 2)
             return .bulk(bytes)
         case UInt8(ascii: "*"):

@@ -12,6 +12,11 @@
 // `ProtocolError` whose message is Redis's; the caller replies and closes the
 // connection, since the stream cannot be resynchronised.
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public struct ProtocolError: Error, Equatable, Sendable {
     /// The reply text, e.g. "ERR Protocol error: invalid bulk length".
@@ -48,8 +53,8 @@ public struct RequestParser {
         if remaining == 0 {
             guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
             if first != UInt8(ascii: "*") { return try parseInline(&buffer) }
-            guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big mbulk count string") else { return nil }
-            guard let n = parseNumber(line, from: 1), n <= limits.maxMultibulkCount else {
+            guard let header = try readHeader(&buffer, tooLong: "ERR Protocol error: too big mbulk count string") else { return nil }
+            guard let n = header.number, n <= limits.maxMultibulkCount else {
                 throw ProtocolError("ERR Protocol error: invalid multibulk length")
             }
             if n <= 0 { return [] }
@@ -59,14 +64,15 @@ public struct RequestParser {
         }
         while remaining > 0 {
             if bulkLength < 0 {
-                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                // Like Redis, the header's first byte is judged once its whole line is in.
+                guard let header = try readHeader(&buffer, tooLong: "ERR Protocol error: too big bulk count string") else { return nil }
+                let first = header.first
                 guard first == UInt8(ascii: "$") else {
                     let shown = String(decoding: [first], as: UTF8.self)
                     reset()
                     throw ProtocolError("ERR Protocol error: expected '$', got '\(shown)'")
                 }
-                guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big bulk count string") else { return nil }
-                guard let n = parseNumber(line, from: 1), n >= 0, n <= limits.maxBulkLength else {
+                guard let n = header.number, n >= 0, n <= limits.maxBulkLength else {
                     reset()
                     throw ProtocolError("ERR Protocol error: invalid bulk length")
                 }
@@ -90,32 +96,57 @@ public struct RequestParser {
         bulkLength = -1
     }
 
-    /// Reads one line ending in "\n" (the "\r" before it dropped); nil if incomplete.
-    private func readLine(_ buffer: inout ByteBuffer, tooLong: String) throws -> ByteBufferView? {
-        let view = buffer.readableBytesView
-        guard let nl = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if view.count > limits.maxInlineLength { throw ProtocolError(tooLong) }
-            return nil
+    /// Finds the next line: its length without the line ending, and the bytes to consume
+    /// through its "\n". Nil when no "\n" has arrived yet (an error past the inline limit).
+    private func locateLine(_ buffer: ByteBuffer, tooLong: String) throws -> (length: Int, consumed: Int)? {
+        let found: (Int, Int)? = buffer.withUnsafeReadableBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0,
+                  let hit = memchr(base, Int32(UInt8(ascii: "\n")), raw.count) else { return nil }
+            let newline = UnsafeRawPointer(hit) - base
+            let length = newline > 0 && raw[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+            return (length, newline + 1)
         }
-        var end = nl
-        if end > view.startIndex && view[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        let line = view[view.startIndex..<end]
-        buffer.moveReaderIndex(to: nl + 1)
+        if found == nil && buffer.readableBytes > limits.maxInlineLength { throw ProtocolError(tooLong) }
+        return found
+    }
+
+    /// Reads a header line ("*N", "$N"): its first byte (judged once the whole line is in,
+    /// as Redis does) and the number after it, nil when malformed.
+    private func readHeader(_ buffer: inout ByteBuffer, tooLong: String) throws -> (first: UInt8, number: Int?)? {
+        guard let (length, consumed) = try locateLine(buffer, tooLong: tooLong) else { return nil }
+        let header = buffer.withUnsafeReadableBytes { raw in
+            (raw[0], Self.parseNumber(UnsafeRawBufferPointer(rebasing: raw[1..<max(length, 1)])))
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        return header
+    }
+
+    /// Reads one line (without its ending) as bytes; nil if incomplete.
+    private func readLine(_ buffer: inout ByteBuffer, tooLong: String) throws -> [UInt8]? {
+        guard let (length, consumed) = try locateLine(buffer, tooLong: tooLong) else { return nil }
+        let line = buffer.getBytes(at: buffer.readerIndex, length: length) ?? []
+        buffer.moveReaderIndex(forwardBy: consumed)
         return line
     }
 
-    /// Parses the signed decimal after the type byte; nil if malformed.
-    private func parseNumber(_ line: ByteBufferView, from offset: Int) -> Int? {
-        var i = line.startIndex + offset
-        guard i < line.endIndex else { return nil }
+    /// Parses a signed decimal with Redis's string2ll rules ("0" alone, else no
+    /// leading zero, no "+", no "-0"); nil if malformed.
+    static func parseNumber(_ digits: UnsafeRawBufferPointer) -> Int? {
+        var i = 0
+        let end = digits.count
+        guard i < end else { return nil }
+        if end == 1 && digits[0] == UInt8(ascii: "0") { return 0 }
         var negative = false
-        if line[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        guard i < line.endIndex, line.endIndex - i <= 18 else { return nil }
+        if digits[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        guard i < end, end - i <= 19, digits[i] != UInt8(ascii: "0") else { return nil }
         var v = 0
-        while i < line.endIndex {
-            let d = line[i] &- UInt8(ascii: "0")
+        while i < end {
+            let d = digits[i] &- UInt8(ascii: "0")
             guard d <= 9 else { return nil }
-            v = v * 10 + Int(d)
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = m.addingReportingOverflow(Int(d))
+            if o1 || o2 { return nil }
+            v = sum
             i += 1
         }
         return negative ? -v : v
@@ -123,17 +154,18 @@ public struct RequestParser {
 
     private mutating func parseInline(_ buffer: inout ByteBuffer) throws -> [[UInt8]]? {
         guard let line = try readLine(&buffer, tooLong: "ERR Protocol error: too big inline request") else { return nil }
-        guard let words = splitArguments(Array(line)) else {
+        guard let words = splitArguments(line) else {
             throw ProtocolError("ERR Protocol error: unbalanced quotes in request")
         }
         return words
     }
 }
 
-/// Splits a line into words as Redis's sdssplitargs does: spaces separate words,
+/// Splits a line into words as Redis's sdssplitargs does: whitespace separates words,
 /// "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes'
-/// take \' only; a closing quote must be followed by a space or the end.
-/// Returns nil for unbalanced quotes.
+/// take \' only; a closing quote must be followed by whitespace or the end.
+/// A bare word ends only at space, tab, CR or LF (a \v or \f inside it is kept,
+/// as in Redis). Returns nil for unbalanced quotes.
 public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
     var words: [[UInt8]] = []
     var i = 0
@@ -193,7 +225,8 @@ public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
             } else {
                 if i >= n { break }
                 let c = line[i]
-                if isSpace(c) {
+                // Only these end a bare word: a vertical tab or form feed stays in it.
+                if c == 32 || c == 10 || c == 13 || c == 9 {
                     done = true
                 } else if c == UInt8(ascii: "\"") {
                     inDouble = true

@@ -43,6 +43,15 @@ public final class Client {
     /// When the output first went over the soft limit (ms), or nil.
     public var softLimitReachedAt: Int64? = nil
     public var clientClass = ClientClass.normal
+    /// The open MULTI block; nil outside one.
+    public var transaction: Transaction? = nil
+    /// Keys this client WATCHes, as (db, key).
+    public var watchedKeys: [(db: Int, key: Bytes)] = []
+    /// Set when a watched key changed: the next EXEC fails.
+    public var watchBroken = false
+    public var inMulti: Bool { transaction != nil }
+    /// Channels and patterns this client listens to; nil when not in pub/sub mode.
+    public var subscriptions: ClientSubscriptions? = nil
     public weak var connection: ClientConnection?
 
     public init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,

@@ -8,34 +8,55 @@ import Engine
 
 extension Server {
     public func execute(_ client: Client, _ argv: [Bytes]) {
-        let now = wallClockMilliseconds()
+        let started = monotonicNanoseconds()
+        let now = clock.wallMilliseconds(at: started)
         keyspace.now = now
         client.lastInteraction = now
         let replyStart = client.output.writerIndex
         defer { applyReplyMode(client, replyStart) }
 
         guard let command = commands.lookup(argv[0]) else {
+            client.transaction?.hasErrors = true
             replyUnknownCommand(client, argv)
             return
         }
         if (command.arity > 0 && argv.count != command.arity) || argv.count < -command.arity {
+            client.transaction?.hasErrors = true
             stats.errorReplies += 1
             client.output.writeError("ERR wrong number of arguments for '\(command.name)' command")
             return
         }
         if !client.authenticated && command.name != "auth" {
+            client.transaction?.hasErrors = true
             stats.errorReplies += 1
             client.output.writeError("NOAUTH Authentication required.")
             return
         }
-        if !monitors.isEmpty && !command.flags.contains(.admin) && !command.flags.contains(.skipMonitor) {
-            feedMonitors(client, argv, now: now)
+        if client.subscriptions != nil && !Self.allowedWhileSubscribed.contains(command.name) {
+            stats.errorReplies += 1
+            client.output.writeError("ERR only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT allowed in this context")
+            return
         }
+        if let transaction = client.transaction, !Self.transactionControl.contains(command.name) {
+            transaction.queue.append((command, argv))
+            client.output.writeStaticString("+QUEUED\r\n")
+            return
+        }
+        call(command, client, argv, startedAt: started)
+        deliverChanges()
+    }
 
+    /// Runs a command that passed the checks (Redis's call()): feeds monitors, times it,
+    /// counts it, and records what it changed as propagation records. EXEC runs its
+    /// queued commands through here.
+    func call(_ command: Command, _ client: Client, _ argv: [Bytes], startedAt: UInt64? = nil) {
+        if !monitors.isEmpty && !command.flags.contains(.admin) && !command.flags.contains(.skipMonitor) {
+            feedMonitors(client, argv, now: keyspace.now)
+        }
         let db = client.db
         let dirtyBefore = keyspace.dirty
         propagationOverride = nil
-        let started = monotonicNanoseconds()
+        let started = startedAt ?? monotonicNanoseconds()
         command.run(Call(server: self, client: client, argv: argv))
         let micros = Int64((monotonicNanoseconds() - started) / 1000)
 
@@ -53,8 +74,12 @@ extension Server {
         } else if keyspace.dirty != dirtyBefore {
             keyspace.changes.append(PropagationRecord(db: db, argv: argv))
         }
-        deliverChanges()
     }
+
+    /// Commands that run at once inside MULTI instead of being queued.
+    static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch"]
+
+    static let allowedWhileSubscribed: Set<String> = ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping", "quit"]
 
     private func replyUnknownCommand(_ client: Client, _ argv: [Bytes]) {
         // Redis 4.0.14's wording: the name and up to 128 bytes of the first arguments, in backquotes.

@@ -3,8 +3,8 @@
 // Command handlers call `call.notify(.list, "lpush", key)` after a change, with
 // Redis's event names; expiry and eviction report through the keyspace. The
 // events reach subscribers as `__keyspace@<db>__:<key>` / `__keyevent@<db>__:<event>`
-// messages once pub/sub exists; until `notify-keyspace-events` selects a class,
-// a notification costs one flag test.
+// messages (PubSub.swift); until `notify-keyspace-events` selects a class, a
+// notification costs one flag test.
 import Engine
 
 /// The classes of notify-keyspace-events (its letters: g $ l s h z x e, K E, A).
@@ -23,13 +23,61 @@ public struct NotificationClass: OptionSet, Sendable {
     public static let evicted = NotificationClass(rawValue: 1 << 9)   // e
     /// "A": every type class.
     public static let all: NotificationClass = [.generic, .string, .list, .set, .hash, .zset, .expired, .evicted]
+
+    private static let letterTable: [(UInt8, NotificationClass)] = [
+        (UInt8(ascii: "g"), .generic), (UInt8(ascii: "$"), .string), (UInt8(ascii: "l"), .list),
+        (UInt8(ascii: "s"), .set), (UInt8(ascii: "h"), .hash), (UInt8(ascii: "z"), .zset),
+        (UInt8(ascii: "x"), .expired), (UInt8(ascii: "e"), .evicted),
+    ]
+
+    /// Parses notify-keyspace-events' letters; nil on an unknown letter.
+    public init?(letters: Bytes) {
+        var classes: NotificationClass = []
+        for c in letters {
+            switch c {
+            case UInt8(ascii: "A"): classes.formUnion(.all)
+            case UInt8(ascii: "K"): classes.insert(.keyspace)
+            case UInt8(ascii: "E"): classes.insert(.keyevent)
+            default:
+                guard let match = Self.letterTable.first(where: { $0.0 == c }) else { return nil }
+                classes.insert(match.1)
+            }
+        }
+        self = classes
+    }
+
+    /// The canonical letters, as CONFIG GET shows them ("A" for all type classes, then K, E).
+    public var letters: String {
+        var out = ""
+        if isSuperset(of: .all) {
+            out = "A"
+        } else {
+            for (c, cls) in Self.letterTable where contains(cls) { out.unicodeScalars.append(Unicode.Scalar(c)) }
+        }
+        if contains(.keyspace) { out += "K" }
+        if contains(.keyevent) { out += "E" }
+        return out
+    }
 }
 
 extension Server {
     /// Reports a keyspace event for `key` in `db`, if its class is selected.
     public func notifyKeyspaceEvent(_ type: NotificationClass, _ event: String, _ key: Bytes, db: Int) {
         guard !notificationClasses.isDisjoint(with: type) else { return }
-        keyspaceEventSink?(type, event, key, db)
+        if notificationClasses.contains(.keyspace) {
+            publish(channel: Bytes("__keyspace@\(db)__:") + key, message: Bytes(event))
+        }
+        if notificationClasses.contains(.keyevent) {
+            publish(channel: Bytes("__keyevent@\(db)__:\(event)"), message: key)
+        }
+    }
+
+    /// Connects the keyspace's own events (expiry) to notifications.
+    func attachKeyspaceEvents() {
+        notificationClasses = NotificationClass(letters: Bytes(config.notifyKeyspaceEvents)) ?? []
+        keyspace.onExpired = { [unowned self] db, key in
+            self.notifyKeyspaceEvent(.expired, "expired", key, db: db)
+        }
     }
 }
 

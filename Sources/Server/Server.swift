@@ -46,6 +46,8 @@ public final class Server {
     /// Receivers of the change stream, in order (AOF, replication backlog).
     public var changeConsumers: [(PropagationRecord) -> Void] = []
     public let startTime = wallClockMilliseconds()
+    /// The time commands see (derived from the monotonic clock, recalibrated by the cron).
+    public var clock = ServerClock()
     public let runId: String
     /// Clients other than replicas and monitors wait until this time (ms); CLIENT PAUSE.
     public var pausedUntil: Int64 = 0
@@ -56,10 +58,10 @@ public final class Server {
     public var boundPort: Int = 0
     /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.
     public var activeExpireEnabled = true
+    public var pubsub = PubSubRegistry()
+    public var watches = WatchRegistry()
     /// The event classes notify-keyspace-events selects (empty: none).
     public var notificationClasses: NotificationClass = []
-    /// Delivers a selected keyspace event (pub/sub attaches here).
-    public var keyspaceEventSink: ((NotificationClass, String, Bytes, Int) -> Void)? = nil
     /// The highest heap use seen (INFO used_memory_peak).
     public var peakMemory = 0
 
@@ -71,6 +73,7 @@ public final class Server {
         self.runId = (0..<40).map { _ in String("0123456789abcdef".randomElement(using: &rng)!) }.joined()
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
+        attachKeyspaceEvents()
     }
 
     /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.
@@ -104,6 +107,8 @@ public final class Server {
 
     public func disconnect(_ client: Client) {
         clients[client.id] = nil
+        removeSubscriptions(client)
+        unwatchAll(client)
         if client.isMonitor { monitors.removeAll { $0 === client } }
     }
 
@@ -118,10 +123,19 @@ public final class Server {
     /// Hands every pending propagation record to the consumers, in order.
     public func deliverChanges() {
         guard !keyspace.changes.isEmpty else { return }
-        let records = keyspace.changes
-        keyspace.changes.removeAll(keepingCapacity: true)
+        if changeConsumers.isEmpty {
+            keyspace.changes.removeAll(keepingCapacity: true)
+            return
+        }
+        // Swap the buffer out (a consumer may cause new records) and back in, keeping its capacity.
+        var records: [PropagationRecord] = []
+        swap(&records, &keyspace.changes)
         for record in records {
             for consumer in changeConsumers { consumer(record) }
+        }
+        if keyspace.changes.isEmpty {
+            records.removeAll(keepingCapacity: true)
+            swap(&records, &keyspace.changes)
         }
     }
 
@@ -129,6 +143,7 @@ public final class Server {
 
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
     public func cron() {
+        clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now
         // Redis gives the slow expire cycle 25% of each cron period.

@@ -1,5 +1,5 @@
-// cairn: the file tools (RDB inspection and AOF check/fix/replay come with the
-// persistence issues).
+// cairn: the file tools. `cairn rdb ...` inspects RDB files (Cairn's or
+// Redis's); AOF check/fix/replay come with the AOF issue.
 import ArgumentParser
 import Engine
 
@@ -8,5 +8,6 @@ struct Cairn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Tools for Cairn and Redis data files.",
-        version: "0.1.0")
+        version: "0.1.0",
+        subcommands: [RDBTool.self])
 }

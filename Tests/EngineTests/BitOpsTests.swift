@@ -154,3 +154,22 @@ final class BitOpsTests: XCTestCase {
         XCTAssertEqual(bitfieldSetValue(-2, type: BitfieldType(signed: true, bits: 1), overflow: .wrap), 0)
     }
 }
+
+final class BitfieldOverflowQuirkTests: XCTestCase {
+    /// Redis computes `max - value` with wrapping arithmetic, so SET of Int64.min into a
+    /// narrow signed field overflows upwards: SAT stores the maximum, FAIL refuses.
+    /// Observed on redis-server 7.0.15: `BITFIELD t OVERFLOW SAT SET i5 0 -9223372036854775808 GET i5 0` -> 0, 15.
+    func testSetOfInt64MinSaturatesUpwardsLikeRedis() {
+        let i5 = BitfieldType(signed: true, bits: 5)
+        XCTAssertEqual(bitfieldSetValue(Int64.min, type: i5, overflow: .sat), 15)
+        XCTAssertNil(bitfieldSetValue(Int64.min, type: i5, overflow: .fail))
+        XCTAssertEqual(bitfieldSetValue(-17, type: i5, overflow: .sat), -16, "an ordinary underflow still clamps down")
+        XCTAssertEqual(bitfieldSetValue(16, type: i5, overflow: .sat), 15)
+        XCTAssertEqual(bitfieldSetValue(-16, type: i5, overflow: .fail), -16)
+        let i64 = BitfieldType(signed: true, bits: 64)
+        XCTAssertEqual(bitfieldSetValue(Int64.min, type: i64, overflow: .fail), Int64.min)
+        XCTAssertEqual(bitfieldIncrement(Int64.max, by: 1, type: i64, overflow: .sat), Int64.max)
+        XCTAssertEqual(bitfieldIncrement(Int64.min, by: -1, type: i64, overflow: .sat), Int64.min)
+        XCTAssertEqual(bitfieldIncrement(15, by: 1, type: i5, overflow: .wrap), -16)
+    }
+}

@@ -237,7 +237,6 @@ final class ConfigFileTests: XCTestCase {
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
             ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
-            ("notify-keyspace-events KEA", "'notify-keyspace-events KEA' is not supported yet: keyspace notifications are not built in this version of Cairn"),
             ("rename-command FLUSHALL \"\"", "'rename-command FLUSHALL \"\"' is not supported yet: renaming commands is not built in this version of Cairn"),
             ("daemonize yes", "'daemonize yes' is not supported yet: running as a daemon is not built in this version of Cairn"),
             ("min-slaves-to-write 1", "'min-slaves-to-write 1' is not supported yet: replication is not built in this version of Cairn"),
@@ -246,6 +245,9 @@ final class ConfigFileTests: XCTestCase {
         for (line, reason) in refused {
             XCTAssertEqual(problem(line)?.reason, reason, line)
         }
+        // Keyspace notifications are built: the letters are accepted and kept in canonical order.
+        XCTAssertEqual(try parse("notify-keyspace-events KEA").notifyKeyspaceEvents, "AKE")
+        XCTAssertEqual(problem("notify-keyspace-events Kq")?.reason, "Invalid event class character. Use 'g$lshzxeA'.")
         let c = try parse("""
             appendonly no
             save ""

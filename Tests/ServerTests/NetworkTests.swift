@@ -128,3 +128,15 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(try s.onLoop { s.server.keyspace.stats.expiredKeys }, 1000)
     }
 }
+
+final class PubSubNetworkTests: XCTestCase {
+    func testPublishedMessagesReachSubscriberSockets() throws {
+        let s = try RunningServer()
+        defer { s.stop() }
+        let sub = try SocketClient(port: s.port)
+        XCTAssertEqual(try sub.command("SUBSCRIBE", "ch"), .array([.str("subscribe"), .str("ch"), .int(1)]))
+        let pub = try SocketClient(port: s.port)
+        for i in 0..<100 { XCTAssertEqual(try pub.command("PUBLISH", "ch", "m\(i)"), .int(1)) }
+        for i in 0..<100 { XCTAssertEqual(try sub.reply(), .array([.str("message"), .str("ch"), .str("m\(i)")])) }
+    }
+}

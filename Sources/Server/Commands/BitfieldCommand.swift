@@ -116,4 +116,5 @@ let bitfieldCommand = Command("bitfield", arity: -2, flags: "wm", keys: (1, 1, 1
     }
     if let index { call.storeRaw(index, bytes) } else { ks.add(call.db, argv[1], .string(.bytes(bytes, raw: true))) }
     ks.dirty += changes
+    if changes > 0 { call.notify(.string, "setbit", argv[1]) }
 }

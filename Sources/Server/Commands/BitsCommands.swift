@@ -38,6 +38,7 @@ private let bitAccessCommands: [Command] = [
             call.storeRaw(i, bytes)
         }
         ks.dirty += 1
+        call.notify(.string, "setbit", call.argv[1])
         call.integer(old)
     },
     Command("getbit", arity: 3, flags: "rF", keys: (1, 1, 1)) { call in
@@ -124,9 +125,10 @@ private let bitAccessCommands: [Command] = [
         let result = bitOperation(op, sources)
         let target = call.argv[2]
         if result.isEmpty {
-            ks.delete(db, target)
+            if ks.delete(db, target) { call.notify(.generic, "del", target) }
         } else {
             ks.set(db, target, .string(.bytes(result, raw: true)))
+            call.notify(.string, "set", target)
         }
         ks.dirty += 1
         call.integer(result.count)

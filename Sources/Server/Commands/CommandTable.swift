@@ -153,5 +153,8 @@ public struct CommandTable {
         configCommands,
         debugCommands,
         introspectionCommands,
+        pubsubCommands,
+        transactionCommands,
+        hyperLogLogCommands,
     ]) }
 }

@@ -3,6 +3,13 @@ import Engine
 
 let connectionCommands: [Command] = [
     Command("ping", arity: -1, flags: "tF") { call in
+        if call.client.subscriptions != nil && call.argv.count <= 2 {
+            // In pub/sub mode PING answers in the message shape: ["pong", argument or ""].
+            call.array(2)
+            call.bulk(Bytes("pong"))
+            call.bulk(call.argv.count == 2 ? call.argv[1] : [])
+            return
+        }
         switch call.argv.count {
         case 1: call.status("PONG")
         case 2: call.bulk(call.argv[1])

@@ -42,7 +42,10 @@ private let keyBasicCommands: [Command] = [
 /// DEL and UNLINK: the number of keys removed. (UNLINK's background freeing comes with lazy free.)
 private func deleteKeys(_ call: Call) {
     var removed = 0
-    for key in call.argv.dropFirst() where call.ks.delete(call.db, key) { removed += 1 }
+    for key in call.argv.dropFirst() where call.ks.delete(call.db, key) {
+        removed += 1
+        call.notify(.generic, "del", key)
+    }
     call.ks.dirty += Int64(removed)
     call.integer(removed)
 }
@@ -72,6 +75,8 @@ private func rename(_ call: Call, onlyIfAbsent: Bool) {
     let value = ks.remove(db, at: j)
     ks.add(db, target, value, expireAt: deadline)
     ks.dirty += 1
+    call.notify(.generic, "rename_from", source)
+    call.notify(.generic, "rename_to", target)
     if onlyIfAbsent { call.integer(1) } else { call.ok() }
 }
 
@@ -98,5 +103,7 @@ private func move(_ call: Call) {
     let value = ks.remove(db, at: i)
     ks.add(dst, call.argv[1], value, expireAt: deadline)
     ks.dirty += 1
+    call.notify(.generic, "move_from", call.argv[1])
+    call.server.notifyKeyspaceEvent(.generic, "move_to", call.argv[1], db: dst)
     call.integer(1)
 }

@@ -42,12 +42,14 @@ private func setDeadline(_ call: Call, unitMs: Int64, absolute: Bool) {
         ks.remove(db, at: i)
         ks.dirty += 1
         call.propagate(as: [[Bytes("DEL"), call.argv[1]]])
+        call.notify(.generic, "del", call.argv[1])
         call.integer(1)
         return
     }
     ks.setExpire(db, i, at: deadline)
     ks.dirty += 1
     call.propagate(as: [[Bytes("PEXPIREAT"), call.argv[1], bytesOf(deadline)]])
+    call.notify(.generic, "expire", call.argv[1])
     call.integer(1)
 }
 

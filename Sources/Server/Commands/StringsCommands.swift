@@ -28,6 +28,7 @@ private let stringAccessCommands: [Command] = [
             // The hot path: no options.
             call.ks.set(call.db, call.argv[1], .string(StringValue(encoding: call.argv[2])))
             call.ks.dirty += 1
+            call.notify(.string, "set", call.argv[1])
             call.ok()
             return
         }
@@ -62,6 +63,7 @@ private let stringAccessCommands: [Command] = [
         }
         ks.set(db, call.argv[1], .string(StringValue(encoding: call.argv[2])))
         ks.dirty += 1
+        call.notify(.string, "set", call.argv[1])
     },
     Command("mget", arity: -2, flags: "rF", keys: (1, -1, 1)) { call in
         let ks = call.ks
@@ -165,6 +167,8 @@ private func setGeneric(_ call: Call, _ options: SetOptions, name: String, isSet
     let i = ks.set(db, key, .string(StringValue(encoding: value)), keepTTL: options.keepTTL)
     if let deadline { ks.setExpire(db, i, at: deadline) }
     ks.dirty += 1
+    call.notify(.string, "set", key)
+    if deadline != nil { call.notify(.generic, "expire", key) }
     if isSetNX { call.integer(1) } else { call.ok() }
 
     if let deadline {
@@ -191,6 +195,7 @@ private func msetGeneric(_ call: Call, onlyIfNoneExists: Bool) {
     }
     for j in stride(from: 1, to: argv.count, by: 2) {
         ks.set(db, argv[j], .string(StringValue(encoding: argv[j + 1])))
+        call.notify(.string, "set", argv[j])
     }
     ks.dirty += Int64(argv.count / 2)
     if onlyIfNoneExists { call.integer(1) } else { call.ok() }

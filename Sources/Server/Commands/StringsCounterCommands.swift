@@ -41,6 +41,7 @@ let stringCounterCommands: [Command] = [
             let value = Value.string(.bytes(text, raw: false))
             if let index { ks.replace(call.db, index, with: value) } else { ks.add(call.db, key, value) }
             ks.dirty += 1
+            call.notify(.string, "incrbyfloat", key)
             call.bulk(text)
             call.propagate(as: [[Bytes("SET"), key, text, Bytes("KEEPTTL")]])
         }
@@ -70,5 +71,6 @@ private func incrementBy(_ call: Call, _ increment: Int64) {
     }
     if let index { ks.replace(call.db, index, with: .string(.int(result))) } else { ks.add(call.db, key, .string(.int(result))) }
     ks.dirty += 1
+    call.notify(.string, "incrby", key)
     call.integer(result)
 }

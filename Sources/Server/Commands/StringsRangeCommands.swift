@@ -20,6 +20,7 @@ let stringRangeCommands: [Command] = [
             let value = StringValue(encoding: tail)
             ks.add(call.db, call.argv[1], .string(value))
             ks.dirty += 1
+            call.notify(.string, "append", call.argv[1])
             call.integer(value.length)
         case .found(let i):
             guard call.storedStringLength(i) + tail.count <= maxStringLength else { call.stringTooLong(); return }
@@ -28,6 +29,7 @@ let stringRangeCommands: [Command] = [
             let length = bytes.count
             call.storeRaw(i, bytes)
             ks.dirty += 1
+            call.notify(.string, "append", call.argv[1])
             call.integer(length)
         }
     },
@@ -50,6 +52,7 @@ let stringRangeCommands: [Command] = [
             bytes.overwrite(at: Int(offset), with: patch)
             ks.add(call.db, call.argv[1], .string(.bytes(bytes, raw: true)))
             ks.dirty += 1
+            call.notify(.string, "setrange", call.argv[1])
             call.integer(bytes.count)
         case .found(let i):
             if patch.isEmpty { call.integer(call.storedStringLength(i)); return }
@@ -59,6 +62,7 @@ let stringRangeCommands: [Command] = [
             let length = bytes.count
             call.storeRaw(i, bytes)
             ks.dirty += 1
+            call.notify(.string, "setrange", call.argv[1])
             call.integer(length)
         }
     },

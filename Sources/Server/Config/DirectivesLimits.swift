@@ -42,19 +42,18 @@ let limitDirectives: [ConfigDirective] = [
          range: 0...Int.max, problem: "The latency threshold can't be negative", enables: "the latency monitor is"),
     .int("lua-time-limit", \.luaTimeLimit, status: .later, settable: true, runtimeRange: 0...Int.max),
     ConfigDirective(
-        "notify-keyspace-events", status: .later, settable: true,
+        "notify-keyspace-events", status: .built, settable: true,
         apply: { config, args, _ in
-            let allowed = Set("g$lshzxeAKE".utf8)
-            guard args[0].allSatisfy({ allowed.contains($0) }) else {
+            guard let classes = NotificationClass(letters: args[0]) else {
                 throw ConfigProblem("Invalid event class character. Use 'g$lshzxeA'.")
             }
-            if !args[0].isEmpty {
-                throw ConfigProblem.notBuilt("notify-keyspace-events", args, "keyspace notifications are")
-            }
-            config.notifyKeyspaceEvents = ""
+            config.notifyKeyspaceEvents = classes.letters
         },
         get: { $0.notifyKeyspaceEvents },
-        rewrite: { [(ConfigValue.quoted($0.notifyKeyspaceEvents), !$0.notifyKeyspaceEvents.isEmpty)] }),
+        rewrite: { [(ConfigValue.quoted($0.notifyKeyspaceEvents), !$0.notifyKeyspaceEvents.isEmpty)] },
+        effect: { server, _ in
+            server.notificationClasses = NotificationClass(letters: Bytes(server.config.notifyKeyspaceEvents)) ?? []
+        }),
 ]
 
 enum OutputLimits {

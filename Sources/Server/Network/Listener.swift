@@ -28,6 +28,9 @@ public final class Listener {
     /// Binds every listening address; throws with a message naming the address on failure
     /// (after closing whatever was bound, so the listener can be dropped).
     public func start() throws {
+        // Handlers first: once a port is bound a client (or a supervisor) may already
+        // act on the server, and a SIGTERM must then shut down cleanly, not kill.
+        installSignalHandlers()
         do {
             try bindAll()
         } catch {
@@ -78,7 +81,6 @@ public final class Listener {
             }
         }
         server.boundPort = port
-        installSignalHandlers()
         try eventLoop.submit { self.installCron() }.wait()
     }
 

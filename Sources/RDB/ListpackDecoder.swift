@@ -1,0 +1,79 @@
+// ListpackDecoder: the entries of a listpack blob (Redis 7's compact encoding
+// for lists, hashes, zsets and sets) as byte strings.
+//
+// Contract: returns every entry in order (integers as decimal text) or throws
+// CompactError: the total-bytes header, entry bounds, each back-length, the
+// count (unless 65535, "unknown") and the 0xFF terminator are checked.
+// Tricky bit: the back-length after each entry stores the entry's size in
+// 7-bit groups, most significant group first when read backwards.
+import Engine
+
+/// Decodes listpacks.
+public enum ListpackDecoder {
+    /// The entries of `lp`.
+    public static func entries(_ lp: [UInt8]) throws -> [Bytes] {
+        guard lp.count >= 7 else { throw CompactError("listpack too short") }
+        let total = Int(lp[0]) | Int(lp[1]) << 8 | Int(lp[2]) << 16 | Int(lp[3]) << 24
+        guard total == lp.count else { throw CompactError("listpack size header \(total) != blob size \(lp.count)") }
+        let declared = Int(lp[4]) | Int(lp[5]) << 8
+        var out: [Bytes] = []
+        var p = 6
+        while true {
+            guard p < lp.count else { throw CompactError("listpack has no terminator") }
+            let e = lp[p]
+            if e == 0xFF { break }
+            let start = p
+            p += 1
+            func need(_ n: Int) throws { guard n >= 0, p + n < lp.count else { throw CompactError("listpack entry out of bounds") } }
+            func intLE(_ n: Int) -> Int64 {
+                var v: UInt64 = 0
+                for i in 0..<n { v |= UInt64(lp[p + i]) << (8 * UInt64(i)) }
+                let shift = UInt64(64 - 8 * n)
+                return Int64(bitPattern: v << shift) >> Int64(shift)
+            }
+            var value: Bytes
+            if e & 0x80 == 0 {
+                value = bytesOf(Int64(e))
+            } else if e & 0xC0 == 0x80 {
+                let n = Int(e & 0x3F); try need(n); value = Array(lp[p..<p + n]); p += n
+            } else if e & 0xE0 == 0xC0 {
+                try need(1)
+                let raw = Int(e & 0x1F) << 8 | Int(lp[p]); p += 1
+                value = bytesOf(Int64(raw >= 4096 ? raw - 8192 : raw))
+            } else if e & 0xF0 == 0xE0 {
+                try need(1)
+                let n = Int(e & 0x0F) << 8 | Int(lp[p]); p += 1
+                try need(n); value = Array(lp[p..<p + n]); p += n
+            } else {
+                switch e {
+                case 0xF0:
+                    try need(4)
+                    let n = Int(intLE(4) & 0xFFFF_FFFF); p += 4
+                    try need(n); value = Array(lp[p..<p + n]); p += n
+                case 0xF1: try need(2); value = bytesOf(intLE(2)); p += 2
+                case 0xF2: try need(3); value = bytesOf(intLE(3)); p += 3
+                case 0xF3: try need(4); value = bytesOf(intLE(4)); p += 4
+                case 0xF4: try need(8); value = bytesOf(intLE(8)); p += 8
+                default: throw CompactError("bad listpack encoding 0x\(String(e, radix: 16))")
+                }
+            }
+            let entryLen = p - start
+            let backSize = entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2_097_152 ? 3 : entryLen < 268_435_456 ? 4 : 5
+            try need(backSize)
+            // Decode the back-length as a reader walking backwards would.
+            var back = 0, shift = 0, q = p + backSize - 1
+            while true {
+                back |= Int(lp[q] & 0x7F) << shift
+                if lp[q] & 0x80 == 0 { break }
+                shift += 7; q -= 1
+                guard q >= p else { throw CompactError("bad listpack back-length") }
+            }
+            guard back == entryLen else { throw CompactError("listpack back-length mismatch at \(start)") }
+            p += backSize
+            out.append(value)
+        }
+        guard p == lp.count - 1 else { throw CompactError("listpack has bytes after its terminator") }
+        guard declared == 65535 || declared == out.count else { throw CompactError("listpack count \(declared) != \(out.count) entries") }
+        return out
+    }
+}

@@ -1,0 +1,31 @@
+// ServerClock: wall-clock milliseconds derived from the monotonic clock.
+//
+// Each command needs the wall time (expiry) and a monotonic start and end
+// (command stats, slow log). Reading the clock is not free on every machine, so
+// the wall time is derived from the monotonic start reading: base + elapsed.
+// The cron recalibrates the base at `hz`, so a wall-clock step (NTP) shows up
+// within one cron period, and between calibrations time never goes backwards.
+import Engine
+
+public struct ServerClock {
+    // Microseconds, so the derived milliseconds are not truncated a second time.
+    private var wallBaseMicros: Int64
+    private var monotonicBase: UInt64
+
+    public init() {
+        monotonicBase = monotonicNanoseconds()
+        wallBaseMicros = wallClockMicroseconds()
+    }
+
+    /// Wall-clock milliseconds at the monotonic reading `monotonic`.
+    public func wallMilliseconds(at monotonic: UInt64) -> Int64 {
+        let elapsed = monotonic >= monotonicBase ? Int64((monotonic - monotonicBase) / 1000) : 0
+        return (wallBaseMicros + elapsed) / 1000
+    }
+
+    /// Re-reads both clocks.
+    public mutating func recalibrate() {
+        monotonicBase = monotonicNanoseconds()
+        wallBaseMicros = wallClockMicroseconds()
+    }
+}

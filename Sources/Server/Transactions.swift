@@ -1,0 +1,73 @@
+// Transactions: MULTI queues, EXEC runs the queue atomically, WATCH makes EXEC
+// conditional on keys left untouched.
+//
+// WATCH hangs on the keyspace's modification hook (Keyspace.onModified), so
+// every change breaks a watch whatever made it: a command, an expiry, a flush.
+// The hook is attached only while some client watches, so it costs nothing
+// otherwise. EXEC's writes reach the change stream as one unit, wrapped in
+// MULTI ... EXEC records, so a replica or an AOF applies all or nothing.
+import Engine
+
+/// The commands queued by one MULTI.
+public final class Transaction {
+    public var queue: [(command: Command, argv: [Bytes])] = []
+    /// A queued command was refused (unknown, wrong arity...): EXEC aborts with EXECABORT.
+    public var hasErrors = false
+}
+
+/// Who watches what: (db, key) -> watching clients.
+public struct WatchRegistry {
+    public var watchers: [WatchedKey: [Client]] = [:]
+    public init() {}
+}
+
+public struct WatchedKey: Hashable {
+    public let db: Int
+    public let key: Bytes
+    public func hash(into h: inout Hasher) {
+        h.combine(db)
+        key.withUnsafeBytes { h.combine(bytes: $0) }
+    }
+}
+
+extension Server {
+    func watch(_ client: Client, db: Int, key: Bytes) {
+        guard !client.watchedKeys.contains(where: { $0.db == db && $0.key == key }) else { return }
+        client.watchedKeys.append((db, key))
+        watches.watchers[WatchedKey(db: db, key: key), default: []].append(client)
+        attachWatchHook()
+    }
+
+    /// Forgets every key `client` watches (EXEC, DISCARD, UNWATCH, disconnect).
+    func unwatchAll(_ client: Client) {
+        for (db, key) in client.watchedKeys {
+            let k = WatchedKey(db: db, key: key)
+            watches.watchers[k]?.removeAll { $0 === client }
+            if watches.watchers[k]?.isEmpty == true { watches.watchers[k] = nil }
+        }
+        client.watchedKeys = []
+        client.watchBroken = false
+        if watches.watchers.isEmpty { keyspace.onModified = nil }
+    }
+
+    private func attachWatchHook() {
+        guard keyspace.onModified == nil else { return }
+        keyspace.onModified = { [unowned self] db, key in
+            if let key {
+                self.watches.watchers[WatchedKey(db: db, key: key)]?.forEach { $0.watchBroken = true }
+            } else {
+                // A whole database changed (flush, SWAPDB): every watch on it breaks.
+                for (k, clients) in self.watches.watchers where k.db == db { clients.forEach { $0.watchBroken = true } }
+            }
+        }
+    }
+
+    /// True when a watched key has passed its deadline since it was watched, even if
+    /// nothing has reclaimed it yet: its value has changed for the client.
+    func watchedKeyExpired(_ client: Client) -> Bool {
+        client.watchedKeys.contains { db, key in
+            if let i = keyspace.peek(db, key) { return keyspace.isLogicallyExpired(db, i) }
+            return false
+        }
+    }
+}

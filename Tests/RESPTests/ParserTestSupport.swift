@@ -1,0 +1,81 @@
+// ParserTestSupport: drives a RequestParser the way ConnectionHandler does
+// (bytes appended to one input buffer, every complete command taken out), so
+// tests can feed the same bytes whole, in chunks, or one byte at a time.
+//
+// The tricky bit: an outcome is the commands produced, the error if one was
+// thrown, and whether the parser still waits for bytes; a split of the input
+// must never change any of the three.
+import NIOCore
+@testable import RESP
+
+struct ParseOutcome: Equatable, CustomStringConvertible {
+    var commands: [[[UInt8]]] = []
+    var error: String?
+    /// Bytes left unconsumed when the input ran out (nil after an error).
+    var leftover: Int?
+
+    var description: String {
+        let shown = commands.map { "[" + $0.map { String(decoding: $0, as: UTF8.self).debugDescription }.joined(separator: " ") + "]" }
+        return "commands: \(shown.joined(separator: ", ")) error: \(error ?? "none") leftover: \(leftover.map(String.init) ?? "-")"
+    }
+}
+
+/// Feeds `chunks` one after another and collects every command (empty ones included).
+func parse(chunks: [[UInt8]], limits: RequestLimits = RequestLimits()) -> ParseOutcome {
+    var parser = RequestParser(limits: limits)
+    var buffer = ByteBufferAllocator().buffer(capacity: 64)
+    var outcome = ParseOutcome()
+    for chunk in chunks {
+        buffer.writeBytes(chunk)
+        while true {
+            do {
+                guard let command = try parser.next(from: &buffer) else { break }
+                outcome.commands.append(command)
+            } catch let error as ProtocolError {
+                outcome.error = error.message
+                return outcome
+            } catch {
+                outcome.error = "unexpected \(error)"
+                return outcome
+            }
+        }
+    }
+    outcome.leftover = buffer.readableBytes
+    return outcome
+}
+
+func parse(_ bytes: [UInt8], limits: RequestLimits = RequestLimits()) -> ParseOutcome {
+    parse(chunks: [bytes], limits: limits)
+}
+
+func parse(_ text: String, limits: RequestLimits = RequestLimits()) -> ParseOutcome {
+    parse(Array(text.utf8), limits: limits)
+}
+
+/// The multibulk encoding of a command, as a client sends it.
+func multibulk(_ argv: [[UInt8]]) -> [UInt8] {
+    var out = Array("*\(argv.count)\r\n".utf8)
+    for arg in argv {
+        out += Array("$\(arg.count)\r\n".utf8)
+        out += arg
+        out += [13, 10]
+    }
+    return out
+}
+
+func multibulk(_ argv: String...) -> [UInt8] { multibulk(argv.map { Array($0.utf8) }) }
+
+func words(_ argv: String...) -> [[UInt8]] { argv.map { Array($0.utf8) } }
+
+/// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,28 @@
+import XCTest
+import RESP
+import Engine
+@testable import Server
+
+final class HyperLogLogCommandTests: XCTestCase {
+    func testPfaddPfcountPfmerge() {
+        let h = Harness()
+        XCTAssertEqual(h.run("PFADD", "h"), .int(1), "creating the key counts as a change")
+        XCTAssertEqual(h.run("PFADD", "h"), .int(0))
+        XCTAssertEqual(h.run("PFADD", "h", "a", "b", "c"), .int(1))
+        XCTAssertEqual(h.run("PFADD", "h", "a"), .int(0))
+        h.takePropagated()
+        XCTAssertEqual(h.run("PFCOUNT", "h"), .int(3))
+        XCTAssertEqual(h.takePropagated(), ["0: PFCOUNT h"], "refreshing the cached count is a write")
+        XCTAssertEqual(h.run("PFCOUNT", "h"), .int(3))
+        XCTAssertEqual(h.takePropagated(), [], "a valid cache changes nothing")
+        h.run("PFADD", "g", "c", "d")
+        XCTAssertEqual(h.run("PFCOUNT", "h", "g", "missing"), .int(4))
+        XCTAssertEqual(h.run("PFMERGE", "m", "h", "g"), .ok)
+        XCTAssertEqual(h.run("PFCOUNT", "m"), .int(4))
+        XCTAssertEqual(h.run("OBJECT", "ENCODING", "m"), .str("raw"))
+        h.run("SET", "s", "plain")
+        XCTAssertEqual(h.run("PFADD", "s", "x"), .error("WRONGTYPE Key is not a valid HyperLogLog string value."))
+        XCTAssertEqual(h.run("PFCOUNT", "s"), .error("WRONGTYPE Key is not a valid HyperLogLog string value."))
+        XCTAssertEqual(h.run("PFCOUNT", "nope"), .int(0))
+    }
+}

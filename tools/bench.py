@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""bench: redis-benchmark against redis-server and cairn-server, interleaved, as ratios.
+
+Job: build the release cairn-server, start it and redis-server on free loopback
+ports, and run the same redis-benchmark workloads against both, alternating
+server by server and round by round (these machines are shared and noisy: only
+figures taken side by side are comparable). Prints, per workload and command,
+the median over the rounds of each figure for each server and the ratio
+Cairn/Redis. Both servers are stopped by pid at the end.
+
+Workloads (redis-benchmark 7.0, --csv):
+  c50-P1    -c 50 -P 1   throughput (requests/s) and p50 latency
+  c50-P16   -c 50 -P 16  throughput with pipelining
+  c1-P1     -c 1  -P 1   latency: average and p50 (ms)
+each for SET, GET, INCR and MSET (10 keys), keys drawn from -r 100000.
+
+Usage: tools/bench.py [--rounds 5] [--requests 100000] [--no-build] [--tests set,get,incr,mset]
+Ratios: throughput Cairn/Redis above 1 means Cairn is faster; latency
+Cairn/Redis above 1 means Cairn is slower.
+"""
+
+import argparse
+import csv
+import io
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from serverproc import REPO_ROOT, ServerProcess  # noqa: E402
+
+WORKLOADS = [  # (name, clients, pipeline, share of --requests)
+    ("c50-P1", 50, 1, 1.0),
+    ("c50-P16", 50, 16, 4.0),
+    ("c1-P1", 1, 1, 0.2),
+]
+
+
+def run_benchmark(port, clients, pipeline, requests, tests):
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
+            "-P", str(pipeline), "-n", str(requests), "-r", "100000", "-t", tests, "--csv"]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+    if p.returncode != 0:
+        raise RuntimeError("redis-benchmark failed (%d): %s" % (p.returncode, p.stderr[-500:]))
+    rows = {}
+    for row in csv.DictReader(io.StringIO(p.stdout)):
+        rows[row["test"]] = {k: float(v) for k, v in row.items() if k != "test"}
+    if not rows:
+        raise RuntimeError("no CSV from redis-benchmark: %r %r" % (p.stdout[-300:], p.stderr[-300:]))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--requests", type=int, default=50000, help="requests per c50-P1 run (others scale)")
+    ap.add_argument("--tests", default="set,get,incr,mset")
+    ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
+    ap.add_argument("--cairn", help="cairn-server binary (default .build/release/cairn-server)")
+    args = ap.parse_args()
+
+    binary = args.cairn or os.path.join(REPO_ROOT, ".build", "release", "cairn-server")
+    if not args.no_build and not args.cairn:
+        print("building release cairn-server ...", flush=True)
+        subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"],
+                       cwd=REPO_ROOT, check=True, stdin=subprocess.DEVNULL)
+
+    servers = {}
+    try:
+        servers["redis"] = ServerProcess("redis").start()
+        servers["cairn"] = ServerProcess("cairn", binary=binary).start()
+        print("redis-server pid %d port %d; cairn-server pid %d port %d (%s)" % (
+            servers["redis"].pid, servers["redis"].port, servers["cairn"].pid, servers["cairn"].port, binary))
+        # samples[(workload, test, server, figure)] = [values per round]
+        samples = {}
+        t0 = time.monotonic()
+        for rnd in range(args.rounds):
+            order = ["redis", "cairn"] if rnd % 2 == 0 else ["cairn", "redis"]
+            for name, clients, pipeline, share in WORKLOADS:
+                for server in order:
+                    n = max(1000, int(args.requests * share))
+                    rows = run_benchmark(servers[server].port, clients, pipeline, n, args.tests)
+                    for test, figures in rows.items():
+                        for fig, val in figures.items():
+                            samples.setdefault((name, test, server, fig), []).append(val)
+            print("round %d/%d done (%.0fs)" % (rnd + 1, args.rounds, time.monotonic() - t0), flush=True)
+        for s in servers.values():
+            if not s.alive():
+                raise RuntimeError("%s died during the benchmark: %s" % (s.kind, s.log_tail()))
+    finally:
+        for s in servers.values():
+            s.stop()
+
+    def med(name, test, server, fig):
+        vals = samples.get((name, test, server, fig))
+        return statistics.median(vals) if vals else float("nan")
+
+    tests = sorted({t for (_, t, _, _) in samples}, key=lambda t: ["SET", "GET", "INCR"].index(t)
+                   if t in ("SET", "GET", "INCR") else 9)
+    print()
+    print("median of %d interleaved rounds; ratio = cairn / redis" % args.rounds)
+    header = "%-8s %-15s %13s %13s %7s   %10s %10s %7s" % (
+        "workload", "command", "redis", "cairn", "ratio", "redis", "cairn", "ratio")
+    for name, clients, pipeline, _ in WORKLOADS:
+        latency = clients == 1
+        first = ("avg ms" if latency else "req/s")
+        print()
+        print(header)
+        print("%-8s %-15s %13s %13s %7s   %10s %10s %7s" % (name, "", first, first, "", "p50 ms", "p50 ms", ""))
+        for test in tests:
+            fig = "avg_latency_ms" if latency else "rps"
+            a, b = med(name, test, "redis", fig), med(name, test, "cairn", fig)
+            pa, pb = med(name, test, "redis", "p50_latency_ms"), med(name, test, "cairn", "p50_latency_ms")
+            fmt = "%13.3f" if latency else "%13.0f"
+            print(("%-8s %-15s " + fmt + " " + fmt + " %7.2f   %10.3f %10.3f %7.2f") % (
+                name, test, a, b, b / a if a else float("nan"), pa, pb, pb / pa if pa else float("nan")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""diffgen: the seeded random command generator behind tools/difftest.py.
+
+Job: produce, for a seed, a deterministic list of commands (argv lists of
+bytes) over a small key space -- strings (GET SET with EX/PX/NX/XX, SETNX SETEX
+PSETEX GETSET MGET MSET MSETNX APPEND STRLEN GETRANGE SETRANGE INCR DECR INCRBY
+DECRBY INCRBYFLOAT SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD), keys (DEL
+UNLINK EXISTS TYPE RENAME RENAMENX KEYS EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL
+PTTL PERSIST TOUCH MOVE SWAPDB SELECT DBSIZE FLUSHDB) and errors (wrong arity,
+non-integers, overflows, unknown commands, bad options; wrong types through
+LPUSH/SADD/HSET/ZADD when the server under test has them).
+
+Contract: `generate(seed, count, now_ms, types)` is a pure function of its
+arguments. It only produces syntax Redis 4.0 and 7.0 both accept with the same
+meaning, and nothing whose outcome depends on timing; AVOIDED lists what is
+left out and why.
+
+Tricky bit: keys collide on purpose (8 names, 4 databases in play), so most
+commands meet values of the wrong shape: integers that overflow, strings that
+are not numbers, keys that moved, expired or changed type.
+"""
+
+import random
+
+USED_DBS = 4  # SELECT / MOVE / SWAPDB mostly target 0..3 so data meets again
+
+AVOIDED = """
+- SET ... GET/KEEPTTL/EXAT/PXAT, EXPIRE ... NX/XX/GT/LT, BITCOUNT/BITPOS ... BIT|BYTE,
+  FLUSHDB SYNC, HSET with several pairs: 7.0-only syntax.
+- extra arguments to EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: 7.0 reads them as options
+  ("Unsupported option"), 4.0 fails the arity check.
+- huge EXPIRE/SET EX values: 4.0 overflows silently, 7.0 rejects them.
+- DECRBY -9223372036854775808: undefined in 4.0 (negates LLONG_MIN), an error in 7.0.
+- SELECT/MOVE/SWAPDB indexes beyond 32 bits: 4.0 truncates the long to an int.
+- TTLs between 0 and 100 s: they would expire at different moments on the two servers.
+- RANDOMKEY, OBJECT, DEBUG: non-deterministic or implementation-specific replies.
+"""
+
+
+KEYS = [b"a", b"b", b"c", b"d", b"n", b"x:1", b"\xff\x00bin", b"sp ace"]
+INTLIKE = [b"0", b"1", b"-1", b"7", b"42", b"-100", b"123456789", b"9223372036854775807",
+           b"-9223372036854775808", b"9223372036854775806", b"18446744073709551616"]
+FLOATLIKE = [b"1.5", b"-0.25", b"3.0", b"1e3", b"0.1", b"1e", b" 1", b"inf", b"-inf", b"nan",
+             b"0x10", b"1.0e-3", b"5.", b".5", b"1e400", b"abc", b""]
+INT_ARGS = [b"0", b"1", b"-1", b"2", b"5", b"17", b"-3", b"100", b"9223372036854775807",
+            b"-9223372036854775807", b"abc", b"1.5", b"", b"99999999999999999999", b" 3", b"+4", b"0x1"]
+KEY_PATTERNS = [b"*", b"?", b"x:*", b"[a-c]", b"[^a]*", b"*\xff*", b"sp*", b"\\*", b"[abc", b"n", b"*e"]
+BITFIELD_TYPES = [b"i1", b"i5", b"i8", b"u8", b"i16", b"u16", b"u31", b"i32", b"i63", b"i64", b"u63",
+                  b"u1", b"u4", b"I8", b"U16"]
+BAD_BITFIELD_TYPES = [b"u64", b"i65", b"i0", b"x8", b"8", b"", b"u"]
+
+
+class Gen:
+    def __init__(self, rng, now_ms, types):
+        self.r = rng
+        self.now_ms = now_ms
+        self.types = types  # optional data types Cairn serves ("list", "set", "hash", "zset")
+
+    # -- building blocks --
+
+    def name(self, n):
+        """The command name in a random spelling (case-insensitive lookup is part of the test)."""
+        c = self.r.random()
+        if c < 0.6:
+            return n.upper()
+        if c < 0.9:
+            return n.lower()
+        return bytes(ch ^ 0x20 if self.r.random() < 0.5 and chr(ch).isalpha() else ch for ch in n)
+
+    def key(self):
+        return self.r.choice(KEYS)
+
+    def keys(self, lo=1, hi=4):
+        return [self.key() for _ in range(self.r.randint(lo, hi))]
+
+    def value(self):
+        c = self.r.random()
+        if c < 0.35:
+            return self.r.choice(INTLIKE)
+        if c < 0.45:
+            return self.r.choice(FLOATLIKE)
+        if c < 0.9:
+            return bytes(self.r.choice(b"abcxyz 01") for _ in range(self.r.randint(0, 12)))
+        return bytes(self.r.randrange(256) for _ in range(self.r.randint(0, 8)))
+
+    def int_arg(self):
+        return self.r.choice(INT_ARGS)
+
+    def small_int(self, lo, hi):
+        return str(self.r.randint(lo, hi)).encode()
+
+    def secs(self):
+        # far future, already past, or malformed -- never a TTL short enough to race
+        return self.r.choice([b"100", b"1000", b"86400", b"0", b"-5", b"abc", b"1.5", b""])
+
+    def millis(self):
+        return self.r.choice([b"100000", b"5000000", b"0", b"-1", b"abc", b"99.5"])
+
+    def abs_secs(self):
+        now = self.now_ms // 1000
+        return self.r.choice([str(now + 1000), str(now + 100000), str(now - 100), "0", "abc"]).encode()
+
+    def abs_millis(self):
+        now = self.now_ms
+        return self.r.choice([str(now + 1000000), str(now + 100000000), str(now - 5000), "1", "x"]).encode()
+
+    def db(self):
+        c = self.r.random()
+        if c < 0.9:
+            return str(self.r.randrange(USED_DBS)).encode()
+        return self.r.choice([b"15", b"16", b"-1", b"abc", b"", b"1.0", b"+1"])
+
+    # -- string commands --
+
+    def g_get(self): return [self.name(b"get"), self.key()]
+    def g_getset(self): return [self.name(b"getset"), self.key(), self.value()]
+    def g_setnx(self): return [self.name(b"setnx"), self.key(), self.value()]
+    def g_setex(self): return [self.name(b"setex"), self.key(), self.secs(), self.value()]
+    def g_psetex(self): return [self.name(b"psetex"), self.key(), self.millis(), self.value()]
+    def g_mget(self): return [self.name(b"mget")] + self.keys()
+    def g_append(self): return [self.name(b"append"), self.key(), self.value()]
+    def g_strlen(self): return [self.name(b"strlen"), self.key()]
+    def g_incr(self): return [self.name(b"incr"), self.key()]
+    def g_decr(self): return [self.name(b"decr"), self.key()]
+    def g_incrby(self): return [self.name(b"incrby"), self.key(), self.int_arg()]
+
+    def g_set(self):
+        argv = [self.name(b"set"), self.key(), self.value()]
+        roll = self.r.random()
+        if roll < 0.15:
+            argv += [self.r.choice([b"EX", b"ex"]), self.r.choice([b"100", b"1000", b"0", b"-1", b"abc"])]
+        elif roll < 0.25:
+            argv += [self.r.choice([b"PX", b"px"]), self.r.choice([b"100000", b"0", b"-5", b"1.5"])]
+        if self.r.random() < 0.25:
+            argv.append(self.r.choice([b"NX", b"XX", b"nx", b"xx"]))
+        if self.r.random() < 0.05:
+            argv.append(self.r.choice([b"BOGUS", b"EX", b"PX", b"NX", b"XX"]))
+        return argv
+
+    def g_mset(self, name=b"mset"):
+        argv = [self.name(name)]
+        for _ in range(self.r.randint(1, 3)):
+            argv += [self.key(), self.value()]
+        if self.r.random() < 0.1:
+            argv.pop()  # odd count
+        return argv
+
+    def g_msetnx(self): return self.g_mset(b"msetnx")
+
+    def g_decrby(self):
+        arg = self.int_arg()
+        return [self.name(b"decrby"), self.key(), arg]
+
+    def g_incrbyfloat(self):
+        c = self.r.random()
+        if c < 0.6:
+            arg = self.r.choice([b"1.5", b"-0.25", b"0.1", b"3", b"-7", b"1e3", b"2.5e-1", b"100.01"])
+        else:
+            arg = self.r.choice(FLOATLIKE + [b"9223372036854775807"])
+        return [self.name(b"incrbyfloat"), self.key(), arg]
+
+    def g_getrange(self):
+        def idx():
+            return self.small_int(-15, 15) if self.r.random() < 0.9 else self.int_arg()
+        return [self.name(b"getrange"), self.key(), idx(), idx()]
+
+    def g_setrange(self):
+        off = self.small_int(0, 40) if self.r.random() < 0.85 else \
+            self.r.choice([b"-1", b"536870912", b"536870911x", b"abc", b""])
+        return [self.name(b"setrange"), self.key(), off, self.value()]
+
+    # -- bit commands --
+
+    def g_setbit(self):
+        off = self.small_int(0, 200) if self.r.random() < 0.9 else \
+            self.r.choice([b"-1", b"4294967296", b"abc", b"1.5"])
+        bit = self.r.choice([b"0", b"1", b"1", b"0"]) if self.r.random() < 0.95 else \
+            self.r.choice([b"2", b"-1", b"x", b""])
+        return [self.name(b"setbit"), self.key(), off, bit]
+
+    def g_getbit(self):
+        off = self.small_int(0, 250) if self.r.random() < 0.9 else \
+            self.r.choice([b"-1", b"4294967295", b"4294967296", b"abc"])
+        return [self.name(b"getbit"), self.key(), off]
+
+    def g_bitcount(self):
+        argv = [self.name(b"bitcount"), self.key()]
+        c = self.r.random()
+        if c < 0.6:
+            argv += [self.small_int(-10, 10), self.small_int(-10, 10)]
+        elif c < 0.65:
+            argv += [self.small_int(0, 3)]  # start without end: syntax error on an existing key
+        elif c < 0.7:
+            argv += [self.r.choice([b"a", b"1"]), self.r.choice([b"b", b"2"])]
+        return argv
+
+    def g_bitpos(self):
+        bit = self.r.choice([b"0", b"1"]) if self.r.random() < 0.95 else self.r.choice([b"2", b"x"])
+        argv = [self.name(b"bitpos"), self.key(), bit]
+        c = self.r.random()
+        if c < 0.3:
+            argv += [self.small_int(-10, 10)]
+        elif c < 0.6:
+            argv += [self.small_int(-10, 10), self.small_int(-10, 10)]
+        elif c < 0.63:
+            argv += [self.r.choice([b"a", b"1"]), self.r.choice([b"b", b"2"])]
+        return argv
+
+    def g_bitop(self):
+        op = self.r.choice([b"AND", b"OR", b"XOR", b"NOT", b"and", b"not", b"xor"]) \
+            if self.r.random() < 0.95 else self.r.choice([b"NAND", b"", b"ANDOR"])
+        n = 1 if op.upper() == b"NOT" and self.r.random() < 0.85 else self.r.randint(1, 3)
+        return [self.name(b"bitop"), op, self.key()] + [self.key() for _ in range(n)]
+
+    def g_bitfield(self):
+        argv = [self.name(b"bitfield"), self.key()]
+
+        def ftype():
+            return self.r.choice(BITFIELD_TYPES) if self.r.random() < 0.95 else self.r.choice(BAD_BITFIELD_TYPES)
+
+        def offset():
+            c = self.r.random()
+            if c < 0.75:
+                return self.small_int(0, 100)
+            if c < 0.95:
+                return b"#" + self.small_int(0, 6)
+            return self.r.choice([b"-1", b"abc", b"#-1", b"#"])
+
+        def num():
+            c = self.r.random()
+            if c < 0.8:
+                return self.small_int(-300, 300)
+            return self.r.choice([b"9223372036854775807", b"-9223372036854775808", b"abc", b"1.5"])
+
+        for _ in range(self.r.randint(0, 4)):
+            c = self.r.random()
+            if c < 0.35:
+                argv += [self.r.choice([b"GET", b"get"]), ftype(), offset()]
+            elif c < 0.6:
+                argv += [self.r.choice([b"SET", b"set"]), ftype(), offset(), num()]
+            elif c < 0.85:
+                argv += [self.r.choice([b"INCRBY", b"incrby"]), ftype(), offset(), num()]
+            elif c < 0.97:
+                argv += [b"OVERFLOW", self.r.choice([b"WRAP", b"SAT", b"FAIL", b"sat", b"wrap", b"BOGUS"])]
+            else:
+                argv += [self.r.choice([b"BOGUS", b"GET", b"SET"])]  # bad or truncated subcommand
+        return argv
+
+    # -- key commands --
+
+    def g_del(self): return [self.name(b"del")] + self.keys()
+    def g_unlink(self): return [self.name(b"unlink")] + self.keys()
+    def g_exists(self): return [self.name(b"exists")] + self.keys()
+    def g_touch(self): return [self.name(b"touch")] + self.keys()
+    def g_type(self): return [self.name(b"type"), self.key()]
+    def g_rename(self): return [self.name(b"rename"), self.key(), self.key()]
+    def g_renamenx(self): return [self.name(b"renamenx"), self.key(), self.key()]
+    def g_keys(self): return [self.name(b"keys"), self.r.choice(KEY_PATTERNS)]
+    def g_expire(self): return [self.name(b"expire"), self.key(), self.secs()]
+    def g_pexpire(self): return [self.name(b"pexpire"), self.key(), self.millis()]
+    def g_expireat(self): return [self.name(b"expireat"), self.key(), self.abs_secs()]
+    def g_pexpireat(self): return [self.name(b"pexpireat"), self.key(), self.abs_millis()]
+    def g_ttl(self): return [self.name(b"ttl"), self.key()]
+    def g_pttl(self): return [self.name(b"pttl"), self.key()]
+    def g_persist(self): return [self.name(b"persist"), self.key()]
+    def g_move(self): return [self.name(b"move"), self.key(), self.db()]
+    def g_swapdb(self): return [self.name(b"swapdb"), self.db(), self.db()]
+    def g_select(self): return [self.name(b"select"), self.db()]
+    def g_dbsize(self): return [self.name(b"dbsize")]
+
+    def g_flushdb(self):
+        c = self.r.random()
+        if c < 0.7:
+            return [self.name(b"flushdb")]
+        if c < 0.9:
+            return [self.name(b"flushdb"), self.r.choice([b"ASYNC", b"async"])]
+        return [self.name(b"flushdb"), self.r.choice([b"bogus", b"ASYNC"]), b"x"]
+
+    # -- other types, only when Cairn serves them (they exist to produce WRONGTYPE) --
+
+    def g_lpush(self): return [self.name(b"lpush"), self.key()] + [self.value() for _ in range(self.r.randint(1, 3))]
+    def g_sadd(self): return [self.name(b"sadd"), self.key()] + [self.value() for _ in range(self.r.randint(1, 3))]
+    def g_hset(self): return [self.name(b"hset"), self.key(), self.value(), self.value()]
+    def g_zadd(self): return [self.name(b"zadd"), self.key(), self.small_int(-5, 5), self.value()]
+
+    # -- errors --
+
+    def g_unknown(self):
+        name = self.r.choice([b"foo", b"GETX", b"sett", b"bar", b"INCRBYFLOATX", b"DELL"])
+        return [name] + [self.r.choice([b"a", b"bb", b"1", b"x" * 10]) for _ in range(self.r.randint(0, 3))]
+
+    def g_wrong_arity(self):
+        name, arity = self.r.choice(ARITY)
+        if arity > 0:
+            n = arity - 1 if (name in NO_EXTRA_ARGS or self.r.random() < 0.5) else arity + 1
+        else:
+            n = -arity - 1
+        return [self.name(name)] + [self.key() if i == 0 else self.value() for i in range(n - 1)]
+
+
+# Redis 4.0 arities (identical in 7.0 for these commands when given too few
+# arguments; NO_EXTRA_ARGS lists those where 7.0 accepts more).
+ARITY = [(b"get", 2), (b"set", -3), (b"setnx", 3), (b"setex", 4), (b"psetex", 4), (b"getset", 3),
+         (b"mget", -2), (b"mset", -3), (b"msetnx", -3), (b"append", 3), (b"strlen", 2),
+         (b"getrange", 4), (b"setrange", 4), (b"incr", 2), (b"decr", 2), (b"incrby", 3),
+         (b"decrby", 3), (b"incrbyfloat", 3), (b"setbit", 4), (b"getbit", 3), (b"bitcount", -2),
+         (b"bitpos", -3), (b"bitop", -4), (b"bitfield", -2), (b"del", -2), (b"unlink", -2),
+         (b"exists", -2), (b"type", 2), (b"rename", 3), (b"renamenx", 3), (b"keys", 2),
+         (b"expire", 3), (b"pexpire", 3), (b"expireat", 3), (b"pexpireat", 3), (b"ttl", 2),
+         (b"pttl", 2), (b"persist", 2), (b"touch", -2), (b"move", 3), (b"swapdb", 3),
+         (b"select", 2), (b"dbsize", 1)]
+NO_EXTRA_ARGS = {b"expire", b"pexpire", b"expireat", b"pexpireat"}
+
+# (generator, weight). Weights favour writes that create and reshape data.
+WEIGHTS = {
+    "set": 10, "get": 6, "getset": 2, "setnx": 2, "setex": 2, "psetex": 1, "mget": 3, "mset": 3,
+    "msetnx": 2, "append": 4, "strlen": 2, "getrange": 3, "setrange": 4, "incr": 4, "decr": 2,
+    "incrby": 3, "decrby": 2, "incrbyfloat": 3, "setbit": 4, "getbit": 3, "bitcount": 3,
+    "bitpos": 3, "bitop": 3, "bitfield": 4,
+    "del": 2, "unlink": 1, "exists": 2, "type": 2, "rename": 2, "renamenx": 2, "keys": 2,
+    "expire": 2, "pexpire": 1, "expireat": 1, "pexpireat": 1, "ttl": 2, "pttl": 2, "persist": 1,
+    "touch": 1, "move": 2, "swapdb": 1, "select": 3, "dbsize": 1, "flushdb": 0.15,
+    "unknown": 1, "wrong_arity": 2,
+}
+OPTIONAL_TYPES = {  # generator -> (type name, probe command, reader used for the final keyspace check)
+    "lpush": ("list", [b"lpush"], [b"lrange"]),
+    "sadd": ("set", [b"sadd"], [b"smembers"]),
+    "hset": ("hash", [b"hset"], [b"hgetall"]),
+    "zadd": ("zset", [b"zadd"], [b"zrange"]),
+}
+
+
+def generate(seed, count, now_ms, types=()):
+    """The deterministic command list for a seed (same seed, same types, same now -> same commands)."""
+    rng = random.Random(seed)
+    gen = Gen(rng, now_ms, types)
+    names = [n for n in WEIGHTS] + [g for g, (t, _, _) in OPTIONAL_TYPES.items() if t in types]
+    weights = [WEIGHTS.get(n, 1) for n in names]
+    fns = [getattr(gen, "g_" + n) for n in names]
+    return [rng.choices(fns, weights)[0]() for _ in range(count)]

@@ -1,0 +1,164 @@
+"""serverproc: start and stop cairn-server and redis-server for tests and tools.
+
+Job: one place that knows how to launch a server on a free loopback port, wait
+(bounded) until it answers PING, and stop it again -- by its pid, never by name.
+Used by the pytest fixtures (tools/tests/conftest.py), tools/difftest.py and
+tools/bench.py.
+
+Contract: `ServerProcess.start()` returns only once the server replied +PONG,
+or raises after `timeout` seconds (and then has already stopped the process).
+`stop()` is idempotent: SIGTERM, a bounded wait, then SIGKILL. Every server
+runs in its own temporary directory, so anything it writes (RDB on shutdown,
+logs) lands there and is removed with it.
+
+Tricky bit: a free port picked by binding port 0 can be taken by someone else
+before the server binds it; start() retries on a new port when the process
+dies early.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cairn_server_path():
+    """The cairn-server binary: $CAIRN_SERVER, else the release build, else the debug build."""
+    env = os.environ.get("CAIRN_SERVER")
+    if env:
+        return os.path.abspath(env)  # servers run in their own directory
+    for config in ("release", "debug"):
+        path = os.path.join(REPO_ROOT, ".build", config, "cairn-server")
+        if os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(
+        "cairn-server not found: set CAIRN_SERVER or run "
+        "`swift build -c release --product cairn-server`")
+
+
+def redis_server_path():
+    path = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+    if not path:
+        raise FileNotFoundError("redis-server not found (apt-get install redis-server)")
+    return path
+
+
+def ping(port, timeout=0.5):
+    """True if something on 127.0.0.1:port answers an inline PING with +PONG."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(b"PING\r\n")
+            data = b""
+            while not data.endswith(b"\r\n"):
+                chunk = s.recv(64)
+                if not chunk:
+                    break
+                data += chunk
+            return data == b"+PONG\r\n"
+    except OSError:
+        return False
+
+
+def _record_pid(pid):
+    """Appends a pid to $CAIRN_TEST_PIDS (tools/test.sh kills survivors by pid on exit)."""
+    path = os.environ.get("CAIRN_TEST_PIDS")
+    if path:
+        with open(path, "a") as f:
+            f.write("%d\n" % pid)
+
+
+class ServerProcess:
+    """One server process on a loopback port. kind is "cairn" or "redis"."""
+
+    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0):
+        self.kind = kind
+        self.extra_args = list(extra_args)
+        self.binary = os.path.abspath(binary) if binary else (cairn_server_path() if kind == "cairn" else redis_server_path())
+        self.timeout = timeout
+        self.port = None
+        self.proc = None
+        self.workdir = None
+        self.logpath = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def argv(self, port):
+        args = [self.binary, "--port", str(port), "--bind", "127.0.0.1"]
+        if self.kind == "redis":
+            # No persistence and no daemonizing: the test peer must leave nothing behind.
+            args += ["--save", "", "--appendonly", "no", "--daemonize", "no",
+                     "--dir", self.workdir]
+        return args + self.extra_args
+
+    def start(self, attempts=3):
+        last_error = None
+        for _ in range(attempts):
+            self.workdir = tempfile.mkdtemp(prefix=f"{self.kind}-")
+            self.logpath = os.path.join(self.workdir, "server.log")
+            port = free_port()
+            with open(self.logpath, "wb") as log:
+                self.proc = subprocess.Popen(
+                    self.argv(port), cwd=self.workdir, stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.port = port
+            _record_pid(self.proc.pid)
+            deadline = time.monotonic() + self.timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    last_error = f"{self.kind} exited with {self.proc.returncode}: {self.log_tail()}"
+                    break
+                if ping(port):
+                    return self
+                time.sleep(0.05)
+            else:
+                last_error = f"{self.kind} not ready after {self.timeout}s: {self.log_tail()}"
+            self.stop()
+        raise RuntimeError(last_error)
+
+    def log_tail(self, n=2000):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """Stops the process by pid (TERM, then KILL after 10 s) and removes its directory."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False

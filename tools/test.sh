@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
+#
+# Job: install what is missing (redis-server/redis-cli/redis-benchmark from
+# apt, zlib1g-dev, the Python packages redis, hypothesis and pytest from pip), then run
+#   1. swift build                                    (debug)
+#   2. swift test                                     (XCTest, prints its summary)
+#      tools/rdb-interop.sh                           (cairn rdb against redis-server 7.0)
+#   3. swift build -c release --product cairn-server  (the binary interop tests use)
+#   4. python3 -m pytest -q tools/tests               (interop + differential tests)
+# and exit non-zero if any step failed. Steps after a failed one still run when
+# they can (a failing unit test does not hide interop results).
+#
+# Contract: never leaves a server running. Every server the Python tests start
+# is stopped by pid in its fixture; as a safety net each pid is also recorded in
+# a file and this script kills any survivor (by pid) on exit. If apt installs
+# redis-server, Debian starts a service on port 6379: we stop it again, and no
+# test uses port 6379.
+#
+# Environment: CAIRN_TEST_DEBUG_SERVER=1 runs the interop tests against the
+# debug binary and skips the release build (faster local runs).
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+START=$(date +%s)
+FAILED=()
+declare -A TIMES
+
+log() { printf '\n==> %s\n' "$*"; }
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+    else echo "need root for: $*" >&2; return 1
+    fi
+}
+
+# Runs a named step, timing it; records a failure instead of exiting.
+step() {
+    local name=$1; shift
+    log "$name: $*"
+    local t0=$(date +%s)
+    "$@"
+    local rc=$?
+    TIMES[$name]=$(( $(date +%s) - t0 ))
+    if [ $rc -ne 0 ]; then
+        echo "FAILED: $name (exit $rc)"
+        FAILED+=("$name")
+    fi
+    return $rc
+}
+
+# ---- safety net: kill any test server still alive at exit, by recorded pid ----
+PIDFILE=$(mktemp /tmp/cairn-test-pids.XXXXXX)
+export CAIRN_TEST_PIDS=$PIDFILE
+cleanup() {
+    if [ -s "$PIDFILE" ]; then
+        while read -r pid; do
+            [ -n "$pid" ] || continue
+            if kill -0 "$pid" 2>/dev/null && grep -qa -e cairn-server -e redis-server "/proc/$pid/cmdline" 2>/dev/null; then
+                echo "stopping leftover test server pid $pid"
+                kill "$pid" 2>/dev/null
+                sleep 1
+                kill -9 "$pid" 2>/dev/null
+            fi
+        done < "$PIDFILE"
+    fi
+    rm -f "$PIDFILE"
+}
+trap cleanup EXIT
+
+# ---- dependencies ----
+APT_UPDATED=0
+apt_install() {
+    if [ $APT_UPDATED = 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || return 1
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+install_redis() {
+    if command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null; then
+        echo "redis-server, redis-cli, redis-benchmark present: $(redis-server --version | head -c 60)"
+        return 0
+    fi
+    apt_install redis-server redis-tools || return 1
+    # Debian starts a redis-server service on 6379 when the package is installed: stop it.
+    as_root service redis-server stop >/dev/null 2>&1 || true
+    if [ -s /run/redis/redis-server.pid ]; then
+        as_root kill "$(cat /run/redis/redis-server.pid)" 2>/dev/null || true
+    fi
+    return 0
+}
+
+install_zlib() {
+    # The cairn tool reads gzip-compressed RDB files through zlib (Sources/CZlib).
+    if [ -f /usr/include/zlib.h ]; then
+        echo "zlib headers present"
+        return 0
+    fi
+    apt_install zlib1g-dev
+}
+
+install_python() {
+    if ! command -v python3 >/dev/null; then
+        apt_install python3 python3-pip || return 1
+    fi
+    if python3 -c 'import redis, hypothesis, pytest' 2>/dev/null; then
+        echo "python packages present: redis $(python3 -c 'import redis; print(redis.__version__)'), pytest $(python3 -c 'import pytest; print(pytest.__version__)')"
+        return 0
+    fi
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt_install python3-pip || return 1
+    fi
+    # Debian 12+ marks the system Python externally managed; this machine is a test box.
+    python3 -m pip install -q redis hypothesis pytest ||
+        python3 -m pip install -q --break-system-packages redis hypothesis pytest
+}
+
+check_swift() {
+    command -v swift >/dev/null || { echo "swift not found on PATH (install the Swift 6 toolchain)"; return 1; }
+    swift --version 2>&1 | head -1
+}
+
+step deps-redis install_redis
+step deps-zlib install_zlib
+step deps-python install_python
+step swift-toolchain check_swift || { echo "cannot continue without swift"; exit 1; }
+
+# ---- build and unit tests ----
+step swift-build swift build
+BUILD_OK=$?
+step swift-test swift test
+step rdb-interop tools/rdb-interop.sh
+
+# ---- interop and differential tests ----
+if [ "${CAIRN_TEST_DEBUG_SERVER:-0}" = 1 ]; then
+    SERVER=$ROOT/.build/debug/cairn-server
+    [ $BUILD_OK -eq 0 ] || SERVER=
+else
+    SERVER=
+    step swift-build-release swift build -c release --product cairn-server && SERVER=$ROOT/.build/release/cairn-server
+fi
+if [ -n "$SERVER" ] && [ -x "$SERVER" ]; then
+    export CAIRN_SERVER=$SERVER
+    step pytest python3 -m pytest -q -p no:cacheprovider tools/tests
+else
+    echo "skipping pytest: no cairn-server binary was built"
+    FAILED+=("pytest (not run)")
+fi
+
+# ---- summary ----
+TOTAL=$(( $(date +%s) - START ))
+log "summary"
+for name in deps-redis deps-zlib deps-python swift-build swift-test rdb-interop swift-build-release pytest; do
+    [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
+done
+printf '  %-20s %4ss\n' total "$TOTAL"
+if [ ${#FAILED[@]} -ne 0 ]; then
+    echo "FAILED steps: ${FAILED[*]}"
+    exit 1
+fi
+echo "all steps passed"

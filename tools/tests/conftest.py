@@ -1,0 +1,92 @@
+"""pytest fixtures: a cairn-server and a redis-server 7.0 on free loopback ports.
+
+Job: start each server once per session (tools/serverproc.py: free port on
+127.0.0.1, bounded readiness wait), hand tests a live one, and stop them by pid
+at the end whatever happened. The binary is $CAIRN_SERVER, else
+.build/release/cairn-server, else .build/debug/cairn-server.
+
+Contract: `cairn` and `redis` yield a ServerProcess (use `.port`). If a test
+leaves the server dead (a crash is a bug the test itself reports), the next
+test gets a fresh one instead of a cascade of connection errors. Clients made
+with `make_client(server)` speak RESP2 (redis-py 8 defaults to RESP3 via HELLO,
+which Redis 4.0 -- and so Cairn -- does not have).
+
+Tricky bit: teardown must run even when a test fails or pytest is interrupted;
+the session finalizer stops every server this file started, by pid.
+"""
+
+import inspect
+import os
+import sys
+
+import pytest
+
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TOOLS)
+
+from serverproc import ServerProcess  # noqa: E402
+
+
+class _Servers:
+    def __init__(self):
+        self.live = {}
+        self.all = []
+
+    def get(self, kind):
+        s = self.live.get(kind)
+        if s is None or not s.alive():
+            if s is not None:
+                s.stop()
+            s = ServerProcess(kind)
+            self.all.append(s)
+            s.start()
+            self.live[kind] = s
+        return s
+
+    def stop_all(self):
+        for s in self.all:
+            s.stop()
+        self.live.clear()
+
+
+@pytest.fixture(scope="session")
+def _servers():
+    servers = _Servers()
+    try:
+        yield servers
+    finally:
+        servers.stop_all()
+
+
+@pytest.fixture
+def cairn(_servers):
+    """A running cairn-server."""
+    return _servers.get("cairn")
+
+
+@pytest.fixture
+def redis_server(_servers):
+    """A running redis-server 7.0 (the reference peer)."""
+    return _servers.get("redis")
+
+
+@pytest.fixture
+def make_client():
+    """make_client(server) -> a redis-py client: binary-safe replies, RESP2. Closed after the test."""
+    import redis
+    made = []
+
+    def make(server, **kw):
+        kw.setdefault("decode_responses", False)
+        if "protocol" in inspect.signature(redis.Redis.__init__).parameters:  # redis-py >= 5
+            kw.setdefault("protocol", 2)
+        kw.setdefault("socket_timeout", 30)
+        c = redis.Redis(host="127.0.0.1", port=server.port, **kw)
+        made.append(c)
+        return c
+
+    try:
+        yield make
+    finally:
+        for c in made:
+            c.close()
