@@ -184,9 +184,7 @@ final class HashCommandTests: XCTestCase {
 
     func testEventsAndDirty() {
         let h = Harness()
-        var events: [String] = []
-        h.server.notificationClasses = .all
-        h.server.keyspaceEventSink = { _, event, key, _ in events.append("\(event) \(key.text)") }
+        let events = EventLog(h)
         let before = h.server.keyspace.dirty
         h.run("HSET", "h", "a", "1", "b", "2")
         h.run("HMSET", "h", "c", "3")
@@ -197,7 +195,7 @@ final class HashCommandTests: XCTestCase {
         h.run("HDEL", "h", "zz")
         h.run("HDEL", "h", "a", "b")
         h.run("HDEL", "h", "c", "d", "n")
-        XCTAssertEqual(events, ["hset h", "hset h", "hset h", "hincrby h", "hincrbyfloat h", "hdel h", "hdel h", "del h"])
+        XCTAssertEqual(events.take(), ["hset h", "hset h", "hset h", "hincrby h", "hincrbyfloat h", "hdel h", "hdel h", "del h"])
         XCTAssertEqual(h.server.keyspace.dirty - before, 1 + 1 + 1 + 1 + 1 + 2 + 3)
         XCTAssertEqual(h.takePropagated().count, 7, "the no-op HSETNX and HDEL propagate nothing")
     }
@@ -224,5 +222,27 @@ final class HashCommandTests: XCTestCase {
         guard case .hash(var value) = ks.take(0, i) else { return XCTFail() }
         XCTAssertTrue(value.storageIsUnique(), "commands leave no extra reference behind")
         ks.replace(0, i, with: .hash(value))
+    }
+}
+
+/// Keyspace events as "event key" lines, read by a client subscribed to every key event of db 0.
+final class EventLog {
+    let h: Harness
+    let sub: Client
+    init(_ h: Harness) {
+        self.h = h
+        h.run("CONFIG", "SET", "notify-keyspace-events", "EA")
+        sub = h.newClient()
+        h.run("PSUBSCRIBE", "__keyevent@0__:*", as: sub)
+    }
+
+    /// The events delivered since the last call.
+    func take() -> [String] {
+        var out: [String] = []
+        while case .array(let parts) = h.takeReply(sub), parts.count == 4,
+              case .bulk(let channel) = parts[2], case .bulk(let key) = parts[3] {
+            out.append("\(channel.text.dropFirst("__keyevent@0__:".count)) \(key.text)")
+        }
+        return out
     }
 }

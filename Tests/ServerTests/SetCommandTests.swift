@@ -263,9 +263,7 @@ final class SetCommandTests: XCTestCase {
 
     func testEventsAndDirty() {
         let h = Harness()
-        var events: [String] = []
-        h.server.notificationClasses = .all
-        h.server.keyspaceEventSink = { _, event, key, _ in events.append("\(event) \(key.text)") }
+        let events = EventLog(h)
         let before = h.server.keyspace.dirty
         h.run("SADD", "a", "1", "2", "3")   // +3
         h.run("SADD", "a", "1")             // +0
@@ -276,7 +274,7 @@ final class SetCommandTests: XCTestCase {
         h.run("SINTERSTORE", "c", "b", "b") // +1
         h.run("SUNIONSTORE", "c", "b")      // +1
         h.run("SDIFFSTORE", "c", "b", "b")  // +1, deletes c
-        XCTAssertEqual(events, ["sadd a", "srem a", "srem a", "sadd b", "spop a", "del a",
+        XCTAssertEqual(events.take(), ["sadd a", "srem a", "srem a", "sadd b", "spop a", "del a",
                                 "sinterstore c", "sunionstore c", "del c"])
         XCTAssertEqual(h.server.keyspace.dirty - before, 3 + 1 + 2 + 1 + 1 + 1 + 1)
     }
