@@ -25,7 +25,13 @@ USED_DBS = 4  # SELECT / MOVE / SWAPDB mostly target 0..3 so data meets again
 
 AVOIDED = """
 - SET ... GET/KEEPTTL/EXAT/PXAT, EXPIRE ... NX/XX/GT/LT, BITCOUNT/BITPOS ... BIT|BYTE,
-  FLUSHDB SYNC, HSET with several pairs: 7.0-only syntax.
+  FLUSHDB SYNC: 7.0-only syntax. (HSET with several pairs is 4.0 syntax too.)
+- SPOP, SRANDMEMBER: random picks (tools/difftest_hashsets.py checks them by membership).
+- SINTER/SINTERSTORE: 4.0 stops at the first missing key, 7.0 type-checks every key
+  first, so a missing key before a wrong-typed one answers differently (and 4.0's
+  SINTERSTORE then deletes the destination); tools/difftest_hashsets.py allows for it.
+- HINCRBYFLOAT by inf/nan: 4.0 stores "inf", 7.0 refuses the increment, Cairn refuses
+  the result; HSCAN/SSCAN other than one full pass (cursors follow each server's table).
 - extra arguments to EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: 7.0 reads them as options
   ("Unsupported option"), 4.0 fails the arity check.
 - huge EXPIRE/SET EX values: 4.0 overflows silently, 7.0 rejects them.
@@ -417,6 +423,57 @@ class Gen:
             cmd += [b"COUNT", self.r.choice([b"1", b"3", b"0"])]
         return cmd
 
+    # -- hashes and sets, only when Cairn serves them --
+
+    def field(self):
+        return self.r.choice([b"f1", b"f2", b"f3", b"n", b""]) if self.r.random() < 0.7 else self.value()
+
+    def members(self, lo=1, hi=3):
+        return [self.value() if self.r.random() < 0.5 else self.small_int(-3, 12) for _ in range(self.r.randint(lo, hi))]
+
+    def g_hmset(self, name=b"hmset"):
+        argv = [self.name(name), self.key()]
+        for _ in range(self.r.randint(1, 3)):
+            argv += [self.field(), self.value()]
+        if self.r.random() < 0.1:
+            argv.pop()  # odd count
+        return argv
+
+    def g_hset_pairs(self): return self.g_hmset(b"hset")
+    def g_hsetnx(self): return [self.name(b"hsetnx"), self.key(), self.field(), self.value()]
+    def g_hget(self): return [self.name(b"hget"), self.key(), self.field()]
+    def g_hmget(self): return [self.name(b"hmget"), self.key()] + [self.field() for _ in range(self.r.randint(1, 3))]
+    def g_hdel(self): return [self.name(b"hdel"), self.key()] + [self.field() for _ in range(self.r.randint(1, 3))]
+    def g_hlen(self): return [self.name(b"hlen"), self.key()]
+    def g_hstrlen(self): return [self.name(b"hstrlen"), self.key(), self.field()]
+    def g_hexists(self): return [self.name(b"hexists"), self.key(), self.field()]
+    def g_hkeys(self): return [self.name(b"hkeys"), self.key()]
+    def g_hvals(self): return [self.name(b"hvals"), self.key()]
+    def g_hgetall(self): return [self.name(b"hgetall"), self.key()]
+    def g_hincrby(self): return [self.name(b"hincrby"), self.key(), self.field(), self.int_arg()]
+
+    def g_hincrbyfloat(self):
+        arg = self.r.choice([b"1.5", b"-0.25", b"0.1", b"3", b"-7", b"1e3", b"abc", b"", b" 1", b"0x10"])
+        return [self.name(b"hincrbyfloat"), self.key(), self.field(), arg]
+
+    def g_hscan(self):
+        argv = [self.name(b"hscan"), self.key(), b"0", b"COUNT", b"1000"]
+        return argv + ([b"MATCH", self.r.choice([b"f*", b"*", b"n"])] if self.r.random() < 0.3 else [])
+
+    def g_srem(self): return [self.name(b"srem"), self.key()] + self.members()
+    def g_sismember(self): return [self.name(b"sismember"), self.key()] + self.members(1, 1)
+    def g_scard(self): return [self.name(b"scard"), self.key()]
+    def g_smembers(self): return [self.name(b"smembers"), self.key()]
+    def g_smove(self): return [self.name(b"smove"), self.key(), self.key()] + self.members(1, 1)
+    def g_sunion(self): return [self.name(b"sunion")] + self.keys()
+    def g_sdiff(self): return [self.name(b"sdiff")] + self.keys()
+    def g_sunionstore(self): return [self.name(b"sunionstore"), self.key()] + self.keys()
+    def g_sdiffstore(self): return [self.name(b"sdiffstore"), self.key()] + self.keys()
+
+    def g_sscan(self):
+        argv = [self.name(b"sscan"), self.key(), b"0", b"COUNT", b"1000"]
+        return argv + ([b"MATCH", self.r.choice([b"1*", b"*", b"a*"])] if self.r.random() < 0.3 else [])
+
     # -- errors --
 
     def g_unknown(self):
@@ -424,7 +481,7 @@ class Gen:
         return [name] + [self.r.choice([b"a", b"bb", b"1", b"x" * 10]) for _ in range(self.r.randint(0, 3))]
 
     def g_wrong_arity(self):
-        name, arity = self.r.choice(ARITY)
+        name, arity = self.r.choice(ARITY + [a for t in self.types for a in OPTIONAL_ARITY.get(t, [])])
         if arity > 0:
             n = arity - 1 if (name in NO_EXTRA_ARGS or self.r.random() < 0.5) else arity + 1
         else:
@@ -444,6 +501,13 @@ ARITY = [(b"get", 2), (b"set", -3), (b"setnx", 3), (b"setex", 4), (b"psetex", 4)
          (b"pttl", 2), (b"persist", 2), (b"touch", -2), (b"move", 3), (b"swapdb", 3),
          (b"select", 2), (b"dbsize", 1)]
 NO_EXTRA_ARGS = {b"expire", b"pexpire", b"expireat", b"pexpireat"}
+OPTIONAL_ARITY = {  # type -> arities of its commands, drawn only when Cairn serves the type
+    "hash": [(b"hset", -4), (b"hmset", -4), (b"hsetnx", 4), (b"hget", 3), (b"hmget", -3), (b"hdel", -3),
+             (b"hlen", 2), (b"hstrlen", 3), (b"hexists", 3), (b"hkeys", 2), (b"hvals", 2), (b"hgetall", 2),
+             (b"hincrby", 4), (b"hincrbyfloat", 4), (b"hscan", -3)],
+    "set": [(b"sadd", -3), (b"srem", -3), (b"sismember", 3), (b"scard", 2), (b"smembers", 2), (b"smove", 4),
+            (b"sunion", -2), (b"sdiff", -2), (b"sunionstore", -3), (b"sdiffstore", -3), (b"sscan", -3)],
+}
 
 # (generator, weight). Weights favour writes that create and reshape data.
 WEIGHTS = {
@@ -466,6 +530,10 @@ TYPE_COMMANDS = {
     "rpop": ("list", 2), "llen": ("list", 1), "lindex": ("list", 2), "lset": ("list", 2),
     "lrange": ("list", 3), "ltrim": ("list", 1), "lrem": ("list", 2), "linsert": ("list", 2),
     "rpoplpush": ("list", 2),
+    **{g: ("hash", 1) for g in ["hmset", "hset_pairs", "hsetnx", "hget", "hmget", "hdel", "hlen", "hstrlen",
+                                "hexists", "hkeys", "hvals", "hgetall", "hincrby", "hincrbyfloat", "hscan"]},
+    **{g: ("set", 1) for g in ["srem", "sismember", "scard", "smembers", "smove", "sunion", "sdiff",
+                               "sunionstore", "sdiffstore", "sscan"]},
 }
 OPTIONAL_TYPES = {  # generator -> (type name, probe command, reader used for the final keyspace check)
     "lpush": ("list", [b"lpush"], [b"lrange"]),

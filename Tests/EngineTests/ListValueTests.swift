@@ -164,7 +164,7 @@ final class ListValueTests: XCTestCase {
 
     func testRandomOperationsMatchArrayModel() {
         for fill in [1, 2, 5, 64, -1, -2] {
-            var rng = SplitMix(seed: UInt64(100 + fill))
+            var rng = SplitMix64(seed: UInt64(100 + fill))
             var l = ListValue()
             var model: [Bytes] = []
             for step in 0..<3000 {
@@ -227,7 +227,7 @@ final class ListValueTests: XCTestCase {
         }
     }
 
-    private func randomValue(_ rng: inout SplitMix) -> Bytes {
+    private func randomValue(_ rng: inout SplitMix64) -> Bytes {
         switch rng.next() % 5 {
         case 0: return bytesOf(Int64(bitPattern: rng.next()) >> Int64(rng.next() % 64))
         case 1: return bytesOf(Int(rng.next() % 8))

@@ -90,7 +90,7 @@ final class ListZiplistTests: XCTestCase {
     }
 
     func testRandomEditsMatchModel() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for round in 0..<120 {
             var z = Ziplist()
             var model: [Bytes] = []
@@ -135,7 +135,7 @@ final class ListZiplistTests: XCTestCase {
         return out
     }
 
-    private func randomValue(_ rng: inout SplitMix) -> Bytes {
+    private func randomValue(_ rng: inout SplitMix64) -> Bytes {
         switch rng.next() % 6 {
         case 0: return bytesOf(Int64(bitPattern: rng.next()) >> Int64(rng.next() % 64))
         case 1: return bytesOf(Int(rng.next() % 30))
@@ -147,15 +147,3 @@ final class ListZiplistTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator for reproducible random tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

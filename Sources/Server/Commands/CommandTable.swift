@@ -146,6 +146,8 @@ public struct CommandTable {
         stringCommands,
         bitCommands,
         keyCommands,
+        hashCommands,
+        setCommands,
         serverCommands,
         clientCommands,
         configCommands,
