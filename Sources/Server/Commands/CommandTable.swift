@@ -159,5 +159,6 @@ public struct CommandTable {
         listCommands,
         sortedSetCommands,
         geoCommands,
+        sortCommands,
     ]) }
 }
