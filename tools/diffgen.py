@@ -43,6 +43,8 @@ AVOIDED = """
 
 
 KEYS = [b"a", b"b", b"c", b"d", b"n", b"x:1", b"\xff\x00bin", b"sp ace"]
+ZLEX_KEY = b"zlex"  # sorted set whose scores are all 0 (lex commands)
+GEO_KEY = b"geo"  # sorted set written only by GEOADD
 INTLIKE = [b"0", b"1", b"-1", b"7", b"42", b"-100", b"123456789", b"9223372036854775807",
            b"-9223372036854775808", b"9223372036854775806", b"18446744073709551616"]
 FLOATLIKE = [b"1.5", b"-0.25", b"3.0", b"1e3", b"0.1", b"1e", b" 1", b"inf", b"-inf", b"nan",
@@ -288,6 +290,139 @@ class Gen:
     def g_hset(self): return [self.name(b"hset"), self.key(), self.value(), self.value()]
     def g_zadd(self): return [self.name(b"zadd"), self.key(), self.small_int(-5, 5), self.value()]
 
+    # -- lists, when Cairn serves them (blocking pops are left to tools/difftest_lists.py:
+    #    in a pipelined batch an empty key would hold the connection for the timeout) --
+
+    def list_index(self):
+        return self.r.choice([b"0", b"1", b"-1", b"2", b"-2", b"5", b"-100", b"100", b"abc", b"1.5",
+                              b"9223372036854775807", b"-9223372036854775808"])
+
+    def list_value(self):
+        # Few distinct values so LREM and LINSERT pivots hit.
+        return self.r.choice([b"a", b"b", b"1", b"-7", b"300", b"", b"x" * 70]) if self.r.random() < 0.7 else self.value()
+
+    def g_rpush(self): return [self.name(b"rpush"), self.key()] + [self.list_value() for _ in range(self.r.randint(1, 4))]
+    def g_lpushx(self): return [self.name(b"lpushx"), self.key()] + [self.list_value() for _ in range(self.r.randint(1, 2))]
+    def g_rpushx(self): return [self.name(b"rpushx"), self.key()] + [self.list_value() for _ in range(self.r.randint(1, 2))]
+    def g_lpop(self): return [self.name(b"lpop"), self.key()]
+    def g_rpop(self): return [self.name(b"rpop"), self.key()]
+    def g_llen(self): return [self.name(b"llen"), self.key()]
+    def g_lindex(self): return [self.name(b"lindex"), self.key(), self.list_index()]
+    def g_lset(self): return [self.name(b"lset"), self.key(), self.list_index(), self.list_value()]
+    def g_lrange(self): return [self.name(b"lrange"), self.key(), self.list_index(), self.list_index()]
+    def g_ltrim(self): return [self.name(b"ltrim"), self.key(), self.list_index(), self.list_index()]
+    def g_lrem(self): return [self.name(b"lrem"), self.key(), self.list_index(), self.list_value()]
+    def g_rpoplpush(self): return [self.name(b"rpoplpush"), self.key(), self.key()]
+
+    def g_linsert(self):
+        where = self.r.choice([b"BEFORE", b"after", b"Before", b"middle"])
+        return [self.name(b"linsert"), self.key(), where, self.list_value(), self.list_value()]
+
+    # -- sorted sets and geo (when Cairn serves zset) --
+    # Lex commands only touch ZLEX_KEY, which only ever gets score 0 (lex order is
+    # undefined when scores differ); geo commands only touch GEO_KEY (ties in
+    # distance are ordered differently by 7.0's partial sort).
+
+    def zscore_arg(self):
+        c = self.r.random()
+        if c < 0.6:
+            return self.small_int(-5, 20)
+        return self.r.choice([b"1.5", b"0.1", b"-2.25", b"inf", b"-inf", b"+inf", b"1e3", b"abc", b"nan", b"", b"1e400"])
+
+    def zmember(self):
+        return self.r.choice([b"a", b"b", b"c", b"d", b"e", b"f", b"m" * 70, b"\xff\x00"])
+
+    def zbound(self):
+        b = self.r.choice([b"-inf", b"+inf", b"inf", b"0", b"1", b"2.5", b"5", b"-3", b"x", b""])
+        return b"(" + b if self.r.random() < 0.3 else b
+
+    def zlexbound(self):
+        return self.r.choice([b"-", b"+", b"[a", b"(b", b"[c", b"(e", b"[", b"a", b"+x"])
+
+    def zlimit(self):
+        if self.r.random() < 0.3:
+            # Always integers: 7.0 reads LIMIT before the range, 4.0 after, so a bad
+            # range with a bad LIMIT fails with different errors.
+            return [b"LIMIT", self.r.choice([b"0", b"1", b"-1", b"3"]), self.r.choice([b"1", b"2", b"-1", b"0"])]
+        return []
+
+    def g_zadd_full(self):
+        opts = self.r.sample([b"NX", b"XX", b"CH", b"INCR"], self.r.choice([0, 0, 1, 1, 2]))
+        pairs = []
+        for _ in range(1 if b"INCR" in opts and self.r.random() < 0.9 else self.r.randint(1, 3)):
+            pairs += [self.zscore_arg(), self.zmember()]
+        return [self.name(b"zadd"), self.key()] + opts + pairs
+
+    def g_zincrby(self): return [self.name(b"zincrby"), self.key(), self.zscore_arg(), self.zmember()]
+    def g_zrem(self): return [self.name(b"zrem"), self.key()] + [self.zmember() for _ in range(self.r.randint(1, 3))]
+    def g_zcard(self): return [self.name(b"zcard"), self.key()]
+    def g_zscore(self): return [self.name(b"zscore"), self.key(), self.zmember()]
+    def g_zrank(self): return [self.name(self.r.choice([b"zrank", b"zrevrank"])), self.key(), self.zmember()]
+    def g_zcount(self): return [self.name(b"zcount"), self.key(), self.zbound(), self.zbound()]
+
+    def g_zrange(self):
+        cmd = [self.name(self.r.choice([b"zrange", b"zrevrange"])), self.key(), self.small_int(-6, 6), self.small_int(-6, 6)]
+        return cmd + ([b"WITHSCORES"] if self.r.random() < 0.5 else [])
+
+    def g_zrangebyscore(self):
+        cmd = [self.name(self.r.choice([b"zrangebyscore", b"zrevrangebyscore"])), self.key(), self.zbound(), self.zbound()]
+        return cmd + ([b"WITHSCORES"] if self.r.random() < 0.4 else []) + self.zlimit()
+
+    def g_zremrange(self):
+        c = self.r.random()
+        if c < 0.4:
+            return [self.name(b"zremrangebyrank"), self.key(), self.small_int(-4, 4), self.small_int(-4, 4)]
+        if c < 0.8:
+            return [self.name(b"zremrangebyscore"), self.key(), self.zbound(), self.zbound()]
+        return [self.name(b"zremrangebylex"), ZLEX_KEY, self.zlexbound(), self.zlexbound()]
+
+    def g_zlex(self):
+        c = self.r.random()
+        if c < 0.4:
+            return [self.name(b"zadd"), ZLEX_KEY, b"0", self.zmember()]
+        name = self.r.choice([b"zrangebylex", b"zrevrangebylex", b"zlexcount"])
+        cmd = [self.name(name), ZLEX_KEY, self.zlexbound(), self.zlexbound()]
+        return cmd + (self.zlimit() if name != b"zlexcount" else [])
+
+    def g_zstore(self):
+        n = self.r.randint(1, 3)
+        cmd = [self.name(self.r.choice([b"zunionstore", b"zinterstore"])), self.key(), str(n).encode()] + self.keys(n, n)
+        if self.r.random() < 0.3:
+            # No zero or negative weights: 0 * -1 is -0, which 7.0's listpack stores as 0.
+            cmd += [b"WEIGHTS"] + [self.r.choice([b"1", b"2", b"0.5", b"inf", b"x"]) for _ in range(n)]
+        if self.r.random() < 0.3:
+            cmd += [b"AGGREGATE", self.r.choice([b"SUM", b"min", b"MAX", b"avg"])]
+        if self.r.random() < 0.05:
+            cmd[2] = self.r.choice([b"0", b"9", b"x"])
+        return cmd
+
+    def lonlat(self):
+        return [str(round(self.r.uniform(-20, 20), 5)).encode(), str(round(self.r.uniform(30, 50), 5)).encode()]
+
+    def g_geo(self):
+        c = self.r.random()
+        if c < 0.3:
+            args = []
+            for _ in range(self.r.randint(1, 3)):
+                args += self.lonlat() + [self.zmember()]
+            if self.r.random() < 0.05:
+                args[1] = b"86"
+            return [self.name(b"geoadd"), GEO_KEY] + args
+        if c < 0.4:
+            return [self.name(self.r.choice([b"geopos", b"geohash"])), GEO_KEY] + [self.zmember() for _ in range(2)]
+        if c < 0.5:
+            return [self.name(b"geodist"), GEO_KEY, self.zmember(), self.zmember()] + \
+                ([self.r.choice([b"m", b"km", b"mi", b"ft"])] if self.r.random() < 0.7 else [])
+        if self.r.random() < 0.5:
+            cmd = [self.name(b"georadius"), GEO_KEY] + self.lonlat()
+        else:
+            cmd = [self.name(b"georadiusbymember"), GEO_KEY, self.zmember()]
+        cmd += [self.r.choice([b"100", b"500", b"2000", b"-1", b"x"]), self.r.choice([b"km", b"mi", b"m"])]
+        cmd += self.r.sample([b"WITHDIST", b"WITHCOORD", b"WITHHASH", b"ASC", b"DESC"], self.r.randint(0, 3))
+        if self.r.random() < 0.3:
+            cmd += [b"COUNT", self.r.choice([b"1", b"3", b"0"])]
+        return cmd
+
     # -- hashes and sets, only when Cairn serves them --
 
     def field(self):
@@ -385,6 +520,21 @@ WEIGHTS = {
     "touch": 1, "move": 2, "swapdb": 1, "select": 3, "dbsize": 1, "flushdb": 0.15,
     "unknown": 1, "wrong_arity": 2,
 }
+# More generators of an optional type, used when Cairn serves it: name -> (type, weight).
+TYPE_COMMANDS = {
+    "zadd_full": ("zset", 4), "zincrby": ("zset", 2), "zrem": ("zset", 2), "zcard": ("zset", 1),
+    "zscore": ("zset", 2), "zrank": ("zset", 2), "zcount": ("zset", 2), "zrange": ("zset", 3),
+    "zrangebyscore": ("zset", 3), "zremrange": ("zset", 2), "zlex": ("zset", 3), "zstore": ("zset", 2),
+    "geo": ("zset", 4),
+    "rpush": ("list", 3), "lpushx": ("list", 1), "rpushx": ("list", 1), "lpop": ("list", 2),
+    "rpop": ("list", 2), "llen": ("list", 1), "lindex": ("list", 2), "lset": ("list", 2),
+    "lrange": ("list", 3), "ltrim": ("list", 1), "lrem": ("list", 2), "linsert": ("list", 2),
+    "rpoplpush": ("list", 2),
+    **{g: ("hash", 1) for g in ["hmset", "hset_pairs", "hsetnx", "hget", "hmget", "hdel", "hlen", "hstrlen",
+                                "hexists", "hkeys", "hvals", "hgetall", "hincrby", "hincrbyfloat", "hscan"]},
+    **{g: ("set", 1) for g in ["srem", "sismember", "scard", "smembers", "smove", "sunion", "sdiff",
+                               "sunionstore", "sdiffstore", "sscan"]},
+}
 OPTIONAL_TYPES = {  # generator -> (type name, probe command, reader used for the final keyspace check)
     "lpush": ("list", [b"lpush"], [b"lrange"]),
     "sadd": ("set", [b"sadd"], [b"smembers"]),
@@ -393,21 +543,14 @@ OPTIONAL_TYPES = {  # generator -> (type name, probe command, reader used for th
 }
 
 
-# Generators of a type's other commands, drawn (weight 1 each) only when Cairn serves the type.
-OPTIONAL_COMMANDS = {
-    "hash": ["hmset", "hset_pairs", "hsetnx", "hget", "hmget", "hdel", "hlen", "hstrlen", "hexists", "hkeys",
-             "hvals", "hgetall", "hincrby", "hincrbyfloat", "hscan"],
-    "set": ["srem", "sismember", "scard", "smembers", "smove", "sunion", "sdiff", "sunionstore", "sdiffstore",
-            "sscan"],
-}
-
-
 def generate(seed, count, now_ms, types=()):
     """The deterministic command list for a seed (same seed, same types, same now -> same commands)."""
     rng = random.Random(seed)
     gen = Gen(rng, now_ms, types)
     names = [n for n in WEIGHTS] + [g for g, (t, _, _) in OPTIONAL_TYPES.items() if t in types]
-    names += [g for t in sorted(OPTIONAL_COMMANDS) if t in types for g in OPTIONAL_COMMANDS[t]]
     weights = [WEIGHTS.get(n, 1) for n in names]
+    extra = [(g, w) for g, (t, w) in TYPE_COMMANDS.items() if t in types]
+    names += [g for g, _ in extra]
+    weights += [w for _, w in extra]
     fns = [getattr(gen, "g_" + n) for n in names]
     return [rng.choices(fns, weights)[0]() for _ in range(count)]

@@ -97,6 +97,12 @@ NORMALISE_7_TO_4 = [
     ({b"setrange", b"append"}, rb"^ERR string exceeds maximum allowed size \(proto-max-bulk-len\)$",
      b"ERR string exceeds maximum allowed size (512MB)",
      "7.0 names the config option; 4.0 names the fixed 512MB limit"),
+    ({b"zunionstore", b"zinterstore"}, rb"^ERR at least 1 input key is needed for '\w+' command$",
+     b"ERR at least 1 input key is needed for ZUNIONSTORE/ZINTERSTORE",
+     "4.0 names both commands in one message"),
+    ({b"geodist", b"georadius", b"georadiusbymember"}, rb"^ERR unsupported unit provided. please use M, KM, FT, MI$",
+     b"ERR unsupported unit provided. please use m, km, ft, mi",
+     "4.0 lists the units in lower case"),
 ]
 _RULES = [(cmds, re.compile(pat, re.S), repl, why) for cmds, pat, repl, why in NORMALISE_7_TO_4]
 
@@ -148,6 +154,10 @@ def replies_match(argv, expected, got):
         return abs(expected - got) <= (2 if name == b"ttl" else 2000)
     if name in UNORDERED and isinstance(expected, list) and isinstance(got, list):
         return sorted(expected) == sorted(got)
+    if name in (b"georadius", b"georadiusbymember") and isinstance(expected, Error) and got == []:
+        # 4.0 looks the key up first and answers a missing key with an empty array
+        # before reading the radius and options; 7.0 validates the arguments first.
+        return True
     if name == b"hgetall" and isinstance(expected, list) and isinstance(got, list):
         return sorted(zip(expected[0::2], expected[1::2])) == sorted(zip(got[0::2], got[1::2]))
     if name in (b"hscan", b"sscan") and isinstance(expected, list) and isinstance(got, list):

@@ -48,6 +48,9 @@ public final class Keyspace {
     /// writes, deletes, expiry, TTL changes, flushes, SWAPDB. WATCH attaches here, so
     /// no command can forget to invalidate a watch. Nil when nobody watches: no cost.
     public var onModified: ((Int, Bytes?) -> Void)? = nil
+    /// Called when a key is added holding a list (Redis's dbAdd signalling a list as ready),
+    /// so clients blocked on that key get served. Nil until a client first blocks.
+    public var onListAdded: ((Int, Bytes) -> Void)? = nil
     /// Called after a key was deleted because its TTL passed (lazily or actively).
     public var onExpired: ((Int, Bytes) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
@@ -123,6 +126,7 @@ public final class Keyspace {
             databases[db].setAccess(accessPolicy.fresh(nowMs: now), at: i)
             return i
         }
+        if case .list = value, let hook = onListAdded { hook(db, key) }
         // An expired key found on the way was removed; the table is unchanged otherwise, so the hash still holds.
         return databases[db].insert(key, hash: h, value, access: accessPolicy.fresh(nowMs: now))
     }
@@ -140,6 +144,7 @@ public final class Keyspace {
     @discardableResult
     public func add(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Int {
         onModified?(db, key)
+        if case .list = value, let hook = onListAdded { hook(db, key) }
         return databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
     }
 

@@ -14,6 +14,9 @@ public protocol ClientConnection: AnyObject {
     func flushOutput()
     /// Closes the connection (after flushing pending replies when `flush`).
     func close(flush: Bool)
+    /// The client was unblocked (served or timed out): send its reply and go on
+    /// with the commands it pipelined behind the blocking one.
+    func resumeAfterUnblock()
 }
 
 public enum ReplyMode: Sendable {
@@ -49,10 +52,16 @@ public final class Client {
     public var watchedKeys: [(db: Int, key: Bytes)] = []
     /// Set when a watched key changed: the next EXEC fails.
     public var watchBroken = false
-    public var inMulti: Bool { transaction != nil }
+    /// True while EXEC runs the queued commands (Redis keeps CLIENT_MULTI set until EXEC ends).
+    public var execInProgress = false
+    /// Inside MULTI or its EXEC: blocking pops answer at once instead of blocking.
+    public var inMulti: Bool { transaction != nil || execInProgress }
     /// Channels and patterns this client listens to; nil when not in pub/sub mode.
     public var subscriptions: ClientSubscriptions? = nil
     public weak var connection: ClientConnection?
+    /// What the client waits for while blocked in BLPOP/BRPOP/BRPOPLPUSH (see Blocking.swift).
+    public var blockedPop: BlockedPop? = nil
+    public var isBlocked: Bool { blockedPop != nil }
 
     public init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,
                 allocator: ByteBufferAllocator = ByteBufferAllocator(), now: Int64 = wallClockMilliseconds()) {
@@ -72,6 +81,7 @@ public final class Client {
     public var flagsText: String {
         var f = ""
         if isMonitor { f += "O" }
+        if isBlocked { f += "b" }
         if closeAfterReply { f += "c" }
         return f.isEmpty ? "N" : f
     }

@@ -43,6 +43,8 @@ extension Server {
             return
         }
         call(command, client, argv, startedAt: started)
+        // Clients blocked on keys this command (or a whole EXEC) made ready are served now.
+        if !blocking.ready.isEmpty { handleClientsBlockedOnKeys() }
         deliverChanges()
     }
 

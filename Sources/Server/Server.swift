@@ -64,6 +64,8 @@ public final class Server {
     public var notificationClasses: NotificationClass = []
     /// The highest heap use seen (INFO used_memory_peak).
     public var peakMemory = 0
+    /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
+    public let blocking = BlockedClients()
 
     public init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -107,6 +109,7 @@ public final class Server {
 
     public func disconnect(_ client: Client) {
         clients[client.id] = nil
+        forgetBlocked(client)
         removeSubscriptions(client)
         unwatchAll(client)
         if client.isMonitor { monitors.removeAll { $0 === client } }
@@ -150,11 +153,12 @@ public final class Server {
         if activeExpireEnabled {
             keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
         }
+        timeOutBlockedClients(now: now)
         deliverChanges()
         opsSampler.sample(now: now, commands: stats.commandsProcessed,
                           input: stats.netInputBytes, output: stats.netOutputBytes)
         if config.timeout > 0 {
-            for client in clients.values where client.clientClass == .normal && !client.isMonitor {
+            for client in clients.values where client.clientClass == .normal && !client.isMonitor && !client.isBlocked {
                 if now - client.lastInteraction > Int64(config.timeout) * 1000 {
                     log.verbose("Closing idle client")
                     client.connection?.close(flush: false)

@@ -8,7 +8,7 @@ final class HashByteStringTableTests: XCTestCase {
     func b(_ s: String) -> Bytes { Bytes(s) }
 
     func testInsertRemoveAgainstModel() {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var t = ByteStringTable<Int>()
         var model: [Bytes: Int] = [:]
         for step in 0..<20000 {

@@ -86,7 +86,7 @@ final class HashValueTests: XCTestCase {
     }
 
     func testRandomEditsAgainstModel() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for round in 0..<20 {
             var limits = EncodingLimits()
             limits.hashMaxPackedEntries = [0, 1, 8, 64, 512][round % 5]
@@ -186,15 +186,3 @@ final class HashValueTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator for repeatable random tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

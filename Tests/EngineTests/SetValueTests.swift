@@ -40,7 +40,7 @@ final class SetValueTests: XCTestCase {
     }
 
     func testIntsetRandomAgainstModel() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var s = IntSet()
         var model = Set<Int64>()
         let ranges: [ClosedRange<Int64>] = [-100...100, -40000...40000, -3_000_000_000...3_000_000_000, Int64.min...Int64.max]
@@ -98,7 +98,7 @@ final class SetValueTests: XCTestCase {
     }
 
     func testRandomEditsAgainstModel() {
-        var rng = SplitMix(seed: 99)
+        var rng = SplitMix64(seed: 99)
         for round in 0..<12 {
             var limits = EncodingLimits()
             limits.setMaxIntsetEntries = [0, 4, 64, 512][round % 4]

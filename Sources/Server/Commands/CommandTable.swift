@@ -156,5 +156,9 @@ public struct CommandTable {
         pubsubCommands,
         transactionCommands,
         hyperLogLogCommands,
+        listCommands,
+        sortedSetCommands,
+        geoCommands,
+        sortCommands,
     ]) }
 }

@@ -89,7 +89,7 @@ struct InfoReport {
             ("connected_clients", "\(clients.count)"),
             ("client_longest_output_list", "\(clients.map { $0.outputBytes > 0 ? 1 : 0 }.max() ?? 0)"),
             ("client_biggest_input_buf", "\(clients.map(\.queryBufferBytes).max() ?? 0)"),
-            ("blocked_clients", "0"),
+            ("blocked_clients", "\(server.blocking.count)"),
         ]
     }
 

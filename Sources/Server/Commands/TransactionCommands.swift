@@ -57,9 +57,11 @@ private func exec(_ call: Call) {
     let firstRecord = server.keyspace.changes.count
     let startDb = client.db
     call.array(transaction.queue.count)
+    client.execInProgress = true
     for (command, argv) in transaction.queue {
         server.call(command, client, argv)
     }
+    client.execInProgress = false
     // The writes of the block replay as one unit.
     if server.keyspace.changes.count > firstRecord {
         server.keyspace.changes.insert(PropagationRecord(db: startDb, argv: [Bytes("MULTI")]), at: firstRecord)

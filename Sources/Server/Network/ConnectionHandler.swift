@@ -82,7 +82,7 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     /// Executes every complete command in the input buffer.
     private func process(_ client: Client) {
         parser.limits.maxBulkLength = server.config.protoMaxBulkLen  // CONFIG SET proto-max-bulk-len applies at once
-        while !closed && !client.closeAfterReply, var buffer = input, buffer.readableBytes > 0 {
+        while !closed && !client.closeAfterReply && !client.isBlocked, var buffer = input, buffer.readableBytes > 0 {
             if server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
                 scheduleResume()
                 break
@@ -155,6 +155,17 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
             if server.checkOutputLimits(client) { return }
         }
         if client.closeAfterReply { close(flush: true) }
+    }
+
+    /// Served or timed out while blocked: on the next loop turn, send the reply and run
+    /// the commands that waited behind the blocking one (Redis's unblocked-clients pass).
+    func resumeAfterUnblock() {
+        guard let context, !closed else { return }
+        context.eventLoop.execute { [weak self] in
+            guard let self, let client = self.client, !self.closed else { return }
+            self.process(client)
+            self.flushOutput()
+        }
     }
 
     /// The largest output buffer kept for reuse between batches.

@@ -1,0 +1,239 @@
+// ListQuicklist: the storage behind ListValue, a sequence of ziplist nodes in a ring.
+//
+// Contract: nodes are never empty; `count` is the total number of elements.
+// The ring (a power-of-two circular buffer of nodes) makes adding or dropping a
+// node at either end O(1), and a node in the middle O(min(i, n-i)). How full a
+// node may get follows list-max-ziplist-size exactly as Redis 4.0 decides it
+// (`NodeLimits`): a positive fill caps entries per node (and a node at 8 KiB),
+// -1...-5 cap node bytes at 4/8/16/32/64 KiB. The fill is passed with each
+// write, so a CONFIG SET applies to the next write of every list.
+//
+// The tricky bit: a node is mutated in place through the ring's pointer
+// (`node(i).pointee`), so its byte buffer is never copied; ListValue makes the
+// whole QuickList unique (copy-on-write) before any mutation reaches here.
+
+/// Redis 4.0's rules for how full a quicklist node may get.
+enum NodeLimits {
+    /// A node with a positive fill never grows past this many bytes.
+    static let safetyLimit = 8192
+    static let maxFill = 32767
+
+    static func clamp(_ fill: Int) -> Int { fill > maxFill ? maxFill : (fill < -5 ? -5 : fill) }
+
+    /// The byte limit of a negative fill.
+    static func byteLimit(_ fill: Int) -> Int { 4096 << (-fill - 1) }
+
+    /// Whether a value of `length` bytes may join `node`.
+    static func allowInsert(_ node: Ziplist, length: Int, fill: Int) -> Bool {
+        let fill = clamp(fill)
+        var overhead = length < 254 ? 1 : 5
+        overhead += length < 64 ? 1 : (length < 16384 ? 2 : 5)
+        let newSize = node.byteSize + length + overhead
+        if fill < 0 { return newSize <= byteLimit(fill) }
+        return newSize <= safetyLimit && node.count < fill
+    }
+
+    /// Whether two neighbouring nodes may become one.
+    static func allowMerge(_ a: Ziplist, _ b: Ziplist, fill: Int) -> Bool {
+        let fill = clamp(fill)
+        let merged = a.byteSize + b.byteSize - 11
+        if fill < 0 { return merged <= byteLimit(fill) }
+        return merged <= safetyLimit && a.count + b.count <= fill
+    }
+}
+
+@usableFromInline final class QuickList: @unchecked Sendable {
+    private var ring: UnsafeMutablePointer<Ziplist>
+    private var capacity: Int32
+    private var head: Int32
+    private(set) var nodeCount: Int32 = 0
+    @usableFromInline var count = 0
+
+    init(capacity: Int = 1) {
+        self.capacity = Int32(capacity)
+        self.head = 0
+        ring = UnsafeMutablePointer<Ziplist>.allocate(capacity: capacity)
+    }
+
+    /// A quicklist holding `z` (non-empty) as its only node.
+    convenience init(single z: Ziplist) {
+        self.init(capacity: 2)
+        insertNode(z, at: 0)
+        count = z.count
+    }
+
+    deinit {
+        for i in 0..<Int(nodeCount) { node(i).deinitialize(count: 1) }
+        ring.deallocate()
+    }
+
+    /// How many copies were made (tests check that commands mutate in place).
+    nonisolated(unsafe) static var copies = 0
+
+    /// A copy sharing node buffers until either side writes to them.
+    func copy() -> QuickList {
+        QuickList.copies += 1
+        let c = QuickList(capacity: Int(max(capacity, 1)))
+        for i in 0..<Int(nodeCount) { (c.ring + i).initialize(to: node(i).pointee) }
+        c.nodeCount = nodeCount
+        c.count = count
+        return c
+    }
+
+    /// The node at position `i` (0 = head).
+    @inline(__always) func node(_ i: Int) -> UnsafeMutablePointer<Ziplist> {
+        ring + ((Int(head) + i) & (Int(capacity) - 1))
+    }
+
+    var nodes: Int { Int(nodeCount) }
+
+    private func grow() {
+        let newCapacity = Int(capacity) * 2
+        let fresh = UnsafeMutablePointer<Ziplist>.allocate(capacity: newCapacity)
+        for i in 0..<Int(nodeCount) { (fresh + i).moveInitialize(from: node(i), count: 1) }
+        ring.deallocate()
+        ring = fresh
+        capacity = Int32(newCapacity)
+        head = 0
+    }
+
+    /// Inserts `z` so that it becomes node `i`.
+    func insertNode(_ z: Ziplist, at i: Int) {
+        if nodeCount == capacity { grow() }
+        let n = Int(nodeCount)
+        if i < n - i {
+            head = (head - 1) & (capacity - 1)
+            for j in 0..<i { node(j).moveInitialize(from: node(j + 1), count: 1) }
+        } else {
+            var j = n
+            while j > i {
+                node(j).moveInitialize(from: node(j - 1), count: 1)
+                j -= 1
+            }
+        }
+        node(i).initialize(to: z)
+        nodeCount += 1
+    }
+
+    /// Removes node `i` (its elements must already be out of `count`).
+    func removeNode(at i: Int) {
+        node(i).deinitialize(count: 1)
+        let n = Int(nodeCount)
+        if i < n - 1 - i {
+            var j = i
+            while j > 0 {
+                node(j).moveInitialize(from: node(j - 1), count: 1)
+                j -= 1
+            }
+            head = (head + 1) & (capacity - 1)
+        } else {
+            for j in i..<(n - 1) { node(j).moveInitialize(from: node(j + 1), count: 1) }
+        }
+        nodeCount -= 1
+    }
+
+    // MARK: ends
+
+    func pushHead(_ v: Bytes, fill: Int) {
+        if nodeCount > 0 && NodeLimits.allowInsert(node(0).pointee, length: v.count, fill: fill) {
+            node(0).pointee.prepend(v)
+        } else {
+            var z = Ziplist()
+            z.append(v)
+            insertNode(z, at: 0)
+        }
+        count += 1
+    }
+
+    func pushTail(_ v: Bytes, fill: Int) {
+        let last = Int(nodeCount) - 1
+        if last >= 0 && NodeLimits.allowInsert(node(last).pointee, length: v.count, fill: fill) {
+            node(last).pointee.append(v)
+        } else {
+            var z = Ziplist()
+            z.append(v)
+            insertNode(z, at: Int(nodeCount))
+        }
+        count += 1
+    }
+
+    func popHead() -> Bytes? {
+        guard nodeCount > 0 else { return nil }
+        let z = node(0)
+        let p = z.pointee.firstOffset
+        let v = z.pointee.element(at: p)
+        if z.pointee.count == 1 {
+            removeNode(at: 0)
+        } else {
+            z.pointee.delete(at: p, count: 1)
+        }
+        count -= 1
+        return v
+    }
+
+    func popTail() -> Bytes? {
+        guard nodeCount > 0 else { return nil }
+        let last = Int(nodeCount) - 1
+        let z = node(last)
+        let p = z.pointee.tailOffset
+        let v = z.pointee.element(at: p)
+        if z.pointee.count == 1 {
+            removeNode(at: last)
+        } else {
+            z.pointee.delete(at: p, count: 1)
+        }
+        count -= 1
+        return v
+    }
+
+    // MARK: positions
+
+    /// The node and the index inside it of element `index` (0 ..< count).
+    func locate(_ index: Int) -> (node: Int, local: Int) {
+        if index < count / 2 {
+            var i = index
+            for ni in 0..<Int(nodeCount) {
+                let c = node(ni).pointee.count
+                if i < c { return (ni, i) }
+                i -= c
+            }
+        } else {
+            var i = count - 1 - index
+            var ni = Int(nodeCount) - 1
+            while ni >= 0 {
+                let c = node(ni).pointee.count
+                if i < c { return (ni, c - 1 - i) }
+                i -= c
+                ni -= 1
+            }
+        }
+        preconditionFailure("index \(index) outside a list of \(count)")
+    }
+
+    /// Calls `body` with `n` elements from `start` on (in range), head to tail.
+    func forEach(from start: Int, count n: Int, _ body: (ListElement) -> Void) {
+        guard n > 0 else { return }
+        var (ni, local) = locate(start)
+        var p = node(ni).pointee.offset(ofIndex: local)
+        var left = n
+        while left > 0 && ni < Int(nodeCount) {
+            left -= node(ni).pointee.forEachElement(from: p, count: left, body)
+            ni += 1
+            p = Ziplist.headerSize
+        }
+    }
+
+    /// Calls `body` with every element from the tail to the head.
+    func forEachReversed(_ body: (ListElement) -> Void) {
+        var ni = Int(nodeCount) - 1
+        while ni >= 0 {
+            let z = node(ni)
+            var p: Int? = z.pointee.tailOffset
+            while let q = p {
+                z.pointee.withElement(at: q, body)
+                p = z.pointee.previous(q)
+            }
+            ni -= 1
+        }
+    }
+}

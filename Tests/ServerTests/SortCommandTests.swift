@@ -1,0 +1,73 @@
+import XCTest
+import RESP
+import Engine
+@testable import Server
+
+final class SortCommandTests: XCTestCase {
+    func testNumericAlphaLimitDesc() {
+        let h = Harness()
+        h.run("RPUSH", "l", "3", "10", "1", "2.5", "-4")
+        XCTAssertEqual(h.run("SORT", "l"), .strs(["-4", "1", "2.5", "3", "10"]))
+        XCTAssertEqual(h.run("SORT", "l", "DESC", "LIMIT", "1", "2"), .strs(["3", "2.5"]))
+        XCTAssertEqual(h.run("SORT", "l", "ALPHA"), .strs(["-4", "1", "10", "2.5", "3"]))
+        XCTAssertEqual(h.run("SORT", "l", "LIMIT", "-5", "2"), .strs(["-4", "1"]))
+        XCTAssertEqual(h.run("SORT", "l", "LIMIT", "3", "-1"), .strs(["3", "10"]))
+        h.run("RPUSH", "words", "b", "a")
+        XCTAssertEqual(h.run("SORT", "words"), .error("ERR One or more scores can't be converted into double"))
+        XCTAssertEqual(h.run("SORT", "nope"), .array([]))
+        h.run("SET", "s", "x")
+        XCTAssertEqual(h.run("SORT", "s"), .error("WRONGTYPE Operation against a key holding the wrong kind of value"))
+        XCTAssertEqual(h.run("SORT", "l", "LIMIT", "1"), .error("ERR syntax error"))
+    }
+
+    func testTiesBreakByElementBytes() {
+        let h = Harness()
+        h.run("RPUSH", "l", "b", "a", "c")
+        h.run("MSET", "w_a", "1", "w_b", "1", "w_c", "0")
+        XCTAssertEqual(h.run("SORT", "l", "BY", "w_*"), .strs(["c", "a", "b"]))
+    }
+
+    func testByGetNosortAndStore() {
+        let h = Harness()
+        h.run("RPUSH", "ids", "1", "2", "3")
+        h.run("MSET", "weight_1", "30", "weight_2", "10", "weight_3", "20", "name_1", "one", "name_3", "three")
+        XCTAssertEqual(h.run("SORT", "ids", "BY", "weight_*"), .strs(["2", "3", "1"]))
+        XCTAssertEqual(h.run("SORT", "ids", "BY", "weight_*", "GET", "#", "GET", "name_*"),
+                       .array([.str("2"), .null, .str("3"), .str("three"), .str("1"), .str("one")]))
+        XCTAssertEqual(h.run("SORT", "ids", "BY", "nosort"), .strs(["1", "2", "3"]))
+        h.takePropagated()
+        XCTAssertEqual(h.run("SORT", "ids", "BY", "weight_*", "GET", "name_*", "STORE", "out"), .int(3))
+        XCTAssertEqual(h.run("LRANGE", "out", "0", "-1"), .strs(["", "three", "one"]))
+        XCTAssertEqual(h.takePropagated(), ["0: SORT ids BY weight_* GET name_* STORE out"])
+        XCTAssertEqual(h.run("SORT", "empty", "STORE", "out"), .int(0))
+        XCTAssertEqual(h.run("EXISTS", "out"), .int(0), "an empty result deletes the destination")
+        XCTAssertEqual(h.run("COMMAND", "GETKEYS", "SORT", "ids", "BY", "w_*", "STORE", "dst"), .strs(["ids", "dst"]))
+    }
+
+    func testSortedSetInput() {
+        let h = Harness()
+        h.run("ZADD", "z", "1", "c", "2", "a", "3", "b")
+        XCTAssertEqual(h.run("SORT", "z", "ALPHA"), .strs(["a", "b", "c"]))
+        XCTAssertEqual(h.run("SORT", "z", "BY", "nosort"), .strs(["c", "a", "b"]), "score order without sorting")
+        XCTAssertEqual(h.run("SORT", "z", "BY", "nosort", "DESC"), .strs(["b", "a", "c"]))
+    }
+}
+
+final class SortSetAndHashTests: XCTestCase {
+    func testSetInputAndHashFieldPatterns() {
+        let h = Harness()
+        h.run("SADD", "s", "3", "1", "2")
+        XCTAssertEqual(h.run("SORT", "s"), .strs(["1", "2", "3"]))
+        h.run("HSET", "obj_1", "rank", "9")
+        h.run("HSET", "obj_2", "rank", "7")
+        h.run("HSET", "obj_3", "rank", "8")
+        h.run("HSET", "obj_2", "name", "two")
+        XCTAssertEqual(h.run("SORT", "s", "BY", "obj_*->rank", "GET", "obj_*->name", "GET", "#"),
+                       .array([.str("two"), .str("2"), .null, .str("3"), .null, .str("1")]))
+        // A set stored without sorting is sorted ALPHA, so every replica stores the same list.
+        XCTAssertEqual(h.run("SORT", "s", "BY", "nosort", "STORE", "dst"), .int(3))
+        XCTAssertEqual(h.run("LRANGE", "dst", "0", "-1"), .strs(["1", "2", "3"]))
+        h.run("HSET", "hash", "f", "v")
+        XCTAssertEqual(h.run("SORT", "hash"), .error("WRONGTYPE Operation against a key holding the wrong kind of value"))
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""bench_memory: bytes per key in cairn-server and redis-server, side by side, as ratios.
+
+Job: start both servers (fresh, on free loopback ports), load the same dataset
+into each, and report per key: used_memory (INFO memory) and the process's
+resident set (VmRSS), each after minus before, divided by the keys loaded.
+Datasets (issue 3's table):
+  strings  1,000,000 small strings   (DEBUG POPULATE: key:N -> value:N)
+  hashes     100,000 hashes of 10 fields
+  sets       100,000 sets of 10 integers
+  zsets      100,000 sorted sets of 10 members
+  lists       10,000 lists of 100 elements
+The allocators differ (Redis: jemalloc, Cairn: glibc malloc), so used_memory is
+each server's own count; RSS is the figure that compares like with like.
+
+Usage: tools/bench_memory.py [--scale 1.0] [--cairn PATH]   (run tools/bench.py --no-build style:
+it uses the existing release binary .build/release/cairn-server)
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import redis  # noqa: E402
+
+from serverproc import ServerProcess  # noqa: E402
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def used_memory(r):
+    return int(r.info("memory")["used_memory"])
+
+
+def load(r, dataset, n):
+    if dataset == "strings":
+        r.execute_command("DEBUG", "POPULATE", n)
+        return
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        key = "%s:%d" % (dataset, i)
+        if dataset == "hashes":
+            pipe.execute_command("HSET", key, *sum((["field%d" % j, "value%d" % j] for j in range(10)), []))
+        elif dataset == "sets":
+            pipe.execute_command("SADD", key, *[str(i * 10 + j) for j in range(10)])
+        elif dataset == "zsets":
+            pipe.execute_command("ZADD", key, *sum(([str(j), "member%d" % j] for j in range(10)), []))
+        elif dataset == "lists":
+            pipe.execute_command("RPUSH", key, *["element%d" % j for j in range(100)])
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def measure(kind, binary, dataset, n):
+    extra = ["--enable-debug-command", "yes"] if kind == "redis" else []
+    with ServerProcess(kind, extra_args=extra, binary=binary) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        before_used, before_rss = used_memory(r), rss_bytes(server.pid)
+        load(r, dataset, n)
+        assert r.dbsize() == n, (kind, dataset, r.dbsize())
+        return (used_memory(r) - before_used) / n, (rss_bytes(server.pid) - before_rss) / n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of each dataset's key count")
+    ap.add_argument("--cairn", help="cairn-server binary (default .build/release/cairn-server)")
+    args = ap.parse_args()
+    datasets = [("strings", 1_000_000), ("hashes", 100_000), ("sets", 100_000), ("zsets", 100_000), ("lists", 10_000)]
+    print("%-8s %9s | %12s %12s %6s | %12s %12s %6s" % ("dataset", "keys", "redis used", "cairn used", "ratio",
+                                                        "redis rss", "cairn rss", "ratio"))
+    for name, count in datasets:
+        n = max(1, int(count * args.scale))
+        ru, rr = measure("redis", None, name, n)
+        cu, cr = measure("cairn", args.cairn, name, n)
+        print("%-8s %9d | %12.1f %12.1f %6.2f | %12.1f %12.1f %6.2f" % (name, n, ru, cu, cu / ru, rr, cr, cr / rr))
+
+
+if __name__ == "__main__":
+    main()
