@@ -43,6 +43,7 @@ final class HashByteStringTableTests: XCTestCase {
         XCTAssertEqual(t.bucketCount, 1024)
         for i in 0..<990 { t.remove(b("\(i)")) }
         XCTAssertLessThanOrEqual(t.bucketCount, 64, "shrinks below 10% fill")
+        XCTAssertLessThan(t.entries.capacity, 100, "and gives back the entry array's slack")
         for i in 990..<1000 { XCTAssertTrue(t.contains(b("\(i)"))) }
         for i in 990..<1000 { t.remove(b("\(i)")) }
         XCTAssertEqual(t.count, 0)

@@ -158,7 +158,13 @@ public struct ByteStringTable<Payload> {
         } else if buckets.count > 4 && entries.count * 10 < buckets.count {
             // Redis shrinks a dict below 10% fill; halving keeps SCAN cursors valid.
             rebuildBuckets(size: max(4, entries.count.nextPowerOfTwo))
-            if entries.capacity > 2 * entries.count + 16 { entries = Array(entries) }
+            if entries.capacity > 2 * entries.count + 16 {
+                // Give back the entry array's slack too (Array(entries) would share it).
+                var fresh: [Entry] = []
+                fresh.reserveCapacity(entries.count)
+                fresh.append(contentsOf: entries)
+                entries = fresh
+            }
         }
         return (removed.key, removed.payload)
     }
