@@ -23,21 +23,8 @@ let hashCounterCommands: [Command] = [
     Command("hincrby", arity: 4, flags: "wmF", keys: (1, 1, 1)) { call in
         guard let increment = call.int64(3) else { return }
         let ks = call.ks, key = call.argv[1], field = call.argv[2]
-        var index: Int? = nil
-        var current: Int64 = 0
-        switch call.writeHashIndex(key) {
-        case .wrongType:
-            call.wrongType()
-            return
-        case .missing:
-            break
-        case .found(let i):
-            if let text = call.inspectHash(i, { $0.value(for: field) }) {
-                guard let v = text.parseInt64() else { call.error("ERR hash value is not an integer"); return }
-                current = v
-            }
-            index = i
-        }
+        guard let (index, current) = currentFieldNumber(call, key, field, zero: Int64(0), parse: { $0.parseInt64() },
+                                                        notNumber: "ERR hash value is not an integer") else { return }
         let (result, overflow) = current.addingReportingOverflow(increment)
         guard !overflow else { call.error("ERR increment or decrement would overflow"); return }
         storeHashField(call, index: index, field: field, value: bytesOf(result))
@@ -49,21 +36,8 @@ let hashCounterCommands: [Command] = [
         #if arch(x86_64) || arch(i386)
         guard let increment = call.argv[3].parseLongDouble() else { call.notFloat(); return }
         let ks = call.ks, key = call.argv[1], field = call.argv[2]
-        var index: Int? = nil
-        var current: Float80 = 0
-        switch call.writeHashIndex(key) {
-        case .wrongType:
-            call.wrongType()
-            return
-        case .missing:
-            break
-        case .found(let i):
-            if let text = call.inspectHash(i, { $0.value(for: field) }) {
-                guard let v = text.parseLongDouble() else { call.error("ERR hash value is not a float"); return }
-                current = v
-            }
-            index = i
-        }
+        guard let (index, current) = currentFieldNumber(call, key, field, zero: Float80(0), parse: { $0.parseLongDouble() },
+                                                        notNumber: "ERR hash value is not a float") else { return }
         let sum = current + increment
         guard sum.isFinite, let text = formatLongDouble(sum) else {
             call.error("ERR increment would produce NaN or Infinity")
@@ -181,5 +155,26 @@ struct ScanOptions {
     func matches(_ element: Bytes) -> Bool {
         guard let pattern else { return true }
         return globMatch(pattern, element)
+    }
+}
+
+/// HINCRBY/HINCRBYFLOAT's starting point: the hash's index (nil when the key is
+/// missing) and the field's current number (`zero` when the field is missing);
+/// nil after replying WRONGTYPE or `notNumber`.
+private func currentFieldNumber<N>(_ call: Call, _ key: Bytes, _ field: Bytes, zero: N,
+                                   parse: (Bytes) -> N?, notNumber: String) -> (Int?, N)? {
+    switch call.writeHashIndex(key) {
+    case .wrongType:
+        call.wrongType()
+        return nil
+    case .missing:
+        return (nil, zero)
+    case .found(let i):
+        guard let text = call.inspectHash(i, { $0.value(for: field) }) else { return (i, zero) }
+        guard let v = parse(text) else {
+            call.error(notNumber)
+            return nil
+        }
+        return (i, v)
     }
 }
