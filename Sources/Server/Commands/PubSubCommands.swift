@@ -5,31 +5,19 @@ import Engine
 
 let pubsubCommands: [Command] = [
     Command("subscribe", arity: -2, flags: "pslt") { call in
-        for channel in call.argv.dropFirst() {
-            _ = call.server.subscribe(call.client, channel: channel)
-            confirm(call, "subscribe", channel)
-        }
+        subscribeEach(call, "subscribe") { call.server.subscribe(call.client, channel: $0) }
     },
     Command("psubscribe", arity: -2, flags: "pslt") { call in
-        for pattern in call.argv.dropFirst() {
-            _ = call.server.psubscribe(call.client, pattern: pattern)
-            confirm(call, "psubscribe", pattern)
-        }
+        subscribeEach(call, "psubscribe") { call.server.psubscribe(call.client, pattern: $0) }
     },
     Command("unsubscribe", arity: -1, flags: "pslt") { call in
-        let names = call.argv.count > 1 ? Array(call.argv.dropFirst()) : (call.client.subscriptions?.channels ?? [])
-        if names.isEmpty { confirm(call, "unsubscribe", nil) }
-        for channel in names {
-            _ = call.server.unsubscribe(call.client, channel: channel)
-            confirm(call, "unsubscribe", channel)
+        unsubscribeEach(call, "unsubscribe", current: call.client.subscriptions?.channels ?? []) {
+            call.server.unsubscribe(call.client, channel: $0)
         }
     },
     Command("punsubscribe", arity: -1, flags: "pslt") { call in
-        let names = call.argv.count > 1 ? Array(call.argv.dropFirst()) : (call.client.subscriptions?.patterns ?? [])
-        if names.isEmpty { confirm(call, "punsubscribe", nil) }
-        for pattern in names {
-            _ = call.server.punsubscribe(call.client, pattern: pattern)
-            confirm(call, "punsubscribe", pattern)
+        unsubscribeEach(call, "punsubscribe", current: call.client.subscriptions?.patterns ?? []) {
+            call.server.punsubscribe(call.client, pattern: $0)
         }
     },
     Command("publish", arity: 3, flags: "pltF") { call in
@@ -37,6 +25,25 @@ let pubsubCommands: [Command] = [
     },
     Command("pubsub", arity: -2, flags: "pltR") { call in pubsubIntrospection(call) },
 ]
+
+/// (P)SUBSCRIBE: subscribes to each argument and confirms each.
+private func subscribeEach(_ call: Call, _ kind: String, _ subscribe: (Bytes) -> Bool) {
+    for name in call.argv.dropFirst() {
+        _ = subscribe(name)
+        confirm(call, kind, name)
+    }
+}
+
+/// (P)UNSUBSCRIBE: from the arguments, or from everything `current` holds when there are none;
+/// with nothing to leave, one confirmation with a null name.
+private func unsubscribeEach(_ call: Call, _ kind: String, current: [Bytes], _ unsubscribe: (Bytes) -> Bool) {
+    let names = call.argv.count > 1 ? Array(call.argv.dropFirst()) : current
+    if names.isEmpty { confirm(call, kind, nil) }
+    for name in names {
+        _ = unsubscribe(name)
+        confirm(call, kind, name)
+    }
+}
 
 /// [kind, name or nil, subscriptions the client has left].
 private func confirm(_ call: Call, _ kind: String, _ name: Bytes?) {
