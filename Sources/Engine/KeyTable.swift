@@ -89,7 +89,7 @@ public struct KeyTable {
     /// Inserts a key known to be absent, whose hash the caller already computed.
     @discardableResult
     public mutating func insert(_ key: Bytes, hash h: UInt64, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int {
-        if count + 1 > buckets.count { rebuildBuckets(size: buckets.count * 2) }
+        if count + 1 > buckets.count { relinkBuckets(size: buckets.count * 2) }
         let b = Int(h & UInt64(buckets.count - 1))
         let entry = Entry(key: key, value: value, hash: h, expireAt: noExpire, next: buckets[b], expireSlot: -1, access: access)
         let i: Int
@@ -111,15 +111,7 @@ public struct KeyTable {
     /// Removes the entry at `i`; returns its value.
     @discardableResult
     public mutating func remove(at i: Int) -> Value {
-        let h = entries[i].hash
-        let b = Int(h & UInt64(buckets.count - 1))
-        if buckets[b] == Int32(i) {
-            buckets[b] = entries[i].next
-        } else {
-            var p = Int(buckets[b])
-            while entries[p].next != Int32(i) { p = Int(entries[p].next) }
-            entries[p].next = entries[i].next
-        }
+        unlinkSlot(i)
         removeExpire(at: i)
         let old = entries[i].value
         entries[i].key = []
@@ -134,7 +126,7 @@ public struct KeyTable {
         } else if freeCount > 64 && freeCount > count {
             compact()
         } else if buckets.count > 4 && count * 10 < buckets.count {
-            rebuildBuckets(size: max(4, (count * 2).nextPowerOfTwo))
+            relinkBuckets(size: max(4, (count * 2).nextPowerOfTwo))
         }
         return old
     }
@@ -192,33 +184,10 @@ public struct KeyTable {
     /// Visits the keys of the bucket(s) at `cursor` and returns the next cursor
     /// (0 when the scan is complete), as Redis's dictScan does for one table.
     public func scan(cursor: UInt64, _ visit: (Int) -> Void) -> UInt64 {
-        if count == 0 { return 0 }
-        let mask = UInt64(buckets.count - 1)
-        var v = cursor
-        var i = buckets[Int(v & mask)]
-        while i >= 0 {
-            visit(Int(i))
-            i = entries[Int(i)].next
-        }
-        v |= ~mask
-        v = reverseBits(v)
-        v &+= 1
-        v = reverseBits(v)
-        return v
+        scanBucket(cursor: cursor, visit)
     }
 
     // MARK: maintenance
-
-    @usableFromInline mutating func rebuildBuckets(size: Int) {
-        var fresh = [Int32](repeating: -1, count: size)
-        let mask = UInt64(size - 1)
-        for i in 0..<entries.count where entries[i].expireSlot != freeMarker {
-            let b = Int(entries[i].hash & mask)
-            entries[i].next = fresh[b]
-            fresh[b] = Int32(i)
-        }
-        buckets = fresh
-    }
 
     /// Drops free slots so sampling stays uniform and memory follows the key count.
     @usableFromInline mutating func compact() {
@@ -233,8 +202,16 @@ public struct KeyTable {
             entries[i].expireSlot = Int32(expiring.count)
             expiring.append(Int32(i))
         }
-        rebuildBuckets(size: max(4, count.nextPowerOfTwo))
+        relinkBuckets(size: max(4, count.nextPowerOfTwo))
     }
+}
+
+extension KeyTable: ChainedBuckets {
+    var slotCount: Int { entries.count }
+    func slotIsLive(_ i: Int) -> Bool { entries[i].expireSlot != freeMarker }
+    func slotHash(_ i: Int) -> UInt64 { entries[i].hash }
+    func slotNext(_ i: Int) -> Int32 { entries[i].next }
+    mutating func setSlotNext(_ i: Int, _ next: Int32) { entries[i].next = next }
 }
 
 @inlinable func reverseBits(_ v: UInt64) -> UInt64 {

@@ -99,7 +99,7 @@ public struct ByteStringTable<Payload> {
 
     @discardableResult
     @usableFromInline mutating func insertNew(_ key: Bytes, _ payload: Payload, hash h: UInt32) -> Int {
-        if entries.count + 1 > buckets.count { rebuildBuckets(size: buckets.count * 2) }
+        if entries.count + 1 > buckets.count { relinkBuckets(size: buckets.count * 2) }
         let b = Int(h) & (buckets.count - 1)
         let i = entries.count
         entries.append(Entry(key: key, payload: payload, hash: h, next: buckets[b]))
@@ -138,7 +138,7 @@ public struct ByteStringTable<Payload> {
     /// Removes the entry at `i` (the last entry moves into its place).
     @discardableResult
     public mutating func remove(at i: Int) -> (key: Bytes, payload: Payload) {
-        unlink(i)
+        unlinkSlot(i)
         let last = entries.count - 1
         if i != last {
             // Redirect the link that points at the last entry, then move it into the hole.
@@ -157,7 +157,7 @@ public struct ByteStringTable<Payload> {
             self = ByteStringTable()
         } else if buckets.count > 4 && entries.count * 10 < buckets.count {
             // Redis shrinks a dict below 10% fill; halving keeps SCAN cursors valid.
-            rebuildBuckets(size: max(4, entries.count.nextPowerOfTwo))
+            relinkBuckets(size: max(4, entries.count.nextPowerOfTwo))
             if entries.capacity > 2 * entries.count + 16 {
                 // Give back the entry array's slack too (Array(entries) would share it).
                 var fresh: [Entry] = []
@@ -170,17 +170,6 @@ public struct ByteStringTable<Payload> {
     }
 
     /// Takes entry `i` out of its bucket chain.
-    @usableFromInline mutating func unlink(_ i: Int) {
-        let b = Int(entries[i].hash) & (buckets.count - 1)
-        if buckets[b] == Int32(i) {
-            buckets[b] = entries[i].next
-        } else {
-            var p = Int(buckets[b])
-            while entries[p].next != Int32(i) { p = Int(entries[p].next) }
-            entries[p].next = entries[i].next
-        }
-    }
-
     public mutating func removeAll() { self = ByteStringTable() }
 
     // MARK: iteration and sampling
@@ -201,33 +190,11 @@ public struct ByteStringTable<Payload> {
     /// Visits the entries of the bucket at `cursor` and returns the next cursor
     /// (0 when the walk is complete), as Redis's dictScan does for one table.
     public func scan(cursor: UInt64, _ visit: (Int) -> Void) -> UInt64 {
-        if entries.isEmpty { return 0 }
-        let mask = UInt64(buckets.count - 1)
-        var v = cursor
-        var i = buckets[Int(v & mask)]
-        while i >= 0 {
-            visit(Int(i))
-            i = entries[Int(i)].next
-        }
-        v |= ~mask
-        v = reverseBits(v)
-        v &+= 1
-        v = reverseBits(v)
-        return v
+        scanBucket(cursor: cursor, visit)
     }
 
     // MARK: maintenance
 
-    @usableFromInline mutating func rebuildBuckets(size: Int) {
-        var fresh = [Int32](repeating: -1, count: size)
-        let mask = size - 1
-        for i in 0..<entries.count {
-            let b = Int(entries[i].hash) & mask
-            entries[i].next = fresh[b]
-            fresh[b] = Int32(i)
-        }
-        buckets = fresh
-    }
 }
 
 /// A shared, copy-on-write box around a table, so a collection's value is one
@@ -236,4 +203,12 @@ public struct ByteStringTable<Payload> {
 public final class TableBox<Payload>: @unchecked Sendable {
     public var table: ByteStringTable<Payload>
     public init(_ table: ByteStringTable<Payload>) { self.table = table }
+}
+
+extension ByteStringTable: ChainedBuckets {
+    var slotCount: Int { entries.count }
+    func slotIsLive(_ i: Int) -> Bool { true }
+    func slotHash(_ i: Int) -> UInt64 { UInt64(entries[i].hash) }
+    func slotNext(_ i: Int) -> Int32 { entries[i].next }
+    mutating func setSlotNext(_ i: Int, _ next: Int32) { entries[i].next = next }
 }

@@ -20,7 +20,7 @@ struct SortedSetTable {
     }
 
     private(set) var slots: [Slot] = []
-    private var buckets: [Int32] = [-1, -1, -1, -1]
+    var buckets: [Int32] = [-1, -1, -1, -1]
     private var freeHead: Int32 = -1
     private var freeCount = 0
     private(set) var count = 0
@@ -54,7 +54,7 @@ struct SortedSetTable {
 
     /// Adds a member known to be absent.
     mutating func insert(_ member: Bytes, _ score: Double) {
-        if count + 1 > buckets.count { rebuild(size: buckets.count * 2) }
+        if count + 1 > buckets.count { relinkBuckets(size: buckets.count * 2) }
         let h = Self.hash(member)
         let b = Int(h & UInt32(buckets.count - 1))
         let slot = Slot(member: member, score: score, hash: h, next: buckets[b])
@@ -74,14 +74,7 @@ struct SortedSetTable {
 
     /// Removes the member at slot `i`.
     mutating func remove(at i: Int) {
-        let b = Int(slots[i].hash & UInt32(buckets.count - 1))
-        if buckets[b] == Int32(i) {
-            buckets[b] = slots[i].next
-        } else {
-            var p = Int(buckets[b])
-            while slots[p].next != Int32(i) { p = Int(slots[p].next) }
-            slots[p].next = slots[i].next
-        }
+        unlinkSlot(i)
         slots[i] = Slot(member: [], score: .nan, hash: 0, next: freeHead)
         freeHead = Int32(i)
         freeCount += 1
@@ -91,7 +84,7 @@ struct SortedSetTable {
         } else if freeCount > 64 && freeCount > count {
             compact()
         } else if buckets.count > 4 && count * 10 < buckets.count {
-            rebuild(size: Swift.max(4, (count * 2).nextPowerOfTwo))
+            relinkBuckets(size: Swift.max(4, (count * 2).nextPowerOfTwo))
         }
     }
 
@@ -102,35 +95,21 @@ struct SortedSetTable {
 
     /// Visits the slots of the bucket at `cursor`; returns the next cursor (0 at the end).
     func scan(cursor: UInt64, _ visit: (Int) -> Void) -> UInt64 {
-        if count == 0 { return 0 }
-        let mask = UInt64(buckets.count - 1)
-        var v = cursor
-        var i = buckets[Int(v & mask)]
-        while i >= 0 {
-            visit(Int(i))
-            i = slots[Int(i)].next
-        }
-        v |= ~mask
-        v = reverseBits(v)
-        v &+= 1
-        return reverseBits(v)
-    }
-
-    private mutating func rebuild(size: Int) {
-        var fresh = [Int32](repeating: -1, count: size)
-        let mask = UInt32(size - 1)
-        for i in 0..<slots.count where !slots[i].score.isNaN {
-            let b = Int(slots[i].hash & mask)
-            slots[i].next = fresh[b]
-            fresh[b] = Int32(i)
-        }
-        buckets = fresh
+        scanBucket(cursor: cursor, visit)
     }
 
     private mutating func compact() {
         slots = slots.filter { !$0.score.isNaN }
         freeHead = -1
         freeCount = 0
-        rebuild(size: Swift.max(4, count.nextPowerOfTwo))
+        relinkBuckets(size: Swift.max(4, count.nextPowerOfTwo))
     }
+}
+
+extension SortedSetTable: ChainedBuckets {
+    var slotCount: Int { slots.count }
+    func slotIsLive(_ i: Int) -> Bool { !slots[i].score.isNaN }
+    func slotHash(_ i: Int) -> UInt64 { UInt64(slots[i].hash) }
+    func slotNext(_ i: Int) -> Int32 { slots[i].next }
+    mutating func setSlotNext(_ i: Int, _ next: Int32) { slots[i].next = next }
 }
