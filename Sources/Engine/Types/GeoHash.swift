@@ -172,36 +172,30 @@ public enum GeoHash {
 
     /// Moves a cell east (+1) or west (-1): the longitude bits are the odd ones.
     static func moveX(_ c: Cell, _ d: Int) -> Cell {
-        if d == 0 { return c }
-        let shift = UInt64(64 - c.step * 2)
-        var x = c.bits & 0xAAAA_AAAA_AAAA_AAAA
-        let y = c.bits & 0x5555_5555_5555_5555
-        let zz: UInt64 = 0x5555_5555_5555_5555 >> shift
-        if d > 0 {
-            x = x &+ (zz &+ 1)
-        } else {
-            x = x | zz
-            x = x &- (zz &+ 1)
-        }
-        x &= (0xAAAA_AAAA_AAAA_AAAA >> shift)
-        return Cell(bits: x | y, step: c.step)
+        move(c, d, moving: 0xAAAA_AAAA_AAAA_AAAA, fixed: 0x5555_5555_5555_5555)
     }
 
     /// Moves a cell north (+1) or south (-1): the latitude bits are the even ones.
     static func moveY(_ c: Cell, _ d: Int) -> Cell {
+        move(c, d, moving: 0x5555_5555_5555_5555, fixed: 0xAAAA_AAAA_AAAA_AAAA)
+    }
+
+    /// Adds or subtracts one on the interleaved bits `moving`, leaving the `fixed` ones:
+    /// filling the fixed positions with ones lets the carry (or borrow) jump over them.
+    private static func move(_ c: Cell, _ d: Int, moving: UInt64, fixed: UInt64) -> Cell {
         if d == 0 { return c }
         let shift = UInt64(64 - c.step * 2)
-        let x = c.bits & 0xAAAA_AAAA_AAAA_AAAA
-        var y = c.bits & 0x5555_5555_5555_5555
-        let zz: UInt64 = 0xAAAA_AAAA_AAAA_AAAA >> shift
+        var m = c.bits & moving
+        let f = c.bits & fixed
+        let filler: UInt64 = fixed >> shift
         if d > 0 {
-            y = y &+ (zz &+ 1)
+            m = m &+ (filler &+ 1)
         } else {
-            y = y | zz
-            y = y &- (zz &+ 1)
+            m = m | filler
+            m = m &- (filler &+ 1)
         }
-        y &= (0x5555_5555_5555_5555 >> shift)
-        return Cell(bits: x | y, step: c.step)
+        m &= (moving >> shift)
+        return Cell(bits: m | f, step: c.step)
     }
 
     /// The cells a radius search scans, in Redis's order: centre, N, S, E, W, NE, NW, SE, SW,
