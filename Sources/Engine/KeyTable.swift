@@ -39,6 +39,8 @@ public struct KeyTable {
     @usableFromInline var freeCount = 0
     @usableFromInline var expiring: [Int32] = []
     public private(set) var count = 0
+    /// The active snapshot's state for this table (KeyspaceSnapshot.swift), nil when none.
+    @usableFromInline var snapshot: TableSnapshot? = nil
 
     public init() {}
 
@@ -66,11 +68,15 @@ public struct KeyTable {
     @inlinable public func value(at i: Int) -> Value { entries[i].value }
     @inlinable public func expireAt(at i: Int) -> Int64 { entries[i].expireAt }
     @inlinable public func access(at i: Int) -> UInt32 { entries[i].access }
-    @inlinable public mutating func setValue(_ v: Value, at i: Int) { entries[i].value = v }
+    @inlinable public mutating func setValue(_ v: Value, at i: Int) {
+        preserve(i)
+        entries[i].value = v
+    }
     @inlinable public mutating func setAccess(_ a: UInt32, at i: Int) { entries[i].access = a }
 
     /// Moves the value out (leaving a placeholder) so it can be mutated without a copy.
     @inlinable public mutating func takeValue(at i: Int) -> Value {
+        preserve(i)
         let v = entries[i].value
         entries[i].value = placeholder
         return v
@@ -102,6 +108,7 @@ public struct KeyTable {
             i = entries.count
             entries.append(entry)
         }
+        snapshot?.markDone(i)
         buckets[b] = Int32(i)
         count += 1
         if expireAt != noExpire { setExpire(expireAt, at: i) }
@@ -111,6 +118,7 @@ public struct KeyTable {
     /// Removes the entry at `i`; returns its value.
     @discardableResult
     public mutating func remove(at i: Int) -> Value {
+        preserve(i)
         unlinkSlot(i)
         removeExpire(at: i)
         let old = entries[i].value
@@ -122,8 +130,10 @@ public struct KeyTable {
         freeCount += 1
         count -= 1
         if count == 0 {
+            let s = snapshot
             self = KeyTable()
-        } else if freeCount > 64 && freeCount > count {
+            snapshot = s
+        } else if freeCount > 64 && freeCount > count && snapshot == nil {
             compact()
         } else if buckets.count > 4 && count * 10 < buckets.count {
             relinkBuckets(size: max(4, (count * 2).nextPowerOfTwo))
@@ -131,12 +141,18 @@ public struct KeyTable {
         return old
     }
 
-    public mutating func removeAll() { self = KeyTable() }
+    public mutating func removeAll() {
+        preserveAll()
+        let s = snapshot
+        self = KeyTable()
+        snapshot = s
+    }
 
     // MARK: expiry index
 
     public mutating func setExpire(_ at: Int64, at i: Int) {
         if at == noExpire { removeExpire(at: i); return }
+        preserve(i)
         entries[i].expireAt = at
         if entries[i].expireSlot < 0 {
             entries[i].expireSlot = Int32(expiring.count)
@@ -146,8 +162,9 @@ public struct KeyTable {
 
     public mutating func removeExpire(at i: Int) {
         let slot = Int(entries[i].expireSlot)
+        guard slot >= 0 else { entries[i].expireAt = noExpire; return }
+        preserve(i)
         entries[i].expireAt = noExpire
-        guard slot >= 0 else { return }
         let last = expiring.removeLast()
         if slot < expiring.count {
             expiring[slot] = last

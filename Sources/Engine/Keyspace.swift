@@ -31,7 +31,7 @@ public struct KeyspaceStats: Sendable {
 }
 
 public final class Keyspace {
-    public private(set) var databases: [KeyTable]
+    public internal(set) var databases: [KeyTable]
     /// Propagation records not yet taken by the server.
     public var changes: [PropagationRecord] = []
     /// Changes since the last save (Redis's `server.dirty`).
@@ -54,6 +54,8 @@ public final class Keyspace {
     /// Called after a key was deleted because its TTL passed (lazily or actively).
     public var onExpired: ((Int, Bytes) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
+    /// The snapshot a background writer is serializing, if any (KeyspaceSnapshot.swift).
+    public internal(set) var activeSnapshot: KeyspaceSnapshot? = nil
 
     public init(databases: Int = 16) {
         precondition(databases >= 1)
@@ -188,6 +190,10 @@ public final class Keyspace {
     /// Takes the tables out (FLUSHALL ASYNC frees them elsewhere).
     public func detachAll() -> [KeyTable] {
         if let hook = onModified { for db in 0..<databases.count { hook(db, nil) } }
+        for db in 0..<databases.count {
+            databases[db].preserveAll()
+            databases[db].snapshot = nil
+        }
         let old = databases
         databases = Array(repeating: KeyTable(), count: databases.count)
         return old
