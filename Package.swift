@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "CairnCSystem",
+                "RESP", "Engine", "RDB", "CairnCSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB"]),
     ],
     swiftLanguageModes: [.v5]
 )

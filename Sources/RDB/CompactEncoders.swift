@@ -11,59 +11,46 @@ import Engine
 /// Builds compact encodings.
 public enum CompactEncoder {
     /// The integer a byte string canonically spells, if any (no "+", no leading zeros, no "-0").
-    public static func canonicalInt(_ b: Bytes) -> Int64? {
-        guard !b.isEmpty, b.count <= 20, let v = b.parseInt64(), bytesOf(v) == b else { return nil }
+    public static func canonicalInt(_ b: Bytes) -> Int64? { b.withUnsafeBytes { canonicalInt($0) } }
+
+    /// The integer the bytes canonically spell, without allocating.
+    public static func canonicalInt(_ b: UnsafeRawBufferPointer) -> Int64? {
+        let n = b.count
+        guard n > 0, n <= 20 else { return nil }
+        let negative = b[0] == UInt8(ascii: "-")
+        var i = negative ? 1 : 0
+        guard i < n, b[i] >= 48, b[i] <= 57 else { return nil }
+        if b[i] == 48 { return n == 1 ? 0 : nil }  // "0" alone; no leading zeros, no "-0"
+        var v: Int64 = 0
+        while i < n {
+            let d = b[i]
+            guard d >= 48, d <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = negative ? m.subtractingReportingOverflow(Int64(d - 48)) : m.addingReportingOverflow(Int64(d - 48))
+            guard !o1, !o2 else { return nil }
+            v = a
+            i += 1
+        }
         return v
     }
 
-    /// The ziplist bytes of one entry's encoding and data (without prevlen).
-    static func ziplistBody(_ s: Bytes) -> [UInt8] {
-        if s.count <= 32, let v = canonicalInt(s) {
-            func le(_ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } }
-            switch v {
-            case 0...12: return [0xF1 + UInt8(v)]
-            case -128...127: return [0xFE] + le(1)
-            case -32768...32767: return [0xC0] + le(2)
-            case -8_388_608...8_388_607: return [0xF0] + le(3)
-            case -2_147_483_648...2_147_483_647: return [0xD0] + le(4)
-            default: return [0xE0] + le(8)
-            }
-        }
-        let n = s.count
-        if n <= 63 { return [UInt8(n)] + s }
-        if n <= 16383 { return [0x40 | UInt8(n >> 8), UInt8(n & 0xFF)] + s }
-        return [0x80, UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
-                UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)] + s
+    /// A ziplist holding `items` in order.
+    public static func ziplist(_ items: [Bytes]) -> [UInt8] {
+        var z = ZiplistBuilder()
+        for s in items { s.withUnsafeBytes { z.append($0) } }
+        return z.finish()
+    }
+
+    /// Size a ziplist entry adds (approximate for the prevlen of the next one).
+    static func ziplistEntrySize(_ s: Bytes) -> Int {
+        var z = ZiplistBuilder()
+        s.withUnsafeBytes { z.append($0) }
+        return z.body.count + (s.count + 5 < 254 ? 0 : 4)
     }
 
     static func appendLE32(_ out: inout [UInt8], _ v: Int) {
         for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
     }
-
-    /// A ziplist holding `items` in order.
-    public static func ziplist(_ items: [Bytes]) -> [UInt8] {
-        var body: [UInt8] = []
-        var prev = 0, lastStart = 0
-        for s in items {
-            lastStart = body.count
-            let start = body.count
-            if prev < 254 { body.append(UInt8(prev)) } else { body.append(0xFE); appendLE32(&body, prev) }
-            body.append(contentsOf: ziplistBody(s))
-            prev = body.count - start
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count + 11)
-        appendLE32(&out, body.count + 11)
-        appendLE32(&out, items.isEmpty ? 10 : 10 + lastStart)
-        let n = Swift.min(items.count, 65535)
-        out.append(UInt8(n & 0xFF)); out.append(UInt8(n >> 8))
-        out.append(contentsOf: body)
-        out.append(0xFF)
-        return out
-    }
-
-    /// Size a ziplist entry adds (approximate for the prevlen of the next one).
-    static func ziplistEntrySize(_ s: Bytes) -> Int { ziplistBody(s).count + (s.count + 5 < 254 ? 1 : 5) }
 
     /// An intset of the given integers (sorted and de-duplicated here).
     public static func intset(_ values: [Int64]) -> [UInt8] {
@@ -75,6 +62,71 @@ public enum CompactEncoder {
         var out: [UInt8] = []
         appendLE32(&out, width); appendLE32(&out, sorted.count)
         for v in sorted { for i in 0..<width { out.append(UInt8(truncatingIfNeeded: v >> (8 * Int64(i)))) } }
+        return out
+    }
+}
+
+/// Builds one ziplist entry by entry, writing each straight into the body.
+public struct ZiplistBuilder {
+    var body: [UInt8] = []
+    var previousSize = 0
+    var lastStart = 0
+    /// Entries appended.
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Appends one entry (as an integer when the bytes are a canonical int64).
+    public mutating func append(_ s: UnsafeRawBufferPointer) {
+        let start = body.count
+        lastStart = start
+        if previousSize < 254 {
+            body.append(UInt8(previousSize))
+        } else {
+            body.append(0xFE)
+            CompactEncoder.appendLE32(&body, previousSize)
+        }
+        if s.count <= 20, let v = CompactEncoder.canonicalInt(s) {
+            appendInteger(v)
+        } else {
+            let n = s.count
+            if n <= 63 {
+                body.append(UInt8(n))
+            } else if n <= 16383 {
+                body.append(0x40 | UInt8(n >> 8)); body.append(UInt8(n & 0xFF))
+            } else {
+                body.append(0x80)
+                for shift in [24, 16, 8, 0] { body.append(UInt8(truncatingIfNeeded: n >> shift)) }
+            }
+            body.append(contentsOf: s)
+        }
+        previousSize = body.count - start
+        count += 1
+    }
+
+    /// The body of an integer entry (after its prevlen).
+    private mutating func appendInteger(_ v: Int64) {
+        func le(_ n: Int) { for i in 0..<n { body.append(UInt8(truncatingIfNeeded: v >> (8 * Int64(i)))) } }
+        switch v {
+        case 0...12: body.append(0xF1 + UInt8(v))
+        case -128...127: body.append(0xFE); le(1)
+        case -32768...32767: body.append(0xC0); le(2)
+        case -8_388_608...8_388_607: body.append(0xF0); le(3)
+        case -2_147_483_648...2_147_483_647: body.append(0xD0); le(4)
+        default: body.append(0xE0); le(8)
+        }
+    }
+
+    /// The finished ziplist: header, entries, end marker.
+    public func finish() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + 11)
+        CompactEncoder.appendLE32(&out, body.count + 11)
+        CompactEncoder.appendLE32(&out, count == 0 ? 10 : 10 + lastStart)
+        let n = Swift.min(count, 65535)
+        out.append(UInt8(n & 0xFF)); out.append(UInt8(n >> 8))
+        out.append(contentsOf: body)
+        out.append(0xFF)
         return out
     }
 }

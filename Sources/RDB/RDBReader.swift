@@ -16,7 +16,7 @@ import Engine
 public struct RDBReader<Source: ByteSource> {
     var input: RDBInput<Source>
     /// The RDB version, once the header is read.
-    public private(set) var version = 0
+    public internal(set) var version = 0
     var db = 0
     var state = 0 // 0 before header, 1 in body, 2 done
     /// Fail if bytes follow the checksum.

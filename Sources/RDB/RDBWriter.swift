@@ -25,8 +25,9 @@ public struct CompactLimits: Sendable {
 public struct RDBWriter<Sink: ByteSink> {
     /// The destination; after `finish()` it holds everything written.
     public private(set) var sink: Sink
-    var buffer: [UInt8] = []
+    @usableFromInline var buffer: [UInt8] = []
     var crc: UInt64 = 0
+    var flushed = 0
     /// LZF-compress strings longer than 20 bytes (rdbcompression).
     public var compression = true
     /// Write a real CRC64 trailer (rdbchecksum); zero otherwise.
@@ -34,36 +35,80 @@ public struct RDBWriter<Sink: ByteSink> {
     /// Thresholds for compact encodings.
     public var limits = CompactLimits()
     /// Bytes written so far.
-    public private(set) var written = 0
+    public var written: Int { flushed + buffer.count }
 
-    public init(_ sink: Sink) { self.sink = sink }
+    public init(_ sink: Sink) {
+        self.sink = sink
+        buffer.reserveCapacity(1 << 16)
+    }
 
-    mutating func put(_ bytes: [UInt8]) throws {
-        if checksum { crc = CRC64.update(crc, bytes) }
+    /// Hands the buffer to the sink once it is large; the checksum folds whole buffers.
+    @inlinable mutating func drainIfFull() throws {
+        if buffer.count >= 1 << 16 { try drain() }
+    }
+
+    @usableFromInline mutating func drain() throws {
+        if buffer.isEmpty { return }
+        if checksum { crc = CRC64.update(crc, buffer) }
+        flushed += buffer.count
+        try sink.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    @inlinable mutating func put(_ bytes: [UInt8]) throws {
         buffer.append(contentsOf: bytes)
-        written += bytes.count
-        if buffer.count >= 1 << 16 { try sink.write(buffer); buffer.removeAll(keepingCapacity: true) }
+        try drainIfFull()
+    }
+
+    @inlinable mutating func put(_ bytes: UnsafeRawBufferPointer) throws {
+        buffer.append(contentsOf: bytes)
+        try drainIfFull()
+    }
+
+    @inlinable mutating func putByte(_ b: UInt8) { buffer.append(b) }
+
+    /// Appends `v` little-endian in `size` bytes.
+    @inlinable mutating func putLE(_ v: UInt64, _ size: Int) {
+        for i in 0..<size { buffer.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
 
     /// The length encoding of `n`.
     public static func lengthBytes(_ n: UInt64) -> [UInt8] {
-        if n < 64 { return [UInt8(n)] }
-        if n < 16384 { return [0x40 | UInt8(n >> 8), UInt8(n & 0xFF)] }
-        if n <= UInt64(UInt32.max) { return [0x80] + (0..<4).map { UInt8(truncatingIfNeeded: n >> (8 * (3 - UInt64($0)))) } }
-        return [0x81] + (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * (7 - UInt64($0)))) }
+        var out: [UInt8] = []
+        appendLength(n, to: &out)
+        return out
     }
 
-    mutating func length(_ n: Int) throws { try put(Self.lengthBytes(UInt64(n))) }
+    @inlinable static func appendLength(_ n: UInt64, to out: inout [UInt8]) {
+        if n < 64 { out.append(UInt8(n)); return }
+        if n < 16384 { out.append(0x40 | UInt8(n >> 8)); out.append(UInt8(n & 0xFF)); return }
+        let size: UInt64 = n <= UInt64(UInt32.max) ? 4 : 8
+        out.append(size == 4 ? 0x80 : 0x81)
+        for i in 0..<size { out.append(UInt8(truncatingIfNeeded: n >> (8 * (size - 1 - i)))) }
+    }
+
+    @inlinable mutating func length(_ n: Int) throws { Self.appendLength(UInt64(n), to: &buffer) }
+
+    /// Writes an integer with the smallest integer encoding, or as decimal text past 32 bits.
+    public mutating func integer(_ v: Int64) throws {
+        if let x = Int8(exactly: v) { putByte(0xC0); putByte(UInt8(bitPattern: x)); return }
+        if let x = Int16(exactly: v) { putByte(0xC1); putLE(UInt64(UInt16(bitPattern: x)), 2); return }
+        if let x = Int32(exactly: v) { putByte(0xC2); putLE(UInt64(UInt32(bitPattern: x)), 4); return }
+        try string(bytesOf(v))
+    }
 
     /// Writes a string with the smallest encoding (integer, LZF or raw).
     public mutating func string(_ s: Bytes) throws {
-        if s.count <= 11, let v = CompactEncoder.canonicalInt(s) {
-            if let x = Int8(exactly: v) { return try put([0xC0, UInt8(bitPattern: x)]) }
-            if let x = Int16(exactly: v) { return try put([0xC1, UInt8(truncatingIfNeeded: x), UInt8(truncatingIfNeeded: x >> 8)]) }
-            if let x = Int32(exactly: v) { return try put([0xC2] + (0..<4).map { UInt8(truncatingIfNeeded: x >> (8 * Int32($0))) }) }
+        try s.withUnsafeBytes { try string(view: $0, array: s) }
+    }
+
+    /// Writes a string given as a view (the array, when the caller has one, saves a copy for LZF).
+    public mutating func string(view s: UnsafeRawBufferPointer, array: Bytes? = nil) throws {
+        if s.count <= 11, let v = CompactEncoder.canonicalInt(s), Int32(exactly: v) != nil {
+            return try integer(v)
         }
-        if compression && s.count > 20, let packed = LZF.compress(s, limit: s.count - 4) {
-            try put([0xC3]); try length(packed.count); try length(s.count); try put(packed)
+        if compression && s.count > 20, let packed = LZF.compress(array ?? Bytes(s), limit: s.count - 4) {
+            putByte(0xC3); try length(packed.count); try length(s.count); try put(packed)
             return
         }
         try length(s.count); try put(s)
@@ -160,10 +205,10 @@ public struct RDBWriter<Sink: ByteSink> {
 
     /// Writes EOF and the checksum, and flushes the sink.
     public mutating func finish() throws {
-        try put([RDBOpcode.eof])
-        let sum = checksum ? crc : 0
-        try put((0..<8).map { UInt8(truncatingIfNeeded: sum >> (8 * UInt64($0))) })
-        try sink.write(buffer); buffer.removeAll()
+        putByte(RDBOpcode.eof)
+        try drain()
+        putLE(checksum ? crc : 0, 8)
+        try drain()
         try sink.flush()
     }
 }

@@ -37,6 +37,12 @@ extension Server {
             client.output.writeError("ERR only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT allowed in this context")
             return
         }
+        if let refusal = stateRefusal(command) {
+            client.transaction?.hasErrors = true
+            stats.errorReplies += 1
+            client.output.writeError(refusal)
+            return
+        }
         if let transaction = client.transaction, !Self.transactionControl.contains(command.name) {
             transaction.queue.append((command, argv))
             client.output.writeStaticString("+QUEUED\r\n")
@@ -76,6 +82,18 @@ extension Server {
         } else if keyspace.dirty != dirtyBefore {
             keyspace.changes.append(PropagationRecord(db: db, argv: argv))
         }
+    }
+
+    /// Why the server's state refuses `command` now (a failed background save, a load in progress), or nil.
+    @inline(__always) private func stateRefusal(_ command: Command) -> String? {
+        if persistence.loading != nil && !command.flags.contains(.loading) {
+            return "LOADING Redis is loading the dataset in memory"
+        }
+        if !persistence.lastBgsaveOK && (command.flags.contains(.write) || command.name == "ping"),
+           let refusal = persistence.writeRefusal {
+            return refusal
+        }
+        return nil
     }
 
     /// Commands that run at once inside MULTI instead of being queued.

@@ -59,14 +59,31 @@ public enum Launch {
         log.notice("Running mode=standalone, port=\(server.boundPort).")
         log.notice("PID: \(pid)")
         log.notice("Server initialized")
-        log.notice("Ready to accept connections")
-        StartupEffects.notifySupervisor(config.supervised, log: log)
+        let failedLoad = FailureFlag()
+        // Load on the event loop in steps: clients that connect meanwhile get -LOADING.
+        listener.eventLoop.execute {
+            server.persistence.loadAtStartup { ok in
+                if ok {
+                    log.notice("Ready to accept connections")
+                    StartupEffects.notifySupervisor(config.supervised, log: log)
+                } else {
+                    failedLoad.set()
+                    listener.shutdown()
+                }
+            }
+        }
         do {
             try listener.wait()
         } catch {
             log.warning("\(error)")
             return 1
         }
-        return 0
+        return failedLoad.isSet ? 1 : 0
     }
+}
+
+/// Set once on the event loop, read after it stopped.
+final class FailureFlag: @unchecked Sendable {
+    private(set) var isSet = false
+    func set() { isSet = true }
 }

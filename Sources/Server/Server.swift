@@ -53,7 +53,11 @@ public final class Server {
     public var pausedUntil: Int64 = 0
     /// Asked to stop (SHUTDOWN, a signal); the network layer sets this to do the closing.
     public var onShutdown: ((_ save: Bool?) -> Void)? = nil
-    public var lastSaveTime = wallClockMilliseconds() / 1000
+    /// RDB state and operations (Persistence/).
+    public private(set) lazy var persistence = Persistence(server: self)
+    /// Runs work on the keyspace thread after `delayMs` (0: as soon as the loop is free). The
+    /// network layer provides it; nil without one (tests), where the cron drives background work.
+    public var schedule: ((_ delayMs: Int, _ work: @escaping () -> Void) -> Void)? = nil
     /// The listening port actually bound (differs from config when started with port 0).
     public var boundPort: Int = 0
     /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.
@@ -150,11 +154,12 @@ public final class Server {
         let now = wallClockMilliseconds()
         keyspace.now = now
         // Redis gives the slow expire cycle 25% of each cron period.
-        if activeExpireEnabled {
+        if activeExpireEnabled && persistence.loading == nil {
             keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
         }
         timeOutBlockedClients(now: now)
         deliverChanges()
+        persistence.cron()
         opsSampler.sample(now: now, commands: stats.commandsProcessed,
                           input: stats.netInputBytes, output: stats.netOutputBytes)
         if config.timeout > 0 {

@@ -26,7 +26,7 @@ final class ConfigCommandTests: XCTestCase {
         var config = ServerConfig()
         config.bind = ["127.0.0.1", "::1"]
         let h = Harness(config: config)
-        XCTAssertEqual(h.run("CONFIG", "GET", "save"), .strs(["save", ""]))
+        XCTAssertEqual(h.run("CONFIG", "GET", "save"), .strs(["save", "3600 1 300 100 60 10000"]))
         XCTAssertEqual(h.run("CONFIG", "GET", "bind"), .strs(["bind", "127.0.0.1 ::1"]))
         XCTAssertEqual(h.run("config", "get", "client-output-buffer-limit"),
                        .strs(["client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"]))
@@ -65,8 +65,7 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "SET", "dir", "/nonexistent-cairn"), .error("ERR Changing directory: No such file or directory"))
         XCTAssertEqual(h.run("CONFIG", "SET", "appendonly", "yes"),
                        .error("ERR 'appendonly yes' is not supported yet: the append-only file is not built in this version of Cairn"))
-        XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300 10"),
-                       .error("ERR 'save 900 1 300 10' is not supported yet: RDB snapshots are not built in this version of Cairn"))
+        XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300"), .error("ERR Invalid argument '900 1 300' for CONFIG SET 'save'"))
         XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "100mb"),
                        .error("ERR 'maxmemory 100mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"))
         XCTAssertEqual(h.run("CONFIG", "SET", "min-replicas-to-write", "2"),
@@ -82,7 +81,9 @@ final class ConfigCommandTests: XCTestCase {
         // A refused value leaves the configuration as it was.
         XCTAssertEqual(h.server.config.timeout, 0)
         XCTAssertEqual(h.server.config.appendonly, false)
-        XCTAssertEqual(h.configGet("save"), ["save": ""])
+        XCTAssertEqual(h.configGet("save"), ["save": "3600 1 300 100 60 10000"])
+        XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300 10"), .string("OK"))
+        XCTAssertEqual(h.configGet("save"), ["save": "900 1 300 10"])
     }
 
     func testSetOffValuesAndTunablesAreStored() {

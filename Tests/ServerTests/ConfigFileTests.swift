@@ -230,7 +230,6 @@ final class ConfigFileTests: XCTestCase {
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
             ("appendonly yes", "'appendonly yes' is not supported yet: the append-only file is not built in this version of Cairn"),
-            ("save 900 1", "'save 900 1' is not supported yet: RDB snapshots are not built in this version of Cairn"),
             ("slaveof 127.0.0.1 6379", "'slaveof 127.0.0.1 6379' is not supported yet: replication is not built in this version of Cairn"),
             ("replicaof 127.0.0.1 6379", "'replicaof 127.0.0.1 6379' is not supported yet: replication is not built in this version of Cairn"),
             ("maxmemory 1mb", "'maxmemory 1mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"),
@@ -272,7 +271,8 @@ final class ConfigFileTests: XCTestCase {
         XCTAssertEqual(c.masterauth, "secret")
         XCTAssertEqual(c.clusterNodeTimeout, 5000)
         XCTAssertTrue(c.lazyfreeLazyEviction)
-        XCTAssertEqual(ServerConfig().savePoints, [], "no save points by default until snapshots exist")
+        XCTAssertEqual(ServerConfig().savePoints, [SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
+                                                   SavePoint(seconds: 60, changes: 10000)], "Redis's default save points")
     }
 
     func testEveryRedis40DirectiveIsKnown() throws {

@@ -12,7 +12,13 @@ final class Harness {
     /// Every propagation record delivered, in order.
     private(set) var propagated: [PropagationRecord] = []
 
+    /// A fresh directory per harness: saves (SAVE, FLUSHALL with save points) land there.
+    let directory: String
+
     init(config: ServerConfig = ServerConfig()) {
+        var config = config
+        directory = makeTemporaryDirectory()
+        if config.dir == "." { config.dir = directory }
         server = Server(config: config, log: ServerLog(level: .warning))
         client = server.connect(address: "127.0.0.1:1", localAddress: "127.0.0.1:6379", isLocal: true).0
         server.changeConsumers.append { [unowned self] in self.propagated.append($0) }
@@ -70,4 +76,11 @@ extension Harness {
         guard let i = server.keyspace.peek(db, Bytes(key)), case .string(let s) = server.keyspace.value(db, i) else { return nil }
         return s.bytes.text
     }
+}
+
+/// A new empty directory under the system's temporary directory.
+func makeTemporaryDirectory() -> String {
+    var template = Array("/tmp/cairn-test-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+    return String(cString: made)
 }

@@ -77,6 +77,7 @@ final class RunningServer {
         var config = ServerConfig()
         config.port = 0
         config.bind = ["127.0.0.1"]
+        config.dir = makeTemporaryDirectory()
         adjust(&config)
         listener = Listener(server: Server(config: config, log: ServerLog(level: .warning)))
         try listener.start()

@@ -160,5 +160,6 @@ public struct CommandTable {
         sortedSetCommands,
         geoCommands,
         sortCommands,
+        persistenceCommands,
     ]) }
 }

@@ -1,10 +1,11 @@
 // DebugCommands: the DEBUG subcommands operators and test tooling use:
-// SLEEP, OBJECT, DIGEST, SET-ACTIVE-EXPIRE, POPULATE, HELP. RELOAD and LOADAOF
-// need persistence and answer that it is not built yet.
+// SLEEP, OBJECT, DIGEST, SET-ACTIVE-EXPIRE, POPULATE, RELOAD, HELP. LOADAOF
+// needs the append-only file and answers that it is not built yet.
 #if canImport(Glibc)
 import Glibc
 #endif
 import Engine
+import RDB
 
 let debugCommands: [Command] = [
     Command("debug", arity: -2, flags: "as") { call in debugCommand(call) },
@@ -38,12 +39,21 @@ private func debugCommand(_ call: Call) {
         }
         let value = ks.value(call.db, i)
         let idle = ks.accessPolicy.idleSeconds(ks.access(call.db, i), nowMs: ks.now)
-        call.status("Value at:0x0 refcount:1 encoding:\(value.encodingName) serializedlength:\(serializedLength(value)) "
+        call.status("Value at:0x0 refcount:1 encoding:\(value.encodingName) serializedlength:\(serializedLength(value, compression: call.server.config.rdbCompression)) "
                     + "lru:\(ks.access(call.db, i) & 0xFFFFFF) lru_seconds_idle:\(idle)")
     case ("populate", 3...5):
         populate(call)
-    case ("reload", 2), ("loadaof", 2):
-        call.error("ERR DEBUG \(call.argv[1].text.uppercased()) needs persistence, which is not built in this version of Cairn")
+    case ("reload", 2):
+        do {
+            try call.server.persistence.debugReload()
+            call.server.log.notice("DB reloaded by DEBUG RELOAD")
+            call.ok()
+        } catch {
+            call.server.log.warning("DEBUG RELOAD failed: \(error)")
+            call.error("ERR Error trying to load the RDB dump")
+        }
+    case ("loadaof", 2):
+        call.error("ERR DEBUG LOADAOF needs the append-only file, which is not built in this version of Cairn")
     default:
         call.error("ERR Unknown DEBUG subcommand or wrong number of arguments for '\(call.argv[1].text)'")
     }
@@ -79,18 +89,8 @@ private func populate(_ call: Call) {
 }
 
 /// The length this value takes in an RDB file, without LZF compression.
-private func serializedLength(_ value: Value) -> Int {
-    switch value {
-    case .string(.int(let v)):
-        if v >= -128 && v <= 127 { return 2 }
-        if v >= -32768 && v <= 32767 { return 3 }
-        if v >= Int64(Int32.min) && v <= Int64(Int32.max) { return 5 }
-        return 1 + decimalLength(v)
-    case .string(.bytes(let b, _)):
-        let n = b.count
-        return (n < 64 ? 1 : n < 16384 ? 2 : n <= Int(UInt32.max) ? 5 : 9) + n
-    default:
-        // Collections: their exact RDB size comes with the RDB writer (issue 4); until then the element count.
-        return value.elementCount
-    }
+/// The bytes the value's RDB body takes (Redis's rdbSavedObjectLen): the DUMP payload
+/// without its type byte and 10-byte footer.
+private func serializedLength(_ value: Value, compression: Bool) -> Int {
+    DumpPayload.make(value, compression: compression).count - 11
 }

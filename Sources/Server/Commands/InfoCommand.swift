@@ -120,15 +120,34 @@ struct InfoReport {
         ]
     }
 
+    /// The loading_* fields Redis adds while a dataset loads.
+    private func loadingFields() -> [(String, String)] {
+        guard let progress = server.persistence.loading else { return [] }
+        let now = wallClockMilliseconds() / 1000
+        let elapsed = max(now - progress.startedAt, 0)
+        let fraction = progress.totalBytes > 0 ? Double(progress.loadedBytes) / Double(progress.totalBytes) : 0
+        let eta = progress.loadedBytes > 0
+            ? Int64(Double(elapsed) * Double(progress.totalBytes - progress.loadedBytes) / Double(progress.loadedBytes)) : 1
+        return [
+            ("loading_start_time", "\(progress.startedAt)"),
+            ("loading_total_bytes", "\(progress.totalBytes)"),
+            ("loading_loaded_bytes", "\(progress.loadedBytes)"),
+            ("loading_loaded_perc", format2(fraction * 100)),
+            ("loading_eta_seconds", "\(eta)"),
+        ]
+    }
+
     private func persistenceFields() -> [(String, String)] {
-        [
-            ("loading", "0"),
+        let p = server.persistence
+        return [
+            ("loading", p.loading == nil ? "0" : "1"),
+        ] + loadingFields() + [
             ("rdb_changes_since_last_save", "\(server.keyspace.dirty)"),
-            ("rdb_bgsave_in_progress", "0"),
-            ("rdb_last_save_time", "\(server.lastSaveTime)"),
-            ("rdb_last_bgsave_status", "ok"),
-            ("rdb_last_bgsave_time_sec", "-1"),
-            ("rdb_current_bgsave_time_sec", "-1"),
+            ("rdb_bgsave_in_progress", p.bgsaveInProgress ? "1" : "0"),
+            ("rdb_last_save_time", "\(p.lastSaveTime)"),
+            ("rdb_last_bgsave_status", p.lastBgsaveOK ? "ok" : "err"),
+            ("rdb_last_bgsave_time_sec", "\(p.lastBgsaveSeconds)"),
+            ("rdb_current_bgsave_time_sec", p.bgsaveInProgress ? "\((wallClockMilliseconds() - p.bgsaveStartedMs) / 1000)" : "-1"),
             ("rdb_last_cow_size", "0"),
             ("aof_enabled", "0"),
             ("aof_rewrite_in_progress", "0"),

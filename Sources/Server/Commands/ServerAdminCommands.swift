@@ -15,6 +15,8 @@ let serverCommands: [Command] = [
     Command("flushall", arity: -1, flags: "w") { call in
         guard let async = flushMode(call) else { return }
         let removed = call.ks.totalKeys
+        // The dataset a running BGSAVE captured is gone: its file must not outlive the flush.
+        call.server.persistence.abortBackgroundSave()
         if async {
             // The tables are dropped off the keyspace thread; the owner never waits for the free.
             call.server.lazyFree(call.ks.detachAll())
@@ -23,6 +25,12 @@ let serverCommands: [Command] = [
         }
         // FLUSHALL is always propagated, even on an empty dataset, as Redis does.
         call.ks.dirty += Int64(removed) + 1
+        if !call.server.config.savePoints.isEmpty {
+            // As Redis: with save points, the empty dataset is saved at once (dirty stays counted for propagation).
+            let dirty = call.ks.dirty
+            try? call.server.persistence.save()
+            call.ks.dirty = dirty
+        }
         call.ok()
     },
     Command("time", arity: 1, flags: "RF") { call in
@@ -31,7 +39,7 @@ let serverCommands: [Command] = [
         call.bulk(Bytes(String(micros / 1_000_000)))
         call.bulk(Bytes(String(micros % 1_000_000)))
     },
-    Command("lastsave", arity: 1, flags: "RF") { call in call.integer(call.server.lastSaveTime) },
+    Command("lastsave", arity: 1, flags: "RF") { call in call.integer(call.server.persistence.lastSaveTime) },
     Command("shutdown", arity: -1, flags: "alt") { call in
         var save: Bool? = nil
         if call.argv.count > 2 { call.syntaxError(); return }
@@ -42,13 +50,11 @@ let serverCommands: [Command] = [
             default: call.syntaxError(); return
             }
         }
-        if save == true {
-            // RDB persistence is not built yet: refusing is honest, exiting without the asked-for save is not.
-            call.server.log.warning("SHUTDOWN SAVE refused: RDB persistence is not built in this version of Cairn.")
+        call.server.log.warning("User requested shutdown...")
+        guard call.server.prepareForShutdown(save: save) else {
             call.error("ERR Errors trying to SHUTDOWN. Check logs.")
             return
         }
-        call.server.log.warning("User requested shutdown...")
         call.server.onShutdown?(save)
     },
     Command("monitor", arity: 1, flags: "as") { call in

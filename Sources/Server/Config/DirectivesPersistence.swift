@@ -1,15 +1,14 @@
-// DirectivesPersistence: RDB snapshots and the append-only file. All later.
+// DirectivesPersistence: RDB snapshots (built) and the append-only file (later).
 //
-// Save points and `appendonly yes` are refused until their features exist;
-// Cairn starts with no save points even without a config file (Redis 4.0 would
-// have 3600/1 300/100 60/10000). `save ""` clears the points. A file line holds
+// `appendonly yes` is refused until the AOF exists. Without a config file the
+// save points are Redis's defaults (3600/1 300/100 60/10000); `save ""` clears the points. A file line holds
 // one `<seconds> <changes>` pair (several pairs per line, as Redis 7 allows,
 // are read too); CONFIG SET save takes all pairs in one space-separated string.
 import Engine
 
 let persistenceDirectives: [ConfigDirective] = [
     ConfigDirective(
-        "save", status: .later, arguments: 1...Int.max, settable: true,
+        "save", status: .built, arguments: 1...Int.max, settable: true,
         apply: { config, args, context in
             let words: [Bytes]
             if context.source == .runtime {
@@ -29,15 +28,14 @@ let persistenceDirectives: [ConfigDirective] = [
                 points.append(SavePoint(seconds: Int(seconds), changes: Int(changes)))
                 i += 2
             }
-            if !points.isEmpty { throw ConfigProblem.notBuilt("save", args, "RDB snapshots are") }
             config.savePoints = points
         },
         get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },
         rewrite: { $0.savePoints.map { ("\($0.seconds) \($0.changes)", true) } }),
-    .bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError, status: .later, settable: true),
-    .bool("rdbcompression", \.rdbCompression, status: .later, settable: true),
-    .bool("rdbchecksum", \.rdbChecksum, status: .later, settable: false),
-    .string("dbfilename", \.dbfilename, status: .later, settable: true, rewriteDefault: "dump.rdb",
+    .bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError, status: .built, settable: true),
+    .bool("rdbcompression", \.rdbCompression, status: .built, settable: true),
+    .bool("rdbchecksum", \.rdbChecksum, status: .built, settable: false),
+    .string("dbfilename", \.dbfilename, status: .built, settable: true, rewriteDefault: "dump.rdb",
             check: { v, _ in
                 if v.contains("/") { throw ConfigProblem("dbfilename can't be a path, just a filename", verbatim: true) }
             }),

@@ -121,7 +121,9 @@ public struct ServerConfig: Sendable {
 
     // MARK: persistence (later)
     /// Empty: no RDB save points (Cairn keeps it so until snapshots exist).
-    public var savePoints: [SavePoint] = []
+    /// Redis's default save points (also without a config file).
+    public var savePoints: [SavePoint] = [SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
+                                          SavePoint(seconds: 60, changes: 10000)]
     public var stopWritesOnBgsaveError = true
     public var rdbCompression = true
     public var rdbChecksum = true

@@ -87,6 +87,14 @@ public final class Listener {
     private func installCron() {
         let server = self.server
         server.onShutdown = { [weak self] _ in self?.shutdown() }
+        let loop = eventLoop
+        server.schedule = { delayMs, work in
+            if delayMs <= 0 {
+                loop.execute(work)
+            } else {
+                loop.scheduleTask(in: .milliseconds(Int64(delayMs))) { work() }
+            }
+        }
         scheduleCron()
     }
 
@@ -100,6 +108,10 @@ public final class Listener {
                 guard let self else { return }
                 self.eventLoop.execute {
                     server.log.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+                    guard server.prepareForShutdown(save: nil) else {
+                        server.log.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
+                        return
+                    }
                     self.shutdown()
                 }
             }

@@ -1,0 +1,106 @@
+// PersistenceCommands: SAVE, BGSAVE, DUMP and RESTORE (LASTSAVE and SHUTDOWN
+// live with the admin commands, DEBUG RELOAD with DEBUG).
+//
+// Replies and errors are Redis 4.0's. RESTORE takes payloads of any RDB
+// version the reader knows, so DUMPs from Redis 7.0 restore here. A RESTORE
+// with a TTL propagates as RESTORE with TTL 0 plus PEXPIREAT, so a replica or
+// an AOF replayed later gives the key the same deadline.
+import Engine
+import RDB
+
+let persistenceCommands: [Command] = [
+    Command("save", arity: 1, flags: "as") { call in
+        let p = call.server.persistence
+        guard !p.bgsaveInProgress else {
+            call.error("ERR Background save already in progress")
+            return
+        }
+        do {
+            try p.save()
+            call.ok()
+        } catch {
+            call.error("ERR")
+        }
+    },
+    Command("bgsave", arity: -1, flags: "a") { call in
+        var schedule = false
+        if call.argv.count > 1 {
+            guard call.argv.count == 2, call.option(1) == "schedule" else {
+                call.syntaxError()
+                return
+            }
+            schedule = true
+        }
+        let p = call.server.persistence
+        if p.bgsaveInProgress {
+            call.error("ERR Background save already in progress")
+        } else if call.ks.activeSnapshot != nil {
+            // An AOF rewrite holds the snapshot: 4.0 schedules the BGSAVE for after it, when asked to.
+            if schedule {
+                p.bgsaveScheduled = true
+                call.status("Background saving scheduled")
+            } else {
+                call.error("ERR An AOF log rewriting in progress: can't BGSAVE right now. "
+                           + "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+            }
+        } else if let problem = p.startBackgroundSave() {
+            call.server.log.warning("Can't save in background: \(problem)")
+            call.error("ERR")
+        } else {
+            call.status("Background saving started")
+        }
+    },
+    Command("dump", arity: 2, flags: "r", keys: (1, 1, 1)) { call in
+        guard let i = call.ks.lookupRead(call.db, call.argv[1]) else {
+            call.null()
+            return
+        }
+        call.bulk(DumpPayload.make(call.ks.value(call.db, i), compression: call.server.config.rdbCompression))
+    },
+    Command("restore", arity: -4, flags: "wm", keys: (1, 1, 1)) { call in restore(call) },
+]
+
+/// RESTORE key ttl serialized-value [REPLACE]
+private func restore(_ call: Call) {
+    let key = call.argv[1]
+    var replace = false
+    for i in 4..<call.argv.count {
+        guard call.option(i) == "replace" else {
+            call.syntaxError()
+            return
+        }
+        replace = true
+    }
+    guard let ttl = call.int64(2) else { return }
+    guard ttl >= 0 else {
+        call.error("ERR Invalid TTL value, must be >= 0")
+        return
+    }
+    let ks = call.ks
+    if !replace && ks.lookupWrite(call.db, key) != nil {
+        call.error("BUSYKEY Target key name already exists.")
+        return
+    }
+    let value: Value
+    do {
+        let entry = try DumpPayload.parse(call.argv[3], key: key)
+        try entry.requireSupported()
+        value = try entry.engineValue(limits: ks.encodingLimits)
+    } catch DumpPayload.Problem.versionOrChecksum {
+        call.error("ERR DUMP payload version or checksum are wrong")
+        return
+    } catch {
+        call.error("ERR Bad data format")
+        return
+    }
+    if replace { ks.delete(call.db, key) }
+    let deadline = ttl > 0 ? ks.now + ttl : nil
+    ks.add(call.db, key, value, expireAt: deadline)
+    ks.dirty += 1
+    if let deadline {
+        call.propagate(as: [[Bytes("RESTORE"), key, Bytes("0"), call.argv[3]] + (replace ? [Bytes("REPLACE")] : []),
+                            [Bytes("PEXPIREAT"), key, bytesOf(deadline)]])
+    }
+    call.notify(.generic, "restore", key)
+    call.ok()
+}

@@ -1,0 +1,201 @@
+// BackgroundSave: BGSAVE without fork. The owner thread walks a keyspace
+// snapshot (Engine/KeyspaceSnapshot.swift) in small steps and hands captured
+// keys to a writer thread, which serializes them to a temporary file, syncs
+// it and renames it into place.
+//
+// Contract: `tick()` runs on the owner thread (scheduled by Persistence);
+// each call captures a bounded number of keys, so clients are served between
+// ticks. The owner stops walking while the writer has more than
+// `maxBacklog` keys queued: captured values are references that pin old
+// versions of overwritten values, so the backlog bounds the extra memory.
+// `tick()` returns the outcome once the writer has finished.
+// Tricky bit: the writer thread only reads values; a write on the owner
+// thread to a value the writer still holds copies it (copy-on-write), so the
+// two threads never share mutable storage.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Engine
+import RDB
+
+/// Batches of captured keys from the owner thread to the writer thread.
+final class SnapshotChannel: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var ready = pthread_cond_t()
+    private var batches: [[SnapshotItem]] = []
+    private var head = 0
+    private var closed = false
+    private var queued = 0
+    private var outcome: Result<Int, Error>?
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&ready, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(&ready)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+
+    /// Keys queued and not yet taken by the writer.
+    var backlog: Int { locked { queued } }
+
+    /// The writer's result (keys written), once it has finished.
+    var result: Result<Int, Error>? { locked { outcome } }
+
+    func push(_ batch: [SnapshotItem]) {
+        locked {
+            batches.append(batch)
+            queued += batch.count
+            pthread_cond_signal(&ready)
+        }
+    }
+
+    /// No more batches will come.
+    func close() {
+        locked {
+            closed = true
+            pthread_cond_signal(&ready)
+        }
+    }
+
+    /// The next batch, waiting for one; nil once closed and drained.
+    func pop() -> [SnapshotItem]? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while head == batches.count && !closed { pthread_cond_wait(&ready, &mutex) }
+        guard head < batches.count else { return nil }
+        let batch = batches[head]
+        batches[head] = []
+        head += 1
+        if head == batches.count {
+            batches.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        queued -= batch.count
+        return batch
+    }
+
+    /// Records the writer's result (an earlier abort stands).
+    func finish(_ result: Result<Int, Error>) { locked { if outcome == nil { outcome = result } } }
+}
+
+/// One BGSAVE in progress.
+final class BackgroundSave {
+    let snapshot: KeyspaceSnapshot
+    let channel = SnapshotChannel()
+    /// Keys walked per tick: small enough that a tick stays well under a millisecond.
+    static let stepBudget = 2048
+    /// Keys the writer may have queued before the walk pauses.
+    static let maxBacklog = 65536
+    private var walkDone = false
+
+    /// Starts the writer thread; the snapshot must have just begun.
+    init(snapshot: KeyspaceSnapshot, file: AtomicFile, header: DatasetHeader, compression: Bool, checksum: Bool) {
+        self.snapshot = snapshot
+        let channel = self.channel
+        let job = WriterJob(file: file, header: header, compression: compression, checksum: checksum)
+        Thread.detach(name: "cairn-bgsave") { channel.finish(job.run(channel)) }
+    }
+
+    /// One step on the owner thread; the outcome once the file is written (or failed).
+    func tick(_ ks: Keyspace) -> Result<Int, Error>? {
+        if let result = channel.result {
+            if !walkDone { ks.endSnapshot() }
+            return result
+        }
+        guard !walkDone else { return nil }
+        if channel.backlog < Self.maxBacklog { ks.snapshotStep(budget: Self.stepBudget) }
+        let batch = snapshot.takePending()
+        if !batch.isEmpty { channel.push(batch) }
+        if snapshot.isComplete {
+            let rest = snapshot.takePending()
+            if !rest.isEmpty { channel.push(rest) }
+            ks.endSnapshot()
+            channel.close()
+            walkDone = true
+        }
+        return nil
+    }
+
+    /// True while keys remain to walk (ticks should come quickly).
+    var walking: Bool { !walkDone }
+
+    /// Stops the save: the snapshot ends, the writer drains and drops its file.
+    func abort(_ ks: Keyspace) {
+        if !walkDone {
+            ks.endSnapshot()
+            walkDone = true
+        }
+        channel.abandon()
+    }
+}
+
+extension SnapshotChannel {
+    /// Makes the writer stop at its next batch and discard the file.
+    func abandon() {
+        locked { outcome = outcome ?? .failure(SaveAborted()) }
+        close()
+    }
+
+    var isAbandoned: Bool { locked { if case .failure(let e)? = outcome { return e is SaveAborted } else { return false } } }
+}
+
+struct SaveAborted: Error, CustomStringConvertible {
+    var description: String { "background save aborted" }
+}
+
+/// What the writer thread does: serialize batches until the channel closes.
+private struct WriterJob: @unchecked Sendable {
+    let file: AtomicFile
+    let header: DatasetHeader
+    let compression: Bool
+    let checksum: Bool
+
+    func run(_ channel: SnapshotChannel) -> Result<Int, Error> {
+        var sink: FileSink?
+        do {
+            sink = try file.open()
+            var writer = DatasetWriter(sink: sink!, compression: compression, checksum: checksum)
+            try writer.begin(header)
+            while let batch = channel.pop() {
+                if channel.isAbandoned { throw SaveAborted() }
+                for item in batch {
+                    try writer.write(db: item.db, key: item.key, value: item.value, expireAt: item.expireAt)
+                }
+            }
+            if channel.isAbandoned { throw SaveAborted() }
+            try writer.finish()
+            sink = nil
+            try file.commit(writer.rdb.sink)
+            return .success(writer.keys)
+        } catch {
+            file.abandon(sink)
+            return .failure(error)
+        }
+    }
+}
+
+/// A detached POSIX thread running one closure.
+enum Thread {
+    static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
+        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            let box = Unmanaged<AnyObject>.fromOpaque(arg!).takeRetainedValue() as! Box
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "cannot start the \(name) thread")
+        pthread_detach(thread)
+    }
+}

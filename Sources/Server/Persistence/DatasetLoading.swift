@@ -1,0 +1,130 @@
+// DatasetLoading: reading dump.rdb back: at start-up in steps on the event
+// loop (clients connected meanwhile get -LOADING, as Redis serves them from
+// its loading callback), or all at once for DEBUG RELOAD.
+//
+// Contract: a missing file is not an error (an empty dataset); any other
+// problem is, and the caller decides: start-up exits (Redis's "Fatal error
+// loading the DB"), DEBUG RELOAD replies with an error. A failed load leaves
+// the keyspace empty, never half-filled.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Engine
+import RDB
+
+/// What a finished load found.
+struct LoadSummary {
+    var keys: Int
+    var expiredSkipped: Int
+    var aux: [String: Bytes]
+    var seconds: Double
+}
+
+extension Persistence {
+    /// Keys loaded per step at start-up: a step takes a few milliseconds at most.
+    static let loadStepKeys = 1000
+
+    func openLoader(_ path: String) throws -> DatasetLoader<FileSource>? {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT { return nil }
+            throw LoadError(description: "Can't open \(path): \(String(cString: strerror(errno)))")
+        }
+        let source = try FileSource(path: path)
+        return DatasetLoader(source: source, totalBytes: Int(st.st_size), limits: server.keyspace.encodingLimits,
+                             keepExpired: !server.keyspace.expireOnLookup)
+    }
+
+    /// Loads `path` completely, now; nil when there is no file.
+    @discardableResult
+    func loadNow(_ path: String) throws -> LoadSummary? {
+        let started = monotonicNanoseconds()
+        guard let loader = try openLoader(path) else { return nil }
+        do {
+            while try !loader.step(into: server.keyspace, budget: Int.max) {}
+        } catch {
+            server.keyspace.flushAll()
+            throw error
+        }
+        return summary(loader, since: started)
+    }
+
+    /// Loads `path` in steps scheduled on the event loop, then calls `done` (with the error, if any).
+    func loadInSteps(_ path: String, done: @escaping (Result<LoadSummary?, Error>) -> Void) {
+        let started = monotonicNanoseconds()
+        let loader: DatasetLoader<FileSource>
+        do {
+            guard let l = try openLoader(path) else { return done(.success(nil)) }
+            loader = l
+        } catch {
+            return done(.failure(error))
+        }
+        loading = LoadProgress(startedAt: wallClockMilliseconds() / 1000, totalBytes: loader.totalBytes, loadedBytes: 0)
+        func step() {
+            do {
+                // A step loads keys for about 10 ms, then lets the loop answer clients.
+                let deadline = monotonicNanoseconds() + 10_000_000
+                var finished = false
+                while !finished && monotonicNanoseconds() < deadline {
+                    finished = try loader.step(into: server.keyspace, budget: Self.loadStepKeys)
+                }
+                loading?.loadedBytes = loader.loadedBytes
+                if !finished, let schedule = server.schedule {
+                    schedule(0, step)
+                    return
+                }
+                if !finished { while try !loader.step(into: server.keyspace, budget: Int.max) {} }
+                loading = nil
+                done(.success(summary(loader, since: started)))
+            } catch {
+                loading = nil
+                server.keyspace.flushAll()
+                done(.failure(error))
+            }
+        }
+        step()
+    }
+
+    private func summary(_ loader: DatasetLoader<FileSource>, since started: UInt64) -> LoadSummary {
+        LoadSummary(keys: loader.keysLoaded, expiredSkipped: loader.expiredSkipped, aux: loader.aux,
+                    seconds: Double(monotonicNanoseconds() - started) / 1e9)
+    }
+
+    /// DEBUG RELOAD: save, empty the keyspace, load the file back.
+    func debugReload() throws {
+        try save()
+        server.keyspace.flushAll()
+        try loadNow(dumpPath)
+        server.keyspace.dirty = 0
+    }
+}
+
+extension Persistence {
+    /// Start-up: loads dump.rdb if present, logging as Redis does; `done(false)` after a fatal error.
+    public func loadAtStartup(done: @escaping (Bool) -> Void) {
+        loadInSteps(dumpPath) { [server] result in
+            switch result {
+            case .success(nil):
+                done(true)
+            case .success(let summary?):
+                server.log.notice("DB loaded from disk: \(String(format3: summary.seconds)) seconds")
+                if summary.expiredSkipped > 0 {
+                    server.log.verbose("\(summary.expiredSkipped) expired keys skipped while loading")
+                }
+                done(true)
+            case .failure(let error):
+                server.log.warning("Fatal error loading the DB: \(error). Exiting.")
+                done(false)
+            }
+        }
+    }
+}
+
+extension String {
+    /// `v` with three decimals, as Redis's "%.3f".
+    init(format3 v: Double) {
+        let thousandths = Int64((v * 1000).rounded())
+        let frac = String(thousandths % 1000)
+        self = "\(thousandths / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+}
