@@ -83,8 +83,10 @@ def _record_pid(pid):
 class ServerProcess:
     """One server process on a loopback port. kind is "cairn" or "redis"."""
 
-    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0):
+    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None):
+        """workdir: run in this existing directory (kept after stop) instead of a fresh temporary one."""
         self.kind = kind
+        self.fixed_workdir = workdir
         self.extra_args = list(extra_args)
         self.binary = os.path.abspath(binary) if binary else (cairn_server_path() if kind == "cairn" else redis_server_path())
         self.timeout = timeout
@@ -99,16 +101,17 @@ class ServerProcess:
 
     def argv(self, port):
         args = [self.binary, "--port", str(port), "--bind", "127.0.0.1"]
+        # No save points and no daemonizing unless a test asks (later arguments win).
+        args += ["--save", "", "--appendonly", "no", "--dir", self.workdir]
         if self.kind == "redis":
-            # No persistence and no daemonizing: the test peer must leave nothing behind.
-            args += ["--save", "", "--appendonly", "no", "--daemonize", "no",
-                     "--dir", self.workdir]
+            # DEBUG DIGEST and DEBUG RELOAD are how tests compare datasets (7.0 refuses DEBUG by default).
+            args += ["--daemonize", "no", "--enable-debug-command", "yes"]
         return args + self.extra_args
 
     def start(self, attempts=3):
         last_error = None
         for _ in range(attempts):
-            self.workdir = tempfile.mkdtemp(prefix=f"{self.kind}-")
+            self.workdir = self.fixed_workdir or tempfile.mkdtemp(prefix=f"{self.kind}-")
             self.logpath = os.path.join(self.workdir, "server.log")
             port = free_port()
             with open(self.logpath, "wb") as log:
@@ -152,9 +155,9 @@ class ServerProcess:
                 proc.wait(timeout=10)
             except ProcessLookupError:
                 pass
-        if self.workdir:
+        if self.workdir and not self.fixed_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        self.workdir = None
 
     def __enter__(self):
         return self.start()

@@ -50,6 +50,8 @@ public enum Launch {
         let pidfile = StartupEffects.writePidFile(config, log: log)
         defer { if let pidfile { unlink(pidfile) } }
         let listener = Listener(server: server)
+        // Clients that connect before the first load step must already get -LOADING, not an empty dataset.
+        server.persistence.expectStartupLoad()
         do {
             try listener.start()
         } catch {

@@ -123,11 +123,14 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(none, [])
     }
 
-    func testTimeAndShutdownRefusesSave() {
-        let h = Harness()
+    func testTimeAndShutdownRefusesToExitWhenTheSaveFails() {
+        var config = ServerConfig()
+        config.dir = "/nonexistent-cairn-dir"
+        let h = Harness(config: config)
         guard case .array(let t) = h.run("TIME"), let s = Int64(t[0].text ?? "") else { return XCTFail() }
         XCTAssert(abs(s - wallClockMilliseconds() / 1000) <= 1)
         XCTAssertEqual(h.run("SHUTDOWN", "SAVE"), .error("ERR Errors trying to SHUTDOWN. Check logs."))
+        XCTAssertEqual(h.run("SHUTDOWN"), .error("ERR Errors trying to SHUTDOWN. Check logs."), "save points need a save")
         var asked = false
         h.server.onShutdown = { _ in asked = true }
         h.run("SHUTDOWN", "NOSAVE")

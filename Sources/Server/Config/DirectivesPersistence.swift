@@ -15,6 +15,9 @@ let persistenceDirectives: [ConfigDirective] = [
                 words = OutputLimits.split(args[0])
             } else if args == [[]] {
                 words = []
+            } else if args.count == 1 {
+                // One quoted argument holding the pairs (`--save "900 1"`), as Redis 7 accepts.
+                words = OutputLimits.split(args[0])
             } else {
                 guard args.count % 2 == 0 else { throw ConfigProblem.badDirective }
                 words = args
@@ -31,7 +34,12 @@ let persistenceDirectives: [ConfigDirective] = [
             config.savePoints = points
         },
         get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },
-        rewrite: { $0.savePoints.map { ("\($0.seconds) \($0.changes)", true) } }),
+        rewrite: { config in
+            // No points is written as `save ""`, since a file without a save line gets the defaults.
+            let changed = config.savePoints != ServerConfig().savePoints
+            if config.savePoints.isEmpty { return [("\"\"", true)] }
+            return config.savePoints.map { ("\($0.seconds) \($0.changes)", changed) }
+        }),
     .bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError, status: .built, settable: true),
     .bool("rdbcompression", \.rdbCompression, status: .built, settable: true),
     .bool("rdbchecksum", \.rdbChecksum, status: .built, settable: false),

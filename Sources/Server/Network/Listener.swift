@@ -89,11 +89,10 @@ public final class Listener {
         server.onShutdown = { [weak self] _ in self?.shutdown() }
         let loop = eventLoop
         server.schedule = { delayMs, work in
-            if delayMs <= 0 {
-                loop.execute(work)
-            } else {
-                loop.scheduleTask(in: .milliseconds(Int64(delayMs))) { work() }
-            }
+            // Even "now" goes through the timer: the loop runs ready tasks back to back before it
+            // polls sockets again, so a task that reschedules itself with execute() would starve I/O.
+            let delay: TimeAmount = delayMs <= 0 ? .microseconds(20) : .milliseconds(Int64(delayMs))
+            loop.scheduleTask(in: delay) { work() }
         }
         scheduleCron()
     }

@@ -54,9 +54,13 @@ extension Persistence {
         let started = monotonicNanoseconds()
         let loader: DatasetLoader<FileSource>
         do {
-            guard let l = try openLoader(path) else { return done(.success(nil)) }
+            guard let l = try openLoader(path) else {
+                loading = nil
+                return done(.success(nil))
+            }
             loader = l
         } catch {
+            loading = nil
             return done(.failure(error))
         }
         loading = LoadProgress(startedAt: wallClockMilliseconds() / 1000, totalBytes: loader.totalBytes, loadedBytes: 0)
@@ -126,5 +130,15 @@ extension String {
         let thousandths = Int64((v * 1000).rounded())
         let frac = String(thousandths % 1000)
         self = "\(thousandths / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+}
+
+extension Persistence {
+    /// Marks the server as loading when a dump file is there, before the listener accepts anyone.
+    public func expectStartupLoad() {
+        var st = stat()
+        if stat(dumpPath, &st) == 0 {
+            loading = LoadProgress(startedAt: wallClockMilliseconds() / 1000, totalBytes: Int(st.st_size), loadedBytes: 0)
+        }
     }
 }
