@@ -5,10 +5,10 @@
 // (its arguments, the offset of its '*' and the offset past it), or
 // `.incomplete` when the buffer ends before the command does and every byte
 // so far could begin a valid command, or `.bad` with the offset of the first
-// byte that cannot. Rules (redis-check-aof's, made strict): optional '#'
-// annotation lines ending in LF (at most 1024 bytes), '*', a count of 1 or
-// more in decimal digits, CRLF; then per argument '$', a length in digits,
-// CRLF, the bytes, CRLF. Numbers are at most 18 digits.
+// byte that cannot. Rules (redis-check-aof's, made strict): '*', a count of
+// 1 or more in decimal digits, CRLF; then per argument '$', a length in
+// digits, CRLF, the bytes, CRLF. Numbers are at most 18 digits.
+// `annotationEnd` finds the end of a Redis 7 '#' line (at most 1024 bytes).
 // Tricky bit: the classification must not depend on where the buffer is cut:
 // a byte is judged only once it is present, and "needs more" is answered
 // only when the buffer really ends.
@@ -52,19 +52,21 @@ func describe(_ b: UInt8) -> String {
     return "0x" + (hex.count == 1 ? "0" + hex : hex)
 }
 
-/// Parses the command that begins at `from` (after any annotation lines).
+/// Where the annotation line at `from` ends (past its LF), nil when the buffer ends first,
+/// or the offset where it exceeds the longest line allowed.
+func annotationEnd(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> (end: Int?, tooLongAt: Int?) {
+    var j = from + 1
+    while j < p.count, p[j] != 10 {
+        if j - from >= maxAnnotationLength { return (nil, j) }
+        j += 1
+    }
+    return j == p.count ? (nil, nil) : (j + 1, nil)
+}
+
+/// Parses the command that begins at `from`.
 func parseCommand(_ p: UnsafeBufferPointer<UInt8>, from: Int, maxArgument: Int) -> ParseResult {
     let n = p.count
     var i = from
-    while i < n, p[i] == UInt8(ascii: "#") {
-        var j = i + 1
-        while j < n, p[j] != 10 {
-            if j - i >= maxAnnotationLength { return .bad(at: j, message: "annotation line longer than \(maxAnnotationLength) bytes") }
-            j += 1
-        }
-        if j == n { return .incomplete }
-        i = j + 1
-    }
     if i == n { return .incomplete }
     let start = i
     guard p[i] == UInt8(ascii: "*") else {

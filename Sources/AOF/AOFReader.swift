@@ -6,7 +6,8 @@
 // AOFReadError classifying the damage (see AOFItem.swift). The syntax is
 // redis-check-aof's: a command is `*<argc>\r\n` then argc times
 // `$<len>\r\n<len bytes>\r\n`; lines starting with '#' between commands are
-// Redis 7 annotations and are skipped. With `checkTransactions` (the
+// Redis 7 annotations, skipped (a last one may lack its LF, as
+// redis-check-aof accepts). With `checkTransactions` (the
 // default) a nested MULTI or an EXEC without MULTI is a format error, and a
 // file ending inside MULTI...EXEC is truncated back to before the MULTI, as
 // redis-check-aof and Redis's loader do. Commands inside a MULTI block are
@@ -85,12 +86,17 @@ public struct AOFReader<Source: ByteSource> {
             while buf.count < 5, !eof { try fill() }
             if buf.count >= 5, buf[0..<5].elementsEqual("REDIS".utf8) {
                 source.pending = buf
+                source.handedOut -= buf.count
                 buf = []
                 var r = RDBReader(source)
                 r.strictEnd = false
                 rdb = r
                 hasPreamble = true
                 state = 1
+            } else if eof, !buf.isEmpty, "REDIS".utf8.starts(with: buf) {
+                state = 3
+                throw AOFReadError(kind: .preamble, offset: buf.count, validUpTo: 0, commands: 0,
+                                   message: "RDB preamble: the file ends inside the \"REDIS\" magic")
             } else {
                 state = 2
             }
@@ -150,6 +156,17 @@ public struct AOFReader<Source: ByteSource> {
                     throw damage(.truncated, at: base + buf.count, "the file ends inside the MULTI block started at offset \(m)")
                 }
                 return nil
+            }
+            if buf[pos] == UInt8(ascii: "#") {
+                let (end, tooLong) = buf.withUnsafeBufferPointer { annotationEnd($0, from: pos) }
+                if let tooLong {
+                    state = 3
+                    throw damage(.badFormat, at: base + tooLong, "annotation line longer than 1024 bytes")
+                }
+                if end == nil && !eof { try fill(); continue }
+                pos = end ?? buf.count
+                if multiStart == nil { lastCommandEnd = base + pos }
+                continue
             }
             let result = buf.withUnsafeBufferPointer { parseCommand($0, from: pos, maxArgument: maxArgumentLength) }
             switch result {
