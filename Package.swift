@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Engine", swiftSettings: releaseSettings),
         .target(name: "CairnCSystem"),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
-        .target(name: "AOF", dependencies: ["Engine", "RDB"], swiftSettings: releaseSettings),
+        .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP"], swiftSettings: releaseSettings),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",

@@ -4,7 +4,7 @@
 //
 // Contract: `AOFManifest.parse` takes the manifest's bytes; each line is
 // `file <name> seq <n> type <b|i|h>` (more key/value pairs are ignored;
-// values may be quoted, with the escapes Redis's argument splitter knows);
+// values may be quoted, split by RESP's sdssplitargs-like `splitArguments`);
 // '#' lines are comments. It throws an AOFManifestError naming the line for
 // what Redis 7.0 refuses too: an empty manifest, an empty or odd line, a
 // missing key, a path instead of a file name, two base files, incremental
@@ -16,6 +16,7 @@
 // as Bytes and turned into a path only at the end.
 import Engine
 import RDB
+import RESP
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -95,68 +96,6 @@ public struct AOFManifest: Equatable, Sendable {
             }
         }
         return m
-    }
-}
-
-/// Splits a line into arguments the way Redis's sdssplitargs does: spaces
-/// separate; "..." allows \n \r \t \b \a \\ \" and \xHH; '...' allows \'.
-/// A closing quote must be followed by a space or the end. Nil when unbalanced.
-func splitArguments(_ line: Bytes) -> [Bytes]? {
-    var out: [Bytes] = []
-    var i = 0
-    let n = line.count
-    func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 || c == 11 || c == 12 }
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: return c - 48
-        case 97...102: return c - 87
-        case 65...70: return c - 55
-        default: return nil
-        }
-    }
-    while true {
-        while i < n, isSpace(line[i]) { i += 1 }
-        if i == n { return out }
-        var cur: Bytes = []
-        var quote: UInt8 = 0
-        while true {
-            if i == n { if quote != 0 { return nil }; break }
-            let c = line[i]
-            if quote == UInt8(ascii: "\"") {
-                if c == UInt8(ascii: "\\"), i + 3 < n, line[i + 1] == UInt8(ascii: "x"), let h = hex(line[i + 2]), let l = hex(line[i + 3]) {
-                    cur.append(h << 4 | l); i += 4; continue
-                }
-                if c == UInt8(ascii: "\\"), i + 1 < n {
-                    let e = line[i + 1]
-                    switch e {
-                    case UInt8(ascii: "n"): cur.append(10)
-                    case UInt8(ascii: "r"): cur.append(13)
-                    case UInt8(ascii: "t"): cur.append(9)
-                    case UInt8(ascii: "b"): cur.append(8)
-                    case UInt8(ascii: "a"): cur.append(7)
-                    default: cur.append(e)
-                    }
-                    i += 2; continue
-                }
-                if c == UInt8(ascii: "\"") {
-                    if i + 1 < n, !isSpace(line[i + 1]) { return nil }
-                    i += 1; break
-                }
-                cur.append(c); i += 1
-            } else if quote == UInt8(ascii: "'") {
-                if c == UInt8(ascii: "\\"), i + 1 < n, line[i + 1] == UInt8(ascii: "'") { cur.append(UInt8(ascii: "'")); i += 2; continue }
-                if c == UInt8(ascii: "'") {
-                    if i + 1 < n, !isSpace(line[i + 1]) { return nil }
-                    i += 1; break
-                }
-                cur.append(c); i += 1
-            } else {
-                if isSpace(c) { break }
-                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") { quote = c; i += 1; continue }
-                cur.append(c); i += 1
-            }
-        }
-        out.append(cur)
     }
 }
 

@@ -25,12 +25,12 @@ struct AOFCheck: ParsableCommand {
         commandName: "check",
         abstract: "Validate an AOF (or a Redis 7 multi-part AOF) and optionally cut off a damaged tail.",
         discussion: "Exit status: 0 valid (or fixed), 1 damaged and not fixed, 2 unreadable file or broken manifest.")
-    @Argument(help: "The AOF file, a Redis 7 manifest, or an appendonlydir directory.") var file: String
+    @OptionGroup var path: AOFPath
     @Flag(help: "Truncate a damaged last file to its last whole command (after asking; a backup is kept).") var fix = false
     @Flag(help: "With --fix: do not ask.") var yes = false
 
     func run() throws {
-        let set = try resolveAOF(file)
+        let set = try resolveAOF(path.file)
         if let m = set.manifestPath { writeOut("manifest \(m): \(set.files.count) files to load\n") }
         var damaged = false
         for i in set.files.indices {
@@ -121,10 +121,10 @@ struct AOFInfo: ParsableCommand {
         commandName: "info",
         abstract: "Summarise an AOF: size, preamble, commands per name and per database.",
         discussion: "Exit status: 0 fine, 1 damaged (the counts before the damage are printed), 2 unreadable.")
-    @Argument(help: "The AOF file, a Redis 7 manifest, or an appendonlydir directory.") var file: String
+    @OptionGroup var path: AOFPath
 
     func run() throws {
-        let set = try resolveAOF(file)
+        let set = try resolveAOF(path.file)
         var byName: [String: Int] = [:], byDB: [Int: Int] = [:]
         var total = 0, bytes = 0, damaged = false
         for i in set.files.indices {

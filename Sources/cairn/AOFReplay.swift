@@ -29,7 +29,7 @@ struct AOFReplay: ParsableCommand {
         commandName: "replay",
         abstract: "Send a log to a Cairn or Redis server, pipelined, checking every reply.",
         discussion: "Exit status: 0 every reply fine, 1 an error reply or a damaged log, 2 unreadable file or no connection.")
-    @Argument(help: "The AOF file, a Redis 7 manifest, or an appendonlydir directory.") var file: String
+    @OptionGroup var path: AOFPath
     @Option(help: "Server host.") var host = "127.0.0.1"
     @Option(help: "Server port.") var port = 6379
     @Option(help: "Only the commands of this database.") var db: Int?
@@ -59,7 +59,7 @@ struct AOFReplay: ParsableCommand {
     }
 
     func run() throws {
-        let set = try resolveAOF(file)
+        let set = try resolveAOF(path.file)
         let st = State()
         st.fileBytes = set.files.map(fileSize).reduce(0, +)
         if !dryRun {

@@ -30,6 +30,11 @@ struct AOFTool: ParsableCommand {
         subcommands: [AOFCheck.self, AOFInfo.self, AOFReplay.self])
 }
 
+/// The FILE argument every subcommand takes.
+struct AOFPath: ParsableArguments {
+    @Argument(help: "The AOF file, a Redis 7 manifest, or an appendonlydir directory.") var file: String
+}
+
 /// Resolves a path to the files of a log, or exits 2 with the reason.
 func resolveAOF(_ path: String) throws -> AOFFileSet {
     do { return try AOFFileSet.resolve(path) } catch {

@@ -36,12 +36,6 @@ final class ManifestTests: XCTestCase {
         }
     }
 
-    func testSplitsArgumentsLikeRedis() {
-        XCTAssertEqual(splitArguments(Bytes("a  \"b c\" 'd\\'e' \"\\n\\x00\"")), [Bytes("a"), Bytes("b c"), Bytes("d'e"), [10, 0]])
-        XCTAssertNil(splitArguments(Bytes("\"abc\"def")))
-        XCTAssertNil(splitArguments(Bytes("'abc")))
-    }
-
     func testResolvesTheFixtureDirectoryAndManifest() throws {
         let dir = aofFixturesDir.appendingPathComponent("redis7-preamble").path
         let set = try AOFFileSet.resolve(dir)
