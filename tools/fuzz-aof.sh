@@ -16,8 +16,14 @@ swift build -c release --build-path "$out" --target AOF \
     -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link >/dev/null
 
 objects=()
-while IFS= read -r o; do objects+=("$o"); done < <(find "$out"/release -path '*.build/*' -name '*.o')
-swiftc -O -sanitize=fuzzer -parse-as-library -I "$out/release/Modules" \
+while IFS= read -r o; do objects+=("$o"); done < <(find -L "$out"/release -path '*.build/*' -name '*.o')
+# The C modules of that closure (NIO's shims, swift-atomics') must be visible to import AOF.
+cmods=()
+while IFS= read -r m; do cmods+=(-Xcc "-fmodule-map-file=$m"); done \
+    < <(find -L "$out"/release -maxdepth 2 -path '*.build/module.modulemap')
+while IFS= read -r m; do cmods+=(-Xcc -I -Xcc "$(dirname "$m")"); done \
+    < <(find "$out"/checkouts/*/Sources -path '*/include/module.modulemap')
+swiftc -O -sanitize=fuzzer -parse-as-library -I "$out/release/Modules" "${cmods[@]}" \
     tools/fuzz/AOFFuzz.swift "${objects[@]}" -o "$out/aof-fuzz"
 
 # Seeds: the head of each Redis 7 fixture file and hand-made logs.
