@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "Engine", swiftSettings: releaseSettings),
         .target(name: "CairnCSystem"),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
+        .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP"], swiftSettings: releaseSettings),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
@@ -41,13 +42,14 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Engine", "RDB", "CZlib",
+                "Engine", "RDB", "AOF", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
+        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB"]),
     ],
     swiftLanguageModes: [.v5]

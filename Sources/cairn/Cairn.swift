@@ -1,5 +1,5 @@
 // cairn: the file tools. `cairn rdb ...` inspects RDB files (Cairn's or
-// Redis's); AOF check/fix/replay come with the AOF issue.
+// Redis's); `cairn aof ...` checks, fixes, summarises and replays AOF logs.
 import ArgumentParser
 import Engine
 
@@ -9,5 +9,5 @@ struct Cairn: ParsableCommand {
         commandName: "cairn",
         abstract: "Tools for Cairn and Redis data files.",
         version: "0.1.0",
-        subcommands: [RDBTool.self])
+        subcommands: [RDBTool.self, AOFTool.self])
 }
