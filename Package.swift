@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "RDB", "CairnCSystem",
+                "RESP", "Engine", "RDB", "AOF", "CairnCSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF"]),
     ],
     swiftLanguageModes: [.v5]
 )

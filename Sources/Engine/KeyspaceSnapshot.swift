@@ -23,6 +23,13 @@ public struct SnapshotItem {
     public var value: Value
     /// Absolute deadline in ms, or nil without a TTL.
     public var expireAt: Int64?
+
+    public init(db: Int, key: Bytes, value: Value, expireAt: Int64?) {
+        self.db = db
+        self.key = key
+        self.value = value
+        self.expireAt = expireAt
+    }
 }
 
 /// The snapshot state of one table: which of its slots have been captured.

@@ -33,6 +33,8 @@ public final class Client {
     /// Set by QUIT and protocol errors: close once the pending replies are written.
     public var closeAfterReply = false
     public var isMonitor = false
+    /// The server's own client that replays an AOF at load: served while the server is loading.
+    public var replaysLog = false
     public let createdAt: Int64
     public var lastInteraction: Int64
     public var lastCommand = "NULL"

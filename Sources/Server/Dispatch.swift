@@ -37,7 +37,7 @@ extension Server {
             client.output.writeError("ERR only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT allowed in this context")
             return
         }
-        if let refusal = stateRefusal(command) {
+        if !client.replaysLog, let refusal = stateRefusal(command) {
             client.transaction?.hasErrors = true
             stats.errorReplies += 1
             client.output.writeError(refusal)
@@ -52,6 +52,8 @@ extension Server {
         // Clients blocked on keys this command (or a whole EXEC) made ready are served now.
         if !blocking.ready.isEmpty { handleClientsBlockedOnKeys() }
         deliverChanges()
+        // An AOF rewrite's snapshot starts between two commands' records, never inside one's.
+        if persistence.rewriteStartPending { persistence.startRewriteNow() }
     }
 
     /// Runs a command that passed the checks (Redis's call()): feeds monitors, times it,
@@ -89,7 +91,8 @@ extension Server {
         if persistence.loading != nil && !command.flags.contains(.loading) {
             return "LOADING Redis is loading the dataset in memory"
         }
-        if !persistence.lastBgsaveOK && (command.flags.contains(.write) || command.name == "ping"),
+        if (!persistence.lastBgsaveOK || persistence.aof.lastWriteError != nil)
+            && (command.flags.contains(.write) || command.name == "ping"),
            let refusal = persistence.writeRefusal {
             return refusal
         }

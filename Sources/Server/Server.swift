@@ -80,6 +80,8 @@ public final class Server {
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
         attachKeyspaceEvents()
+        // The AOF (and its rewrite buffer) take every record; a disabled AOF drops them at once.
+        changeConsumers.append { [unowned self] record in self.persistence.feed(record) }
     }
 
     /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.

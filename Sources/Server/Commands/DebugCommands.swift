@@ -1,6 +1,5 @@
 // DebugCommands: the DEBUG subcommands operators and test tooling use:
-// SLEEP, OBJECT, DIGEST, SET-ACTIVE-EXPIRE, POPULATE, RELOAD, HELP. LOADAOF
-// needs the append-only file and answers that it is not built yet.
+// SLEEP, OBJECT, DIGEST, SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, HELP.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +52,14 @@ private func debugCommand(_ call: Call) {
             call.error("ERR Error trying to load the RDB dump")
         }
     case ("loadaof", 2):
-        call.error("ERR DEBUG LOADAOF needs the append-only file, which is not built in this version of Cairn")
+        do {
+            try call.server.persistence.debugLoadAOF()
+            call.server.log.notice("Append Only File loaded by DEBUG LOADAOF")
+            call.ok()
+        } catch {
+            call.server.log.warning("DEBUG LOADAOF failed: \(error)")
+            call.error("ERR Error trying to load the AOF")
+        }
     default:
         call.error("ERR Unknown DEBUG subcommand or wrong number of arguments for '\(call.argv[1].text)'")
     }

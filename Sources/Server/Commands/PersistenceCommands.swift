@@ -1,4 +1,4 @@
-// PersistenceCommands: SAVE, BGSAVE, DUMP and RESTORE (LASTSAVE and SHUTDOWN
+// PersistenceCommands: SAVE, BGSAVE, BGREWRITEAOF, DUMP and RESTORE (LASTSAVE and SHUTDOWN
 // live with the admin commands, DEBUG RELOAD with DEBUG).
 //
 // Replies and errors are Redis 4.0's. RESTORE takes payloads of any RDB
@@ -49,6 +49,10 @@ let persistenceCommands: [Command] = [
         } else {
             call.status("Background saving started")
         }
+    },
+    Command("bgrewriteaof", arity: 1, flags: "a") { call in
+        guard let reply = call.server.persistence.requestRewrite() else { return call.ok() }
+        if reply.hasPrefix("ERR") { call.error(reply) } else { call.status(reply) }
     },
     Command("dump", arity: 2, flags: "r", keys: (1, 1, 1)) { call in
         guard let i = call.ks.lookupRead(call.db, call.argv[1]) else {

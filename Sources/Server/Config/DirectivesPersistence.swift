@@ -1,6 +1,7 @@
-// DirectivesPersistence: RDB snapshots (built) and the append-only file (later).
+// DirectivesPersistence: RDB snapshots and the append-only file.
 //
-// `appendonly yes` is refused until the AOF exists. Without a config file the
+// CONFIG SET appendonly yes starts a rewrite that creates the AOF, as Redis
+// does; `no` closes it. Without a config file the
 // save points are Redis's defaults (3600/1 300/100 60/10000); `save ""` clears the points. A file line holds
 // one `<seconds> <changes>` pair (several pairs per line, as Redis 7 allows,
 // are read too); CONFIG SET save takes all pairs in one space-separated string.
@@ -47,21 +48,26 @@ let persistenceDirectives: [ConfigDirective] = [
             check: { v, _ in
                 if v.contains("/") { throw ConfigProblem("dbfilename can't be a path, just a filename", verbatim: true) }
             }),
-    .bool("appendonly", \.appendonly, status: .later, settable: true, enables: "the append-only file is"),
-    .string("appendfilename", \.appendfilename, status: .later, settable: false, rewriteDefault: "appendonly.aof",
+    .bool("appendonly", \.appendonly, status: .built, settable: true, effect: { server, _ in
+        if let problem = server.persistence.setAppendOnly(server.config.appendonly) {
+            server.log.warning("CONFIG SET appendonly: \(problem)")
+            server.config.appendonly = false
+        }
+    }),
+    .string("appendfilename", \.appendfilename, status: .built, settable: false, rewriteDefault: "appendonly.aof",
             check: { v, _ in
                 if v.contains("/") {
                     throw ConfigProblem("appendfilename can't be a path, just a filename", verbatim: true)
                 }
             }),
-    .choice("appendfsync", \.appendfsync, status: .later, settable: true,
+    .choice("appendfsync", \.appendfsync, status: .built, settable: true,
             problem: "argument must be 'no', 'always' or 'everysec'"),
-    .bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite, status: .later, settable: true),
-    .int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, status: .later, settable: true,
+    .bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite, status: .built, settable: true),
+    .int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, status: .built, settable: true,
          range: 0...Int.max, problem: "Invalid negative percentage for AOF auto rewrite"),
-    .int("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, status: .later, settable: true, range: 0...Int.max,
+    .int("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, status: .built, settable: true, range: 0...Int.max,
          problem: "auto-aof-rewrite-min-size can't be negative", memory: true),
-    .bool("aof-load-truncated", \.aofLoadTruncated, status: .later, settable: true),
-    .bool("aof-use-rdb-preamble", \.aofUseRdbPreamble, status: .later, settable: true),
-    .bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync, status: .later, settable: true),
+    .bool("aof-load-truncated", \.aofLoadTruncated, status: .built, settable: true),
+    .bool("aof-use-rdb-preamble", \.aofUseRdbPreamble, status: .built, settable: true),
+    .bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync, status: .built, settable: true),
 ]

@@ -134,6 +134,8 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
 
     func flushOutput() {
         guard let context, let client, !closed else { return }
+        // The AOF is written (and with appendfsync always, synced) before any reply leaves.
+        server.persistence.flushBeforeReplies()
         let n = client.output.readableBytes
         if n > 0 {
             server.stats.netOutputBytes += Int64(n)

@@ -88,7 +88,35 @@ final class SnapshotChannel: @unchecked Sendable {
     func finish(_ result: Result<Int, Error>) { locked { if outcome == nil { outcome = result } } }
 }
 
-/// One BGSAVE in progress.
+/// Serializes snapshot items into a file on the writer thread (an RDB, or an AOF rewrite).
+protocol SnapshotSerializer {
+    mutating func begin() throws
+    mutating func write(_ item: SnapshotItem) throws
+    /// Ends the stream; returns the sink to close, and how many keys were written.
+    mutating func finish() throws -> (FileSink, Int)
+}
+
+/// The RDB form: BGSAVE's file, or an AOF rewrite's preamble.
+struct RDBSerializer: SnapshotSerializer {
+    var writer: DatasetWriter<FileSink>
+    let header: DatasetHeader
+
+    init(sink: FileSink, header: DatasetHeader, compression: Bool, checksum: Bool) {
+        writer = DatasetWriter(sink: sink, compression: compression, checksum: checksum)
+        self.header = header
+    }
+
+    mutating func begin() throws { try writer.begin(header) }
+    mutating func write(_ item: SnapshotItem) throws {
+        try writer.write(db: item.db, key: item.key, value: item.value, expireAt: item.expireAt)
+    }
+    mutating func finish() throws -> (FileSink, Int) {
+        try writer.finish()
+        return (writer.rdb.sink, writer.keys)
+    }
+}
+
+/// One background snapshot write in progress (BGSAVE, BGREWRITEAOF).
 final class BackgroundSave {
     let snapshot: KeyspaceSnapshot
     let channel = SnapshotChannel()
@@ -98,11 +126,13 @@ final class BackgroundSave {
     static let maxBacklog = 65536
     private var walkDone = false
 
-    /// Starts the writer thread; the snapshot must have just begun.
-    init(snapshot: KeyspaceSnapshot, file: AtomicFile, header: DatasetHeader, compression: Bool, checksum: Bool) {
+    /// Starts the writer thread; the snapshot must have just begun. With `rename` the finished
+    /// file replaces its target at once; otherwise it is left synced under its temporary name.
+    init(snapshot: KeyspaceSnapshot, file: AtomicFile, rename: Bool = true,
+         serializer: @escaping @Sendable (FileSink) -> SnapshotSerializer) {
         self.snapshot = snapshot
         let channel = self.channel
-        let job = WriterJob(file: file, header: header, compression: compression, checksum: checksum)
+        let job = WriterJob(file: file, rename: rename, makeSerializer: serializer)
         Thread.detach(name: "cairn-bgsave") { channel.finish(job.run(channel)) }
     }
 
@@ -156,27 +186,28 @@ struct SaveAborted: Error, CustomStringConvertible {
 /// What the writer thread does: serialize batches until the channel closes.
 private struct WriterJob: @unchecked Sendable {
     let file: AtomicFile
-    let header: DatasetHeader
-    let compression: Bool
-    let checksum: Bool
+    let rename: Bool
+    let makeSerializer: @Sendable (FileSink) -> SnapshotSerializer
 
     func run(_ channel: SnapshotChannel) -> Result<Int, Error> {
         var sink: FileSink?
         do {
             sink = try file.open()
-            var writer = DatasetWriter(sink: sink!, compression: compression, checksum: checksum)
-            try writer.begin(header)
+            var serializer = makeSerializer(sink!)
+            try serializer.begin()
             while let batch = channel.pop() {
                 if channel.isAbandoned { throw SaveAborted() }
-                for item in batch {
-                    try writer.write(db: item.db, key: item.key, value: item.value, expireAt: item.expireAt)
-                }
+                for item in batch { try serializer.write(item) }
             }
             if channel.isAbandoned { throw SaveAborted() }
-            try writer.finish()
+            let (done, keys) = try serializer.finish()
             sink = nil
-            try file.commit(writer.rdb.sink)
-            return .success(writer.keys)
+            if rename {
+                try file.commit(done)
+            } else {
+                try done.close()
+            }
+            return .success(keys)
         } catch {
             file.abandon(sink)
             return .failure(error)

@@ -68,13 +68,21 @@ final class DatasetLoader<Source: ByteSource> {
     }
 
     private func load(_ entry: RDBEntry, into ks: Keyspace) throws {
+        switch try Self.insert(entry, into: ks, limits: limits, keepExpired: keepExpired) {
+        case .inserted: keysLoaded += 1
+        case .expired: expiredSkipped += 1
+        case .empty: break
+        }
+    }
+
+    enum Insertion { case inserted, expired, empty }
+
+    /// Converts and adds one entry (also the AOF preamble's); throws for anything Cairn cannot hold exactly.
+    static func insert(_ entry: RDBEntry, into ks: Keyspace, limits: EncodingLimits, keepExpired: Bool) throws -> Insertion {
         try entry.requireSupported()
         let value = try entry.engineValue(limits: limits)
-        if value.elementCount == 0 { return }  // Redis skips empty collections too
-        if let at = entry.expireMs, at < ks.now, !keepExpired {
-            expiredSkipped += 1
-            return
-        }
+        if value.elementCount == 0 { return .empty }  // Redis skips empty collections too
+        if let at = entry.expireMs, at < ks.now, !keepExpired { return .expired }
         guard entry.db < ks.databaseCount else {
             throw LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(ks.databaseCount) databases. Exiting\n")
         }
@@ -82,6 +90,6 @@ final class DatasetLoader<Source: ByteSource> {
             throw RDBError(offset: entry.offset, key: entry.key, message: "duplicate key in the dataset")
         }
         ks.add(entry.db, entry.key, value, expireAt: entry.expireMs)
-        keysLoaded += 1
+        return .inserted
     }
 }

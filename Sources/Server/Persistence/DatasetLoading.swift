@@ -12,6 +12,19 @@ import Glibc
 import Engine
 import RDB
 
+/// A load that proceeds a bounded amount per step (an RDB, an AOF).
+protocol StepLoader: AnyObject {
+    var totalBytes: Int { get }
+    var loadedBytes: Int { get }
+    var keysLoaded: Int { get }
+    var expiredSkipped: Int { get }
+    var aux: [String: Bytes] { get }
+    /// Loads up to `budget` keys or commands into `ks`; true once finished.
+    func step(into ks: Keyspace, budget: Int) throws -> Bool
+}
+
+extension DatasetLoader: StepLoader {}
+
 /// What a finished load found.
 struct LoadSummary {
     var keys: Int
@@ -51,7 +64,6 @@ extension Persistence {
 
     /// Loads `path` in steps scheduled on the event loop, then calls `done` (with the error, if any).
     func loadInSteps(_ path: String, done: @escaping (Result<LoadSummary?, Error>) -> Void) {
-        let started = monotonicNanoseconds()
         let loader: DatasetLoader<FileSource>
         do {
             guard let l = try openLoader(path) else {
@@ -63,6 +75,12 @@ extension Persistence {
             loading = nil
             return done(.failure(error))
         }
+        runInSteps(loader, done: done)
+    }
+
+    /// Runs `loader` in steps of about 10 ms on the event loop (all at once without one), with -LOADING meanwhile.
+    func runInSteps(_ loader: StepLoader, done: @escaping (Result<LoadSummary?, Error>) -> Void) {
+        let started = monotonicNanoseconds()
         loading = LoadProgress(startedAt: wallClockMilliseconds() / 1000, totalBytes: loader.totalBytes, loadedBytes: 0)
         func step() {
             do {
@@ -89,7 +107,7 @@ extension Persistence {
         step()
     }
 
-    private func summary(_ loader: DatasetLoader<FileSource>, since started: UInt64) -> LoadSummary {
+    func summary(_ loader: StepLoader, since started: UInt64) -> LoadSummary {
         LoadSummary(keys: loader.keysLoaded, expiredSkipped: loader.expiredSkipped, aux: loader.aux,
                     seconds: Double(monotonicNanoseconds() - started) / 1e9)
     }
@@ -106,6 +124,7 @@ extension Persistence {
 extension Persistence {
     /// Start-up: loads dump.rdb if present, logging as Redis does; `done(false)` after a fatal error.
     public func loadAtStartup(done: @escaping (Bool) -> Void) {
+        if server.config.appendonly { return loadAppendOnlyAtStartup(done: done) }
         loadInSteps(dumpPath) { [server] result in
             switch result {
             case .success(nil):
@@ -137,7 +156,8 @@ extension Persistence {
     /// Marks the server as loading when a dump file is there, before the listener accepts anyone.
     public func expectStartupLoad() {
         var st = stat()
-        if stat(dumpPath, &st) == 0 {
+        if stat(server.config.appendonly ? aofPath : dumpPath, &st) == 0
+            || (server.config.appendonly && stat(aofManifestPath, &st) == 0) {
             loading = LoadProgress(startedAt: wallClockMilliseconds() / 1000, totalBytes: Int(st.st_size), loadedBytes: 0)
         }
     }

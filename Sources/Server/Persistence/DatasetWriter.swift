@@ -78,11 +78,12 @@ struct AtomicFile {
     let temporary: String
     private static var counter = 0
 
-    init(target: String) {
+    /// A file for `target`, written first as `<prefix>-<pid>-<n>.<suffix>` beside it.
+    init(target: String, prefix: String = "temp", suffix: String = "rdb") {
         self.target = target
         Self.counter += 1
         let dir = Self.directory(of: target)
-        temporary = (dir == "." ? "" : dir + "/") + "temp-\(getpid())-\(Self.counter).rdb"
+        temporary = (dir == "." ? "" : dir + "/") + "\(prefix)-\(getpid())-\(Self.counter).\(suffix)"
     }
 
     static func directory(of path: String) -> String {
@@ -100,6 +101,11 @@ struct AtomicFile {
             unlink(temporary)
             throw error
         }
+        try moveIntoPlace()
+    }
+
+    /// Renames the (closed, synced) temporary file over the target and syncs the directory.
+    func moveIntoPlace() throws {
         guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)

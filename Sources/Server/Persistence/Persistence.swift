@@ -14,6 +14,7 @@ import Glibc
 #endif
 import Engine
 import RDB
+import AOF
 
 public final class Persistence {
     unowned let server: Server
@@ -33,7 +34,26 @@ public final class Persistence {
     /// Keys captured before a write by the last background save (INFO rdb_last_cow_size's counterpart).
     public internal(set) var lastCapturedBeforeWrite = 0
 
-    init(server: Server) { self.server = server }
+    // MARK: the append-only file (AOFPersistence.swift)
+    let aof: AppendOnlyFile
+    var aofRewrite: BackgroundSave?
+    /// Records that arrived since the rewrite's snapshot, appended to its file at the end.
+    var rewriteBuffer: AOFEncoder?
+    var rewriteFile: AtomicFile?
+    var rewriteStartedMs: Int64 = 0
+    public internal(set) var lastRewriteSeconds: Int64 = -1
+    public internal(set) var lastRewriteOK = true
+    /// BGREWRITEAOF asked for while a BGSAVE held the snapshot.
+    public internal(set) var rewriteScheduled = false
+    /// BGREWRITEAOF accepted: the snapshot starts once this command's records are delivered.
+    var rewriteStartPending = false
+    /// Set while an AOF is replayed: its commands must not be appended to it again.
+    var replayingAOF = false
+
+    init(server: Server) {
+        self.server = server
+        aof = AppendOnlyFile(log: server.log)
+    }
 
     /// Where dump.rdb lives.
     public var dumpPath: String { ConfigValue.absolute(server.config.dbfilename, from: server.config.dir) }
@@ -82,8 +102,10 @@ public final class Persistence {
     public func startBackgroundSave() -> String? {
         guard bgsave == nil else { return "Background save already in progress" }
         guard let snapshot = server.keyspace.beginSnapshot() else { return "Another snapshot is in progress" }
-        let job = BackgroundSave(snapshot: snapshot, file: AtomicFile(target: dumpPath), header: header,
-                                 compression: server.config.rdbCompression, checksum: server.config.rdbChecksum)
+        let (header, compression, checksum) = (header, server.config.rdbCompression, server.config.rdbChecksum)
+        let job = BackgroundSave(snapshot: snapshot, file: AtomicFile(target: dumpPath)) { sink in
+            RDBSerializer(sink: sink, header: header, compression: compression, checksum: checksum)
+        }
         bgsave = job
         bgsaveStartedMs = wallClockMilliseconds()
         lastBgsaveTry = bgsaveStartedMs / 1000
@@ -120,10 +142,12 @@ public final class Persistence {
         }
     }
 
-    private func scheduleTick() {
-        guard let schedule = server.schedule, let job = bgsave else { return }
-        // While walking, come back as soon as the loop is free; then poll for the writer's end.
-        schedule(job.walking ? 0 : 1) { [weak self] in self?.tick() }
+    private func scheduleTick() { schedule(bgsave) { [weak self] in self?.tick() } }
+
+    /// Brings `work` back for `job`: as soon as the loop is free while walking, then polling for the writer's end.
+    func schedule(_ job: BackgroundSave?, _ work: @escaping () -> Void) {
+        guard let schedule = server.schedule, let job else { return }
+        schedule(job.walking ? 0 : 1, work)
     }
 
     /// Stops a background save in progress (FLUSHALL, SHUTDOWN); its file is dropped.
@@ -139,7 +163,8 @@ public final class Persistence {
     /// Called by the cron: starts a BGSAVE when a save point is reached.
     func cron() {
         tick()
-        guard bgsave == nil, loading == nil else { return }
+        aofCron()
+        guard bgsave == nil, aofRewrite == nil, loading == nil else { return }
         if bgsaveScheduled && server.keyspace.activeSnapshot == nil {
             bgsaveScheduled = false
             _ = startBackgroundSave()
@@ -161,6 +186,7 @@ public final class Persistence {
     /// The error write commands get while the last background save failed
     /// (stop-writes-on-bgsave-error), or nil.
     var writeRefusal: String? {
+        if let error = aof.lastWriteError { return "MISCONF Errors writing to the AOF file: \(error)" }
         guard server.config.stopWritesOnBgsaveError, !server.config.savePoints.isEmpty, !lastBgsaveOK else { return nil }
         return "MISCONF Redis is configured to save RDB snapshots, but is currently not able to persist on disk. "
             + "Commands that may modify the data set are disabled. Please check Redis logs for details about the error."
@@ -181,6 +207,7 @@ extension Server {
     public func prepareForShutdown(save: Bool?) -> Bool {
         log.warning("Preparing to shut down...")
         persistence.abortBackgroundSave()
+        persistence.closeAppendOnlyForShutdown()
         if save == true || (save == nil && !config.savePoints.isEmpty) {
             log.notice("Saving the final RDB snapshot before exiting.")
             do {

@@ -1,0 +1,233 @@
+// AOFLoading: reading the append-only file back at start-up (when appendonly
+// is on, the AOF is the source of truth, not dump.rdb) and for DEBUG LOADAOF.
+//
+// Contract: Cairn's own single file (optionally an RDB preamble followed by
+// commands) is loaded, or else, when only Redis 7.0's `appendonlydir/` with
+// its manifest exists, its base and incremental files in order; Cairn then
+// writes its own single file from the loaded dataset so later appends have a
+// file to go to. Commands run through a client of the server's own, exactly
+// as a client's would (MULTI/EXEC included), with lazy expiry off meanwhile.
+// A log whose last command is cut short: with aof-load-truncated the file is
+// cut back to the last whole command (logged) and the server starts; without
+// it, loading stops and says to run `cairn aof check --fix`. Anything else
+// malformed stops the load naming the file and offset.
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import Engine
+import RDB
+import AOF
+
+/// Replays AOF files into the server, a bounded number of commands per step.
+final class AOFLoader: StepLoader {
+    let server: Server
+    let files: [String]
+    let truncateTail: Bool
+    private var index = 0
+    private var reader: AOFReader<FileSource>?
+    private let client: Client
+    let totalBytes: Int
+    private var doneBytes = 0
+    private(set) var keysLoaded = 0
+    private(set) var expiredSkipped = 0
+    private(set) var aux: [String: Bytes] = [:]
+    private(set) var commands = 0
+
+    init(server: Server, files: [String], truncateTail: Bool) {
+        self.server = server
+        self.files = files
+        self.truncateTail = truncateTail
+        totalBytes = files.reduce(0) { total, path in
+            var st = stat()
+            return total + (stat(path, &st) == 0 ? Int(st.st_size) : 0)
+        }
+        client = Client(id: 0, address: "", localAddress: "", authenticated: true)
+        client.replaysLog = true
+    }
+
+    var loadedBytes: Int { doneBytes + (reader.map { $0.lastCommandEnd } ?? 0) }
+
+    func step(into ks: Keyspace, budget: Int) throws -> Bool {
+        var left = budget
+        while left > 0 {
+            if reader == nil {
+                guard index < files.count else { return true }
+                reader = AOFReader(try FileSource(path: files[index]))
+            }
+            let item: AOFItem?
+            do {
+                item = try reader!.next()
+            } catch let damage as AOFReadError {
+                try handle(damage)
+                item = nil
+            }
+            guard let item else {
+                doneBytes += reader!.lastCommandEnd
+                reader = nil
+                index += 1
+                // A file ending inside MULTI leaves the transaction queued: it never happened.
+                client.transaction = nil
+                continue
+            }
+            left -= 1
+            switch item {
+            case .preamble(.entry(let entry)):
+                if try DatasetLoader<FileSource>.insert(entry, into: ks, limits: ks.encodingLimits, keepExpired: true) == .inserted {
+                    keysLoaded += 1
+                }
+            case .preamble(.aux(let name, let value)):
+                aux[String(decoding: name, as: UTF8.self)] = value
+            case .preamble:
+                break
+            case .command(let command):
+                try run(command)
+            }
+        }
+        return false
+    }
+
+    private func run(_ command: AOFCommand) throws {
+        guard server.commands.lookup(command.argv[0]) != nil else {
+            throw LoadError(description: "Unknown command '\(command.argv[0].text)' reading the append only file \(files[index]) at offset \(command.offset)")
+        }
+        client.db = command.db
+        server.execute(client, command.argv)
+        client.output.clear()
+        commands += 1
+    }
+
+    /// A damaged file: cut back a truncated tail (last file only) when allowed, else stop.
+    private func handle(_ damage: AOFReadError) throws {
+        let path = files[index]
+        let isLast = index == files.count - 1
+        if damage.kind == .truncated && isLast && truncateTail {
+            server.log.warning("!!! Warning: short read while loading the AOF file \(path)!!!")
+            server.log.warning("!!! Truncating the AOF at offset \(damage.validUpTo) !!!")
+            guard truncate(path, off_t(damage.validUpTo)) == 0 else {
+                throw LoadError(description: "Error truncating the AOF file \(path): \(String(cString: strerror(errno)))")
+            }
+            server.log.warning("AOF loaded anyway because aof-load-truncated is enabled")
+            return
+        }
+        if damage.kind == .truncated {
+            throw LoadError(description: "Unexpected end of file reading the append only file \(path) (\(damage.message)). "
+                + "You can: 1) Make a backup of your AOF file, then use `cairn aof check --fix \(path)`. "
+                + "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.")
+        }
+        throw LoadError(description: "Bad file format reading the append only file \(path) at offset \(damage.offset): "
+            + "\(damage.message). Make a backup of your AOF file, then use `cairn aof check --fix \(path)`")
+    }
+}
+
+extension Persistence {
+    /// Redis 7.0's manifest for `appendfilename`, inside `appendonlydir/`.
+    var aofManifestPath: String {
+        ConfigValue.absolute("appendonlydir/\(server.config.appendfilename).manifest", from: server.config.dir)
+    }
+
+    /// The files to replay: Cairn's single file, else Redis 7.0's multi-part set, else none.
+    func aofFilesToLoad() throws -> (files: [String], fromManifest: Bool) {
+        var st = stat()
+        if stat(aofPath, &st) == 0 { return ([aofPath], false) }
+        if stat(aofManifestPath, &st) == 0 {
+            let set = try AOFFileSet.resolve(aofManifestPath)
+            return (set.files, true)
+        }
+        return ([], false)
+    }
+
+    func makeAOFLoader() throws -> (AOFLoader, fromManifest: Bool)? {
+        let (files, fromManifest) = try aofFilesToLoad()
+        guard !files.isEmpty else { return nil }
+        return (AOFLoader(server: server, files: files, truncateTail: server.config.aofLoadTruncated), fromManifest)
+    }
+
+    /// Start-up with appendonly yes: replay the AOF, then open it for appending.
+    func loadAppendOnlyAtStartup(done: @escaping (Bool) -> Void) {
+        let made: (AOFLoader, fromManifest: Bool)?
+        do { made = try makeAOFLoader() } catch {
+            loading = nil
+            server.log.warning("Fatal error loading the AOF: \(error). Exiting.")
+            return done(false)
+        }
+        guard let (loader, fromManifest) = made else {
+            loading = nil
+            return done(finishAppendOnlyStartup(writeFresh: false))
+        }
+        let wasExpiring = server.keyspace.expireOnLookup
+        server.keyspace.expireOnLookup = false
+        replayingAOF = true
+        runInSteps(loader) { [self] result in
+            replayingAOF = false
+            server.keyspace.expireOnLookup = wasExpiring
+            switch result {
+            case .success(let summary):
+                server.keyspace.dirty = 0
+                server.log.notice("DB loaded from append only file: \(String(format3: summary?.seconds ?? 0)) seconds")
+                done(finishAppendOnlyStartup(writeFresh: fromManifest))
+            case .failure(let error):
+                server.log.warning("Fatal error loading the AOF: \(error). Exiting.")
+                done(false)
+            }
+        }
+    }
+
+    /// Opens the AOF for appending; first writes it from the dataset when it came from Redis 7.0's files.
+    private func finishAppendOnlyStartup(writeFresh: Bool) -> Bool {
+        do {
+            if writeFresh {
+                try writeAppendOnlyNow()
+                server.log.notice("Wrote \(aofPath) from Redis 7.0's multi-part AOF; Cairn appends to it from now on")
+            }
+            try openAppendOnlyAtStartup()
+            return true
+        } catch {
+            server.log.warning("Can't open the append-only file: \(error)")
+            return false
+        }
+    }
+
+    /// Writes the whole dataset as a new AOF at once (temporary file, sync, rename).
+    func writeAppendOnlyNow() throws {
+        let ks = server.keyspace
+        let file = AtomicFile(target: aofPath, prefix: "temp-rewriteaof", suffix: "aof")
+        let sink = try file.open()
+        var serializer = AOFCommandSerializer(sink: sink, now: ks.now)
+        do {
+            for db in 0..<ks.databaseCount {
+                for i in ks.allIndices(db) {
+                    try serializer.write(SnapshotItem(db: db, key: ks.key(db, i), value: ks.value(db, i), expireAt: ks.expireAt(db, i)))
+                }
+            }
+            let (done, _) = try serializer.finish()
+            try file.commit(done)
+        } catch {
+            file.abandon(sink)
+            throw error
+        }
+    }
+
+    /// DEBUG LOADAOF: write out the buffer, empty the dataset, replay the AOF.
+    func debugLoadAOF() throws {
+        if aof.state == .on {
+            aof.flush(policy: server.config.appendfsync, force: true, skipFsync: false)
+        }
+        server.keyspace.flushAll()
+        guard let (loader, _) = try makeAOFLoader() else { return }
+        let wasExpiring = server.keyspace.expireOnLookup
+        server.keyspace.expireOnLookup = false
+        replayingAOF = true
+        defer {
+            replayingAOF = false
+            server.keyspace.expireOnLookup = wasExpiring
+        }
+        do {
+            while try !loader.step(into: server.keyspace, budget: Int.max) {}
+        } catch {
+            server.keyspace.flushAll()
+            throw error
+        }
+        server.keyspace.dirty = 0
+    }
+}
