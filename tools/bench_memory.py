@@ -10,10 +10,13 @@ Datasets (issue 3's table):
   sets       100,000 sets of 10 integers
   zsets      100,000 sorted sets of 10 members
   lists       10,000 lists of 100 elements
+  lists-lzf   10,000 lists of 100 compressible ~250-byte elements (JSON-like
+              records), both servers with list-compress-depth 1: about 4 nodes
+              of 8 KiB per list, the interior ones LZF-compressed
 The allocators differ (Redis: jemalloc, Cairn: glibc malloc), so used_memory is
 each server's own count; RSS is the figure that compares like with like.
 
-Usage: tools/bench_memory.py [--scale 1.0] [--cairn PATH]   (run tools/bench.py --no-build style:
+Usage: tools/bench_memory.py [--scale 1.0] [--cairn PATH] [--datasets strings,lists-lzf]   (run tools/bench.py --no-build style:
 it uses the existing release binary .build/release/cairn-server)
 """
 
@@ -40,6 +43,18 @@ def used_memory(r):
     return int(r.info("memory")["used_memory"])
 
 
+def record(i, j):
+    """A JSON-like record of about 250 bytes: repetitive, as real list payloads are."""
+    return ('{"id":%d,"user":"user%d","email":"user%d@example.com","status":"active",'
+            '"roles":["reader","writer"],"created":"2024-01-%02dT10:%02d:00Z",'
+            '"note":"entry %d of list %d, nothing to see here, padding the record out"}'
+            % (i * 100 + j, i, i, j % 28 + 1, j % 60, j, i))
+
+
+# Server flags per dataset (both servers).
+DATASET_CONFIG = {"lists-lzf": ["--list-compress-depth", "1"]}
+
+
 def load(r, dataset, n):
     if dataset == "strings":
         r.execute_command("DEBUG", "POPULATE", n)
@@ -55,6 +70,8 @@ def load(r, dataset, n):
             pipe.execute_command("ZADD", key, *sum(([str(j), "member%d" % j] for j in range(10)), []))
         elif dataset == "lists":
             pipe.execute_command("RPUSH", key, *["element%d" % j for j in range(100)])
+        elif dataset == "lists-lzf":
+            pipe.execute_command("RPUSH", key, *[record(i, j) for j in range(100)])
         if i % 1000 == 999:
             pipe.execute()
     pipe.execute()
@@ -62,6 +79,7 @@ def load(r, dataset, n):
 
 def measure(kind, binary, dataset, n):
     extra = ["--enable-debug-command", "yes"] if kind == "redis" else []
+    extra += DATASET_CONFIG.get(dataset, [])
     with ServerProcess(kind, extra_args=extra, binary=binary) as server:
         r = redis.Redis(port=server.port, protocol=2)
         before_used, before_rss = used_memory(r), rss_bytes(server.pid)
@@ -74,10 +92,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of each dataset's key count")
     ap.add_argument("--cairn", help="cairn-server binary (default .build/release/cairn-server)")
+    ap.add_argument("--datasets", help="comma-separated subset of the datasets (default: all)")
     args = ap.parse_args()
-    datasets = [("strings", 1_000_000), ("hashes", 100_000), ("sets", 100_000), ("zsets", 100_000), ("lists", 10_000)]
+    datasets = [("strings", 1_000_000), ("hashes", 100_000), ("sets", 100_000), ("zsets", 100_000), ("lists", 10_000),
+                ("lists-lzf", 10_000)]
     print("%-8s %9s | %12s %12s %6s | %12s %12s %6s" % ("dataset", "keys", "redis used", "cairn used", "ratio",
                                                         "redis rss", "cairn rss", "ratio"))
+    if args.datasets:
+        wanted = args.datasets.split(",")
+        unknown = set(wanted) - {name for name, _ in datasets}
+        if unknown:
+            ap.error("unknown dataset(s): %s" % ", ".join(sorted(unknown)))
+        datasets = [d for d in datasets if d[0] in wanted]
     for name, count in datasets:
         n = max(1, int(count * args.scale))
         ru, rr = measure("redis", None, name, n)

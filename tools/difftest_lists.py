@@ -7,8 +7,11 @@ BRPOPLPUSH chains, a wrong destination type, timeouts) compared the same way.
 Only Redis 4.0 forms are generated (no LPOP count, integer timeouts), where 7.0
 answers as 4.0 does. Usage:
   tools/difftest_lists.py --redis-port P --cairn-port Q [--seed N] [--count N]
+                          [--config NAME=VALUE ...]
 Both servers must be empty (db 0 is flushed) and Redis must run with
---enable-debug-command yes.
+--enable-debug-command yes. Each --config is CONFIG SET on both servers first,
+e.g. `--config list-max-ziplist-size=4 --config list-compress-depth=1` to run
+the same commands over small, compressed quicklist nodes.
 """
 import argparse
 import random
@@ -151,9 +154,15 @@ def main():
     ap.add_argument("--cairn-port", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=5000)
+    ap.add_argument("--config", action="append", default=[], metavar="NAME=VALUE",
+                    help="CONFIG SET on both servers before the commands (repeatable)")
     args = ap.parse_args()
     r = redis.Redis(port=args.redis_port, protocol=2)
     c = redis.Redis(port=args.cairn_port, protocol=2)
+    for item in args.config:
+        name, _, value = item.partition("=")
+        for conn in (r, c):
+            conn.config_set(name, value)
     r.flushdb()
     c.flushdb()
     mismatches = random_phase(r, c, random.Random(args.seed), args.count)

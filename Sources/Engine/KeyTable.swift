@@ -21,16 +21,29 @@
 }
 
 public struct KeyTable {
+    /// One key. The field order packs it into 56 bytes: the 4-byte fields fill the gap
+    /// after the value, and a key of up to 14 bytes lives inside it (KeyTableKey.swift).
     @usableFromInline struct Entry {
-        @usableFromInline var key: Bytes
+        @usableFromInline var key: EntryKey
         @usableFromInline var value: Value
-        @usableFromInline var hash: UInt64
-        @usableFromInline var expireAt: Int64
         @usableFromInline var next: Int32
         /// Position in `expiring`, -1 without a TTL, `freeMarker` for a free slot.
         @usableFromInline var expireSlot: Int32
         /// LRU clock or LFU data, see AccessTracking.
         @usableFromInline var access: UInt32
+        @usableFromInline var hash: UInt64
+        @usableFromInline var expireAt: Int64
+
+        @usableFromInline init(key: Bytes, value: Value, hash: UInt64, expireAt: Int64, next: Int32,
+                               expireSlot: Int32, access: UInt32) {
+            self.key = EntryKey(key)
+            self.value = value
+            self.next = next
+            self.expireSlot = expireSlot
+            self.access = access
+            self.hash = hash
+            self.expireAt = expireAt
+        }
     }
 
     @usableFromInline var entries: [Entry] = []
@@ -64,7 +77,7 @@ public struct KeyTable {
         }
     }
 
-    @inlinable public func key(at i: Int) -> Bytes { entries[i].key }
+    @inlinable public func key(at i: Int) -> Bytes { entries[i].key.bytes }
     @inlinable public func value(at i: Int) -> Value { entries[i].value }
     @inlinable public func expireAt(at i: Int) -> Int64 { entries[i].expireAt }
     @inlinable public func access(at i: Int) -> UInt32 { entries[i].access }

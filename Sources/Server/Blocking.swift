@@ -111,6 +111,7 @@ extension Server {
     private func serveClients(blockedOn rk: BlockingKey) {
         let db = rk.db
         let fill = keyspace.encodingLimits.listMaxNodeSize
+        let depth = keyspace.encodingLimits.listCompressDepth
         var turns = blocking.waiting[rk]?.count ?? 0
         while turns > 0 {
             turns -= 1
@@ -145,7 +146,7 @@ extension Server {
                     if let k = keyspace.lookupWrite(db, rk.key) {
                         var back = keyspace.take(db, k)
                         if var l = back.takeList() {
-                            l.push(value, atHead: false, fill: fill)
+                            l.push(value, atHead: false, fill: fill, depth: depth)
                             back = .list(l)
                         }
                         keyspace.replace(db, k, with: back)
@@ -178,16 +179,17 @@ extension Server {
 
     /// LPUSHes `value` to the list at `key` (which holds a list or nothing), creating it.
     func pushHead(db: Int, key: Bytes, value: Bytes, fill: Int) {
+        let depth = keyspace.encodingLimits.listCompressDepth
         if let i = keyspace.lookupWrite(db, key) {
             var taken = keyspace.take(db, i)
             if var list = taken.takeList() {
-                list.push(value, atHead: true, fill: fill)
+                list.push(value, atHead: true, fill: fill, depth: depth)
                 taken = .list(list)
             }
             keyspace.replace(db, i, with: taken)
         } else {
             var list = ListValue()
-            list.push(value, atHead: true, fill: fill)
+            list.push(value, atHead: true, fill: fill, depth: depth)
             keyspace.add(db, key, .list(list))
         }
     }

@@ -53,7 +53,7 @@ func keyTableViolation(_ table: KeyTable) -> String? {
             let e = entries[Int(i)]
             guard e.expireSlot != freeMarker else { return "free entry \(i) in bucket \(b)" }
             guard Int(e.hash & mask) == b else { return "entry \(i) in bucket \(b), belongs in \(e.hash & mask)" }
-            guard e.hash == hashKey(e.key) else { return "entry \(i) has a stale hash" }
+            guard e.hash == hashKey(e.key.bytes) else { return "entry \(i) has a stale hash" }
             guard seen.insert(Int(i)).inserted else { return "entry \(i) chained twice" }
             i = e.next
         }
@@ -71,6 +71,6 @@ func keyTableViolation(_ table: KeyTable) -> String? {
         return "entry \(i) has a deadline but is not listed"
     }
     // Keys are unique.
-    guard Set(live.map { entries[$0].key }).count == live.count else { return "duplicate keys" }
+    guard Set(live.map { entries[$0].key.bytes }).count == live.count else { return "duplicate keys" }
     return nil
 }

@@ -164,66 +164,7 @@ final class ListValueTests: XCTestCase {
 
     func testRandomOperationsMatchArrayModel() {
         for fill in [1, 2, 5, 64, -1, -2] {
-            var rng = SplitMix64(seed: UInt64(100 + fill))
-            var l = ListValue()
-            var model: [Bytes] = []
-            for step in 0..<3000 {
-                let v = randomValue(&rng)
-                switch rng.next() % 12 {
-                case 0, 1: l.push(v, atHead: true, fill: fill); model.insert(v, at: 0)
-                case 2, 3: l.push(v, atHead: false, fill: fill); model.append(v)
-                case 4: XCTAssertEqual(l.pop(atHead: true), model.isEmpty ? nil : model.removeFirst())
-                case 5: XCTAssertEqual(l.pop(atHead: false), model.popLast())
-                case 6:
-                    if !model.isEmpty {
-                        let i = Int(rng.next() % UInt64(model.count))
-                        XCTAssertTrue(l.replace(at: i, with: v))
-                        model[i] = v
-                    }
-                case 7:
-                    if !model.isEmpty {
-                        let pivot = model[Int(rng.next() % UInt64(model.count))]
-                        let after = rng.next() % 2 == 0
-                        XCTAssertTrue(l.insert(v, pivot: pivot, after: after, fill: fill))
-                        let at = model.firstIndex(of: pivot)!
-                        model.insert(v, at: after ? at + 1 : at)
-                    }
-                case 8:
-                    if !model.isEmpty {
-                        let target = model[Int(rng.next() % UInt64(model.count))]
-                        let limit = Int(rng.next() % 5) - 2
-                        let removed = l.remove(target, limit: limit)
-                        var positions = model.indices.filter { model[$0] == target }
-                        if limit < 0 { positions.reverse() }
-                        if limit != 0 { positions = Array(positions.prefix(abs(limit))) }
-                        XCTAssertEqual(removed, positions.count)
-                        for i in positions.sorted(by: >) { model.remove(at: i) }
-                    }
-                case 9:
-                    if rng.next() % 8 == 0 {
-                        let front = Int(rng.next() % 4), back = Int(rng.next() % 4)
-                        l.trim(front: front, back: back)
-                        let f = min(front, model.count)
-                        model.removeFirst(f)
-                        model.removeLast(min(back, model.count))
-                    }
-                case 10:
-                    if !model.isEmpty {
-                        let i = Int(rng.next() % UInt64(model.count))
-                        XCTAssertEqual(l.element(at: i), model[i])
-                    }
-                default:
-                    let start = Int(rng.next() % UInt64(model.count + 1))
-                    let n = Int(rng.next() % 20)
-                    var got: [Bytes] = []
-                    l.forEach(from: start, count: n) { got.append($0.bytesValue) }
-                    XCTAssertEqual(got, Array(model[start..<min(start + n, model.count)]))
-                }
-                XCTAssertEqual(l.count, model.count, "fill \(fill) step \(step)")
-                if step % 50 == 0 { XCTAssertTrue(l.isConsistent, "fill \(fill) step \(step)") }
-            }
-            XCTAssertEqual(l.elements, model, "fill \(fill)")
-            XCTAssertTrue(l.isConsistent)
+            _ = runListModel(fill: fill, depth: 0, seed: UInt64(100 + fill), value: randomValue)
         }
     }
 

@@ -207,6 +207,44 @@ final class ListCommandTests: XCTestCase {
         XCTAssertEqual(h.run("LRANGE", "l", "0", "-1"), .strs((0..<10).map { String($0) }))
     }
 
+    /// The list at `key` in db 0.
+    private func storedList(_ h: Harness, _ key: String) -> ListValue? {
+        guard let i = h.server.keyspace.peek(0, Bytes(key)), case .list(let l) = h.server.keyspace.value(0, i) else { return nil }
+        return l
+    }
+
+    func testCompressDepthAppliesToListsCreatedAfterwards() {
+        let h = Harness()
+        let items = (0..<30).map { String(repeating: "v", count: 50) + String($0) }
+        XCTAssertEqual(h.run("CONFIG", "SET", "list-max-ziplist-size", "4"), .ok)
+        h.run(["RPUSH", "plain"].map { Bytes($0) } + items.map { Bytes($0) })
+        XCTAssertEqual(h.run("CONFIG", "SET", "list-compress-depth", "1"), .ok)
+        h.run(["RPUSH", "packed"].map { Bytes($0) } + items.map { Bytes($0) })
+        h.run("RPUSH", "plain", "tail")
+        h.run("RPUSH", "packed", "tail")
+        XCTAssertEqual(storedList(h, "plain")?.compressedNodeCount, 0, "made before the CONFIG SET")
+        XCTAssertEqual(storedList(h, "packed")?.compressedNodeCount, 6)
+        XCTAssertEqual(h.run("OBJECT", "ENCODING", "packed"), .str("quicklist"))
+        // Reads and writes on the compressed interior answer as on the plain list.
+        for cmd in [["LINDEX", "K", "13"], ["LSET", "K", "13", "set"], ["LINSERT", "K", "BEFORE", items[17], "ins"],
+                    ["LREM", "K", "0", items[21]], ["LRANGE", "K", "5", "25"], ["LTRIM", "K", "1", "-2"],
+                    ["LPOP", "K"], ["RPOP", "K"], ["LRANGE", "K", "0", "-1"], ["LLEN", "K"]] {
+            let plain = h.run(cmd.map { Bytes($0 == "K" ? "plain" : $0) })
+            XCTAssertEqual(h.run(cmd.map { Bytes($0 == "K" ? "packed" : $0) }), plain, "\(cmd)")
+        }
+        XCTAssertGreaterThan(storedList(h, "packed")?.compressedNodeCount ?? 0, 0)
+        XCTAssertEqual(storedList(h, "packed")?.isConsistent, true)
+        // Same contents, same digest: compression is invisible to DEBUG DIGEST.
+        h.run("DEL", "plain")
+        let d1 = h.run("DEBUG", "DIGEST")
+        let elements = storedList(h, "packed")!.elements
+        XCTAssertEqual(h.run("CONFIG", "SET", "list-compress-depth", "0"), .ok)
+        h.run("DEL", "packed")
+        h.run([Bytes("RPUSH"), Bytes("packed")] + elements)
+        XCTAssertEqual(storedList(h, "packed")?.compressedNodeCount, 0)
+        XCTAssertEqual(h.run("DEBUG", "DIGEST"), d1)
+    }
+
     func testCommandsMutateInPlace() {
         let h = Harness()
         h.run("RPUSH", "l", "a")

@@ -6,10 +6,14 @@
 // node may get follows list-max-ziplist-size exactly as Redis 4.0 decides it
 // (`NodeLimits`): a positive fill caps entries per node (and a node at 8 KiB),
 // -1...-5 cap node bytes at 4/8/16/32/64 KiB. The fill is passed with each
-// write, so a CONFIG SET applies to the next write of every list.
+// write, so a CONFIG SET applies to the next write of every list. The compress
+// depth (list-compress-depth) is fixed when the QuickList is made, as Redis
+// fixes it when a list is created; interior nodes may be LZF-compressed
+// (ListQuicklistNode.swift), so nodes are read through `read(i)` and written
+// through `edit(i)`, and every write ends with `settleCompression()`.
 //
 // The tricky bit: a node is mutated in place through the ring's pointer
-// (`node(i).pointee`), so its byte buffer is never copied; ListValue makes the
+// (`edit(i).pointee`), so its byte buffer is never copied; ListValue makes the
 // whole QuickList unique (copy-on-write) before any mutation reaches here.
 
 /// Redis 4.0's rules for how full a quicklist node may get.
@@ -23,18 +27,26 @@ enum NodeLimits {
     /// The byte limit of a negative fill.
     static func byteLimit(_ fill: Int) -> Int { 4096 << (-fill - 1) }
 
-    /// Whether a value of `length` bytes may join `node`.
-    static func allowInsert(_ node: Ziplist, length: Int, fill: Int) -> Bool {
+    /// Whether a value of `length` bytes may join a node of `size` bytes and `count` entries.
+    static func allowInsert(size: Int, count: Int, length: Int, fill: Int) -> Bool {
         let fill = clamp(fill)
         var overhead = length < 254 ? 1 : 5
         overhead += length < 64 ? 1 : (length < 16384 ? 2 : 5)
-        let newSize = node.byteSize + length + overhead
+        let newSize = size + length + overhead
         if fill < 0 { return newSize <= byteLimit(fill) }
-        return newSize <= safetyLimit && node.count < fill
+        return newSize <= safetyLimit && count < fill
+    }
+
+    static func allowInsert(_ node: Ziplist, length: Int, fill: Int) -> Bool {
+        allowInsert(size: node.byteSize, count: node.count, length: length, fill: fill)
+    }
+
+    static func allowInsert(_ node: QuickNode, length: Int, fill: Int) -> Bool {
+        allowInsert(size: node.byteSize, count: node.count, length: length, fill: fill)
     }
 
     /// Whether two neighbouring nodes may become one.
-    static func allowMerge(_ a: Ziplist, _ b: Ziplist, fill: Int) -> Bool {
+    static func allowMerge(_ a: QuickNode, _ b: QuickNode, fill: Int) -> Bool {
         let fill = clamp(fill)
         let merged = a.byteSize + b.byteSize - 11
         if fill < 0 { return merged <= byteLimit(fill) }
@@ -43,27 +55,32 @@ enum NodeLimits {
 }
 
 @usableFromInline final class QuickList: @unchecked Sendable {
-    private var ring: UnsafeMutablePointer<Ziplist>
+    private var ring: UnsafeMutablePointer<QuickNode>
     private var capacity: Int32
     private var head: Int32
     private(set) var nodeCount: Int32 = 0
     @usableFromInline var count = 0
+    /// list-compress-depth as it was when this list was made: raw nodes kept at each end (0 = none compressed).
+    let compressDepth: Int
+    /// An interior node was written or inserted since the last `settleCompression`.
+    var pendingRecompress = false
 
-    init(capacity: Int = 1) {
+    init(capacity: Int = 1, compressDepth: Int = 0) {
         self.capacity = Int32(capacity)
         self.head = 0
-        ring = UnsafeMutablePointer<Ziplist>.allocate(capacity: capacity)
+        self.compressDepth = max(compressDepth, 0)
+        ring = UnsafeMutablePointer<QuickNode>.allocate(capacity: capacity)
     }
 
     /// A quicklist holding `z` (non-empty) as its only node.
-    convenience init(single z: Ziplist) {
-        self.init(capacity: 2)
+    convenience init(single z: Ziplist, compressDepth: Int) {
+        self.init(capacity: 2, compressDepth: compressDepth)
         insertNode(z, at: 0)
         count = z.count
     }
 
     deinit {
-        for i in 0..<Int(nodeCount) { node(i).deinitialize(count: 1) }
+        for i in 0..<Int(nodeCount) { slot(i).deinitialize(count: 1) }
         ring.deallocate()
     }
 
@@ -73,24 +90,38 @@ enum NodeLimits {
     /// A copy sharing node buffers until either side writes to them.
     func copy() -> QuickList {
         QuickList.copies += 1
-        let c = QuickList(capacity: Int(max(capacity, 1)))
-        for i in 0..<Int(nodeCount) { (c.ring + i).initialize(to: node(i).pointee) }
+        let c = QuickList(capacity: Int(max(capacity, 1)), compressDepth: compressDepth)
+        for i in 0..<Int(nodeCount) { (c.ring + i).initialize(to: slot(i).pointee) }
         c.nodeCount = nodeCount
         c.count = count
+        c.pendingRecompress = pendingRecompress
         return c
     }
 
-    /// The node at position `i` (0 = head).
-    @inline(__always) func node(_ i: Int) -> UnsafeMutablePointer<Ziplist> {
+    /// The node at position `i` (0 = head), raw or compressed.
+    @inline(__always) func slot(_ i: Int) -> UnsafeMutablePointer<QuickNode> {
         ring + ((Int(head) + i) & (Int(capacity) - 1))
+    }
+
+    /// Node `i`'s ziplist for reading; a compressed node is decompressed into a temporary.
+    @inline(__always) func read(_ i: Int) -> Ziplist { slot(i).pointee.ziplist }
+
+    /// Node `i`'s ziplist for writing in place: decompressed if need be, and marked so
+    /// that `settleCompression` compresses it again if it lies in the interior.
+    @inline(__always) func edit(_ i: Int) -> UnsafeMutablePointer<Ziplist> {
+        let s = slot(i)
+        if s.pointee.isCompressed { s.pointee.decompress() }
+        s.pointee.tried = false
+        if isInterior(i, nodes: nodes) { pendingRecompress = true }
+        return s.pointer(to: \.raw)!
     }
 
     var nodes: Int { Int(nodeCount) }
 
     private func grow() {
         let newCapacity = Int(capacity) * 2
-        let fresh = UnsafeMutablePointer<Ziplist>.allocate(capacity: newCapacity)
-        for i in 0..<Int(nodeCount) { (fresh + i).moveInitialize(from: node(i), count: 1) }
+        let fresh = UnsafeMutablePointer<QuickNode>.allocate(capacity: newCapacity)
+        for i in 0..<Int(nodeCount) { (fresh + i).moveInitialize(from: slot(i), count: 1) }
         ring.deallocate()
         ring = fresh
         capacity = Int32(newCapacity)
@@ -101,33 +132,35 @@ enum NodeLimits {
     func insertNode(_ z: Ziplist, at i: Int) {
         if nodeCount == capacity { grow() }
         let n = Int(nodeCount)
+        // A node added at either end is settled by the boundary check; elsewhere it may be interior.
+        if compressDepth > 0 && i != 0 && i != n { pendingRecompress = true }
         if i < n - i {
             head = (head - 1) & (capacity - 1)
-            for j in 0..<i { node(j).moveInitialize(from: node(j + 1), count: 1) }
+            for j in 0..<i { slot(j).moveInitialize(from: slot(j + 1), count: 1) }
         } else {
             var j = n
             while j > i {
-                node(j).moveInitialize(from: node(j - 1), count: 1)
+                slot(j).moveInitialize(from: slot(j - 1), count: 1)
                 j -= 1
             }
         }
-        node(i).initialize(to: z)
+        slot(i).initialize(to: QuickNode(z))
         nodeCount += 1
     }
 
     /// Removes node `i` (its elements must already be out of `count`).
     func removeNode(at i: Int) {
-        node(i).deinitialize(count: 1)
+        slot(i).deinitialize(count: 1)
         let n = Int(nodeCount)
         if i < n - 1 - i {
             var j = i
             while j > 0 {
-                node(j).moveInitialize(from: node(j - 1), count: 1)
+                slot(j).moveInitialize(from: slot(j - 1), count: 1)
                 j -= 1
             }
             head = (head + 1) & (capacity - 1)
         } else {
-            for j in i..<(n - 1) { node(j).moveInitialize(from: node(j + 1), count: 1) }
+            for j in i..<(n - 1) { slot(j).moveInitialize(from: slot(j + 1), count: 1) }
         }
         nodeCount -= 1
     }
@@ -135,8 +168,8 @@ enum NodeLimits {
     // MARK: ends
 
     func pushHead(_ v: Bytes, fill: Int) {
-        if nodeCount > 0 && NodeLimits.allowInsert(node(0).pointee, length: v.count, fill: fill) {
-            node(0).pointee.prepend(v)
+        if nodeCount > 0 && NodeLimits.allowInsert(slot(0).pointee, length: v.count, fill: fill) {
+            edit(0).pointee.prepend(v)
         } else {
             var z = Ziplist()
             z.append(v)
@@ -147,8 +180,8 @@ enum NodeLimits {
 
     func pushTail(_ v: Bytes, fill: Int) {
         let last = Int(nodeCount) - 1
-        if last >= 0 && NodeLimits.allowInsert(node(last).pointee, length: v.count, fill: fill) {
-            node(last).pointee.append(v)
+        if last >= 0 && NodeLimits.allowInsert(slot(last).pointee, length: v.count, fill: fill) {
+            edit(last).pointee.append(v)
         } else {
             var z = Ziplist()
             z.append(v)
@@ -159,7 +192,7 @@ enum NodeLimits {
 
     func popHead() -> Bytes? {
         guard nodeCount > 0 else { return nil }
-        let z = node(0)
+        let z = edit(0)
         let p = z.pointee.firstOffset
         let v = z.pointee.element(at: p)
         if z.pointee.count == 1 {
@@ -174,7 +207,7 @@ enum NodeLimits {
     func popTail() -> Bytes? {
         guard nodeCount > 0 else { return nil }
         let last = Int(nodeCount) - 1
-        let z = node(last)
+        let z = edit(last)
         let p = z.pointee.tailOffset
         let v = z.pointee.element(at: p)
         if z.pointee.count == 1 {
@@ -193,7 +226,7 @@ enum NodeLimits {
         if index < count / 2 {
             var i = index
             for ni in 0..<Int(nodeCount) {
-                let c = node(ni).pointee.count
+                let c = slot(ni).pointee.count
                 if i < c { return (ni, i) }
                 i -= c
             }
@@ -201,7 +234,7 @@ enum NodeLimits {
             var i = count - 1 - index
             var ni = Int(nodeCount) - 1
             while ni >= 0 {
-                let c = node(ni).pointee.count
+                let c = slot(ni).pointee.count
                 if i < c { return (ni, c - 1 - i) }
                 i -= c
                 ni -= 1
@@ -214,12 +247,13 @@ enum NodeLimits {
     func forEach(from start: Int, count n: Int, _ body: (ListElement) -> Void) {
         guard n > 0 else { return }
         var (ni, local) = locate(start)
-        var p = node(ni).pointee.offset(ofIndex: local)
+        var first = true
         var left = n
         while left > 0 && ni < Int(nodeCount) {
-            left -= node(ni).pointee.forEachElement(from: p, count: left, body)
+            let z = read(ni)
+            left -= z.forEachElement(from: first ? z.offset(ofIndex: local) : Ziplist.headerSize, count: left, body)
+            first = false
             ni += 1
-            p = Ziplist.headerSize
         }
     }
 
@@ -227,11 +261,11 @@ enum NodeLimits {
     func forEachReversed(_ body: (ListElement) -> Void) {
         var ni = Int(nodeCount) - 1
         while ni >= 0 {
-            let z = node(ni)
-            var p: Int? = z.pointee.tailOffset
+            let z = read(ni)
+            var p: Int? = z.tailOffset
             while let q = p {
-                z.pointee.withElement(at: q, body)
-                p = z.pointee.previous(q)
+                z.withElement(at: q, body)
+                p = z.previous(q)
             }
             ni -= 1
         }

@@ -6,8 +6,14 @@
 // the storage unique first. Indexes are 0-based from the
 // head; callers turn Redis's negative indexes into these. `fill` is
 // list-max-ziplist-size (`EncodingLimits.listMaxNodeSize`). OBJECT ENCODING is
-// always "quicklist", as Redis 4.0 reports for every list. list-compress-depth
-// is accepted by the config but nodes are not LZF-compressed.
+// always "quicklist", as Redis 4.0 reports for every list. `depth` is
+// list-compress-depth (`EncodingLimits.listCompressDepth`): it is read when a
+// list first needs a QuickList (its second node) and kept by that QuickList,
+// so a CONFIG SET applies to lists that grow past one node afterwards (Redis
+// fixes it when the key is created; a one-node list is never compressed
+// either way, so the two differ only for a list made before the CONFIG SET
+// that was still one node then). Interior nodes may be LZF-compressed; nothing
+// outside the quicklist can tell (ListQuicklistNode.swift).
 //
 // The tricky bit: mutate only after `ks.take` moved the value out of the
 // keyspace; a copy left behind there would make every push copy the list.
@@ -24,22 +30,24 @@ public struct ListValue: CollectionValue {
     public init() { storage = .single(Ziplist()) }
 
     /// A list of `elements`, head first.
-    public init(_ elements: [Bytes], fill: Int = -2) {
+    public init(_ elements: [Bytes], fill: Int = -2, depth: Int = 0) {
         self.init()
-        for e in elements { push(e, atHead: false, fill: fill) }
+        for e in elements { push(e, atHead: false, fill: fill, depth: depth) }
     }
 
     /// A list made of ziplist nodes read from a file (RDB quicklist), nil if any is malformed.
-    /// Empty nodes are dropped.
-    public init?(packedNodes: [[UInt8]]) {
-        let q = QuickList()
+    /// Empty nodes are dropped; interior nodes are compressed as `depth` says.
+    public init?(packedNodes: [[UInt8]], depth: Int = 0) {
+        let q = QuickList(compressDepth: depth)
         for bytes in packedNodes {
             guard let z = Ziplist(validating: bytes) else { return nil }
             if z.isEmpty { continue }
             q.insertNode(z, at: q.nodes)
             q.count += z.count
         }
-        storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.node(0).pointee : Ziplist()) : .nodes(q)
+        q.pendingRecompress = true
+        q.settleCompression()
+        storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.read(0) : Ziplist()) : .nodes(q)
     }
 
     public var encodingName: String { "quicklist" }
@@ -65,8 +73,14 @@ public struct ListValue: CollectionValue {
     public var packedNodes: [[UInt8]] {
         switch storage {
         case .single(let z): return z.isEmpty ? [] : [z.bytes]
-        case .nodes(let q): return (0..<q.nodes).map { q.node($0).pointee.bytes }
+        case .nodes(let q): return (0..<q.nodes).map { q.read($0).bytes }
         }
+    }
+
+    /// How many nodes are held LZF-compressed (list-compress-depth).
+    public var compressedNodeCount: Int {
+        if case .nodes(let q) = storage { return q.compressedNodes }
+        return 0
     }
 
     // MARK: storage access
@@ -80,13 +94,14 @@ public struct ListValue: CollectionValue {
         return result
     }
 
-    /// Runs `body` on the list as a unique QuickList (a single node is converted first);
-    /// afterwards a quicklist of one node or none returns to the single form.
-    private mutating func withQuickList<R>(_ body: (QuickList) -> R) -> R {
+    /// Runs `body` on the list as a unique QuickList (a single node is converted first, with
+    /// compress depth `depth`); afterwards the compression rule is restored, and a quicklist
+    /// of one node or none returns to the single form.
+    private mutating func withQuickList<R>(depth: Int = 0, _ body: (QuickList) -> R) -> R {
         var q: QuickList
         switch storage {
         case .single(let z):
-            q = QuickList(single: z)
+            q = QuickList(single: z, compressDepth: depth)
             storage = .single(Ziplist())
         case .nodes(let existing):
             q = existing
@@ -94,14 +109,15 @@ public struct ListValue: CollectionValue {
             if !isKnownUniquelyReferenced(&q) { q = q.copy() }
         }
         let result = body(q)
-        storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.node(0).pointee : Ziplist()) : .nodes(q)
+        q.settleCompression()
+        storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.read(0) : Ziplist()) : .nodes(q)
         return result
     }
 
     // MARK: ends
 
     /// LPUSH / RPUSH of one value.
-    public mutating func push(_ value: Bytes, atHead: Bool, fill: Int) {
+    public mutating func push(_ value: Bytes, atHead: Bool, fill: Int, depth: Int = 0) {
         if case .single = storage {
             let done = withSingle { z -> Bool in
                 guard z.isEmpty || NodeLimits.allowInsert(z, length: value.count, fill: fill) else { return false }
@@ -110,7 +126,7 @@ public struct ListValue: CollectionValue {
             }
             if done { return }
         }
-        withQuickList { q in atHead ? q.pushHead(value, fill: fill) : q.pushTail(value, fill: fill) }
+        withQuickList(depth: depth) { q in atHead ? q.pushHead(value, fill: fill) : q.pushTail(value, fill: fill) }
     }
 
     /// LPOP / RPOP; nil when empty.
@@ -137,8 +153,8 @@ public struct ListValue: CollectionValue {
             return z.element(at: z.offset(ofIndex: index))
         case .nodes(let q):
             let (ni, local) = q.locate(index)
-            let z = q.node(ni)
-            return z.pointee.element(at: z.pointee.offset(ofIndex: local))
+            let z = q.read(ni)
+            return z.element(at: z.offset(ofIndex: local))
         }
     }
 
@@ -154,8 +170,8 @@ public struct ListValue: CollectionValue {
     }
 
     /// LINSERT: inserts `value` before or after the first element equal to `pivot`; false if none.
-    public mutating func insert(_ value: Bytes, pivot: Bytes, after: Bool, fill: Int) -> Bool {
-        withQuickList { q in q.insert(value, pivot: ListProbe(pivot), after: after, fill: fill) }
+    public mutating func insert(_ value: Bytes, pivot: Bytes, after: Bool, fill: Int, depth: Int = 0) -> Bool {
+        withQuickList(depth: depth) { q in q.insert(value, pivot: ListProbe(pivot), after: after, fill: fill) }
     }
 
     /// LREM: removes up to |limit| elements equal to `value` (from the head when limit > 0,
@@ -222,7 +238,7 @@ public struct ListValue: CollectionValue {
     }
 
     /// True when every node is a valid ziplist, none is empty, a list of several nodes
-    /// is a QuickList, and the counts agree (for tests).
+    /// is a QuickList, the counts agree, and only interior nodes are compressed (for tests).
     public var isConsistent: Bool {
         switch storage {
         case .single(let z):
@@ -231,11 +247,11 @@ public struct ListValue: CollectionValue {
             guard q.nodes >= 2 else { return false }
             var total = 0
             for i in 0..<q.nodes {
-                let z = q.node(i).pointee
+                let z = q.read(i)
                 guard Ziplist.isValid(z.bytes), !z.isEmpty else { return false }
                 total += z.count
             }
-            return total == q.count
+            return total == q.count && q.compressionIsConsistent
         }
     }
 

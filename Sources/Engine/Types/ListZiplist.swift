@@ -37,6 +37,9 @@ public struct Ziplist: Equatable, Sendable {
         self.bytes = bytes
     }
 
+    /// Adopts `bytes` known to be a valid ziplist (a compressed node's own bytes, decompressed).
+    init(trusted bytes: [UInt8]) { self.bytes = bytes }
+
     /// A ziplist holding `values` in order.
     public init(_ values: [Bytes]) {
         self.init()

@@ -163,6 +163,7 @@ private func push(_ call: Call, atHead: Bool, onlyIfExists: Bool) {
     let db = call.db
     let key = call.argv[1]
     let fill = ks.encodingLimits.listMaxNodeSize
+    let depth = ks.encodingLimits.listCompressDepth
     let length: Int
     if let i = ks.lookupWrite(db, key) {
         var taken = ks.take(db, i)
@@ -171,7 +172,7 @@ private func push(_ call: Call, atHead: Bool, onlyIfExists: Bool) {
             call.wrongType()
             return
         }
-        for j in 2..<call.argv.count { list.push(call.argv[j], atHead: atHead, fill: fill) }
+        for j in 2..<call.argv.count { list.push(call.argv[j], atHead: atHead, fill: fill, depth: depth) }
         length = list.count
         ks.replace(db, i, with: .list(list))
     } else {
@@ -180,7 +181,7 @@ private func push(_ call: Call, atHead: Bool, onlyIfExists: Bool) {
             return
         }
         var list = ListValue()
-        for j in 2..<call.argv.count { list.push(call.argv[j], atHead: atHead, fill: fill) }
+        for j in 2..<call.argv.count { list.push(call.argv[j], atHead: atHead, fill: fill, depth: depth) }
         length = list.count
         ks.add(db, key, .list(list))
     }

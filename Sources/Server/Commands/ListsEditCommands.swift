@@ -53,8 +53,9 @@ let listEditCommands: [Command] = [
         guard let i = call.ks.lookupWrite(call.db, key) else { call.integer(0); return }
         guard call.isList(i) else { call.wrongType(); return }
         let fill = call.ks.encodingLimits.listMaxNodeSize
+        let depth = call.ks.encodingLimits.listCompressDepth
         let (inserted, length) = call.withList(i) { list -> (Bool, Int) in
-            let done = list.insert(call.argv[4], pivot: call.argv[3], after: after, fill: fill)
+            let done = list.insert(call.argv[4], pivot: call.argv[3], after: after, fill: fill, depth: depth)
             return (done, list.count)
         }
         guard inserted else { call.integer(-1); return }
@@ -80,13 +81,14 @@ func rpoplpush(_ call: Call) -> Bool {
     // Looking the destination up may expire it, which moves indexes: find the source again after.
     guard call.server.holdsListOrNothing(db, destination) else { call.wrongType(); return false }
     let fill = ks.encodingLimits.listMaxNodeSize
+    let depth = ks.encodingLimits.listCompressDepth
     let i = ks.lookupWrite(db, source)!
     var taken = ks.take(db, i)
     var list = taken.takeList()!
     let value = list.pop(atHead: false)!
     var emptied = false
     if source == destination {
-        list.push(value, atHead: true, fill: fill)
+        list.push(value, atHead: true, fill: fill, depth: depth)
         ks.replace(db, i, with: .list(list))
     } else {
         if list.isEmpty {

@@ -215,5 +215,5 @@ private func sortHashField(_ value: Value, _ field: Bytes) -> Bytes? {
 
 /// The list SORT ... STORE writes.
 private func makeSortedList(_ items: [Bytes], limits: EncodingLimits) -> Value {
-    .list(ListValue(items, fill: limits.listMaxNodeSize))
+    .list(ListValue(items, fill: limits.listMaxNodeSize, depth: limits.listCompressDepth))
 }

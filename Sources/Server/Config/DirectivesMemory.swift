@@ -3,10 +3,12 @@
 //
 // Built: the policy and LFU tunables (they choose what the keyspace tracks per
 // key, so changing them at run time updates the keyspace's access policy).
+// Built too: the encoding thresholds, list-compress-depth included (a CONFIG SET
+// reaches the keyspace's EncodingLimits and applies to the next write).
 // Later: `maxmemory` (only 0) and `activedefrag` (only no); the lazy-free
-// switches and encoding thresholds are tunables, stored for the features that
-// will read them. Encoding thresholds read memory units in a file (Redis reads
-// them with memtoll) but are written back as plain numbers, as Redis does.
+// switches are tunables, stored for the features that will read them.
+// Encoding thresholds read memory units in a file (Redis reads them with
+// memtoll) but are written back as plain numbers, as Redis does.
 import Engine
 
 private let refreshAccessPolicy: (Server, ServerConfig) -> Void = { server, _ in
@@ -56,7 +58,7 @@ let memoryDirectives: [ConfigDirective] = [
                     apply: { _, _, _ in }, get: nil, rewrite: nil),
     ConfigDirective("list-max-ziplist-value", status: .later, settable: false,
                     apply: { _, _, _ in }, get: nil, rewrite: nil),
-    .int("list-compress-depth", \.listCompressDepth, status: .later, settable: true,
+    .int("list-compress-depth", \.listCompressDepth, status: .built, settable: true,
          runtimeRange: 0...Int(Int32.max), effect: refreshEncodingLimits),
     .int("set-max-intset-entries", \.setMaxIntsetEntries, status: .built, settable: true,
          runtimeRange: 0...Int.max, memory: true, rewriteMemory: false, effect: refreshEncodingLimits),

@@ -1,0 +1,54 @@
+// KeyTableKeyTests: keys inside KeyTable entries: inline up to 14 bytes, heap beyond,
+// every length round-trips and compares, lookups tell apart keys that differ only past
+// the inline limit or only in length, and the entry stays 56 bytes.
+import XCTest
+@testable import Engine
+
+final class KeyTableKeyTests: XCTestCase {
+    func testLayout() {
+        XCTAssertEqual(MemoryLayout<EntryKey>.size, 16)
+        XCTAssertEqual(MemoryLayout<KeyTable.Entry>.stride, 56)
+    }
+
+    func testEveryLengthRoundTripsAndCompares() {
+        for n in 0...40 {
+            let key = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 37 + 1) }
+            let k = EntryKey(key)
+            if case .inline = k { XCTAssertLessThanOrEqual(n, 14) } else { XCTAssertGreaterThan(n, 14) }
+            XCTAssertEqual(k.bytes, key, "length \(n)")
+            XCTAssertTrue(k == key, "length \(n)")
+            XCTAssertFalse(k == key + [0], "length \(n)")
+            if n > 0 {
+                XCTAssertFalse(k == Array(key.dropLast()), "length \(n)")
+                var other = key
+                other[n - 1] ^= 1
+                XCTAssertFalse(k == other, "length \(n)")
+            }
+        }
+        let empty: EntryKey = []
+        XCTAssertEqual(empty.bytes, [])
+        XCTAssertTrue(empty == [])
+        XCTAssertFalse(EntryKey([0]) == [])
+        XCTAssertFalse(EntryKey([]) == [0])
+    }
+
+    func testTableKeepsShortAndLongKeysApart() {
+        var table = KeyTable()
+        var keys: [Bytes] = []
+        for n in 0...30 {
+            keys.append(Bytes(repeating: 120, count: n))
+            keys.append(Bytes(repeating: 120, count: n) + [0])
+            keys.append(Bytes(repeating: 0, count: n))
+        }
+        keys = Array(Set(keys))
+        for (v, key) in keys.enumerated() { table.insert(key, stringValue("\(v)")) }
+        for (v, key) in keys.enumerated() {
+            guard let i = table.find(key) else { return XCTFail("\(key) missing") }
+            XCTAssertEqual(table.key(at: i), key)
+            XCTAssertEqual(table.value(at: i), stringValue("\(v)"))
+        }
+        for key in keys.prefix(keys.count / 2) { table.remove(at: table.find(key)!) }
+        for key in keys.suffix(keys.count - keys.count / 2) { XCTAssertEqual(table.key(at: table.find(key)!), key) }
+        XCTAssertNil(keyTableViolation(table))
+    }
+}
