@@ -19,7 +19,7 @@ extension RDBEntry {
         case .string(let b):
             return .string(StringValue(encoding: b))
         case .list(let items):
-            return .list(ListValue(items, fill: limits.listMaxNodeSize))
+            return .list(ListValue(items, fill: limits.listMaxNodeSize, depth: limits.listCompressDepth))
         case .set(let members):
             let set = SetValue(members: members, limits: limits)
             guard set.count == members.count else { throw refuse("duplicate set members") }
