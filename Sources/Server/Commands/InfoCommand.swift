@@ -149,14 +149,29 @@ struct InfoReport {
             ("rdb_last_bgsave_time_sec", "\(p.lastBgsaveSeconds)"),
             ("rdb_current_bgsave_time_sec", p.bgsaveInProgress ? "\((wallClockMilliseconds() - p.bgsaveStartedMs) / 1000)" : "-1"),
             ("rdb_last_cow_size", "0"),
-            ("aof_enabled", "0"),
-            ("aof_rewrite_in_progress", "0"),
-            ("aof_rewrite_scheduled", "0"),
-            ("aof_last_rewrite_time_sec", "-1"),
-            ("aof_current_rewrite_time_sec", "-1"),
-            ("aof_last_bgrewrite_status", "ok"),
-            ("aof_last_write_status", "ok"),
+            ("aof_enabled", p.aofEnabled ? "1" : "0"),
+            ("aof_rewrite_in_progress", p.aofRewriteInProgress ? "1" : "0"),
+            ("aof_rewrite_scheduled", p.rewriteScheduled ? "1" : "0"),
+            ("aof_last_rewrite_time_sec", "\(p.lastRewriteSeconds)"),
+            ("aof_current_rewrite_time_sec", p.aofRewriteInProgress ? "\((wallClockMilliseconds() - p.rewriteStartedMs) / 1000)" : "-1"),
+            ("aof_last_bgrewrite_status", p.lastRewriteOK ? "ok" : "err"),
+            ("aof_last_write_status", p.aof.lastWriteError == nil ? "ok" : "err"),
             ("aof_last_cow_size", "0"),
+        ] + aofFields()
+    }
+
+    /// The aof_* fields Redis adds while the AOF is on.
+    private func aofFields() -> [(String, String)] {
+        let p = server.persistence
+        guard p.aofEnabled else { return [] }
+        return [
+            ("aof_current_size", "\(p.aof.currentSize)"),
+            ("aof_base_size", "\(p.aof.baseSize)"),
+            ("aof_pending_rewrite", p.rewriteScheduled ? "1" : "0"),
+            ("aof_buffer_length", "\(p.aof.encoder.buffer.count)"),
+            ("aof_rewrite_buffer_length", "\(p.rewriteBuffer?.buffer.count ?? 0)"),
+            ("aof_pending_bio_fsync", "\(p.aof.fsyncer.inProgress)"),
+            ("aof_delayed_fsync", "\(p.aof.delayedFsyncs)"),
         ]
     }
 
