@@ -63,8 +63,6 @@ final class ConfigCommandTests: XCTestCase {
                        .error("ERR Invalid argument 'normal 0 0' for CONFIG SET 'client-output-buffer-limit'"))
         XCTAssertEqual(h.run("CONFIG", "SET", "dbfilename", "a/b.rdb"), .error("ERR dbfilename can't be a path, just a filename"))
         XCTAssertEqual(h.run("CONFIG", "SET", "dir", "/nonexistent-cairn"), .error("ERR Changing directory: No such file or directory"))
-        XCTAssertEqual(h.run("CONFIG", "SET", "appendonly", "yes"),
-                       .error("ERR 'appendonly yes' is not supported yet: the append-only file is not built in this version of Cairn"))
         XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300"), .error("ERR Invalid argument '900 1 300' for CONFIG SET 'save'"))
         XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "100mb"),
                        .error("ERR 'maxmemory 100mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"))
@@ -80,7 +78,6 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "REWRITE"), .error("ERR The server is running without a config file"))
         // A refused value leaves the configuration as it was.
         XCTAssertEqual(h.server.config.timeout, 0)
-        XCTAssertEqual(h.server.config.appendonly, false)
         XCTAssertEqual(h.configGet("save"), ["save": "3600 1 300 100 60 10000"])
         XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300 10"), .ok)
         XCTAssertEqual(h.configGet("save"), ["save": "900 1 300 10"])

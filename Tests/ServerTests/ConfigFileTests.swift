@@ -229,7 +229,6 @@ final class ConfigFileTests: XCTestCase {
 
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
-            ("appendonly yes", "'appendonly yes' is not supported yet: the append-only file is not built in this version of Cairn"),
             ("slaveof 127.0.0.1 6379", "'slaveof 127.0.0.1 6379' is not supported yet: replication is not built in this version of Cairn"),
             ("replicaof 127.0.0.1 6379", "'replicaof 127.0.0.1 6379' is not supported yet: replication is not built in this version of Cairn"),
             ("maxmemory 1mb", "'maxmemory 1mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"),

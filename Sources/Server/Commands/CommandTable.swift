@@ -89,6 +89,19 @@ public final class Command {
         self.run = run
     }
 
+    /// The same command with counters of its own: the command lists are shared, and each
+    /// server (several live in one test process) counts its own calls.
+    init(copying c: Command) {
+        name = c.name
+        arity = c.arity
+        flags = c.flags
+        firstKey = c.firstKey
+        lastKey = c.lastKey
+        keyStep = c.keyStep
+        keyFinder = c.keyFinder
+        run = c.run
+    }
+
     /// Positions in `argv` that hold keys.
     public func keyPositions(_ argv: [Bytes]) -> [Int] {
         if let keyFinder { return keyFinder(argv) }
@@ -122,7 +135,8 @@ public struct CommandTable {
 
     public init(_ groups: [[Command]]) {
         for group in groups {
-            for command in group {
+            for shared in group {
+                let command = Command(copying: shared)
                 precondition(byName[command.name] == nil, "duplicate command \(command.name)")
                 byName[command.name] = command
                 byBytes[Bytes(command.name)] = command

@@ -43,13 +43,13 @@ private let stringAccessCommands: [Command] = [
     Command("setex", arity: 4, flags: "wm", keys: (1, 1, 1)) { call in
         var options = SetOptions()
         options.value = 3
-        options.expire = (call.argv[2], 1000)
+        options.expire = (call.argv[2], 1000, false)
         setGeneric(call, options, name: "setex", isSetNX: false)
     },
     Command("psetex", arity: 4, flags: "wm", keys: (1, 1, 1)) { call in
         var options = SetOptions()
         options.value = 3
-        options.expire = (call.argv[2], 1)
+        options.expire = (call.argv[2], 1, false)
         setGeneric(call, options, name: "psetex", isSetNX: false)
     },
     Command("getset", arity: 3, flags: "wm", keys: (1, 1, 1)) { call in
@@ -100,14 +100,15 @@ struct SetOptions {
     var condition = Condition.always
     /// Position of the value argument.
     var value = 2
-    /// The expire argument and its unit in milliseconds (1000 for seconds).
-    var expire: (arg: Bytes, unitMs: Int64)? = nil
+    /// The expire argument, its unit in milliseconds (1000 for seconds), and whether it is a Unix time.
+    var expire: (arg: Bytes, unitMs: Int64, absolute: Bool)? = nil
     var keepTTL = false
 
     init() {}
 
     /// Parses SET's options as Redis 4.0 does, plus KEEPTTL (Redis 6) which
-    /// INCRBYFLOAT's propagation uses; nil for a syntax error. A repeated EX/PX or
+    /// INCRBYFLOAT's propagation uses, and EXAT/PXAT (Redis 6.2), which Redis 7.0
+    /// writes into its AOF and replication stream for SET EX and SETEX; nil for a syntax error. A repeated EX/PX or
     /// NX/XX is accepted (the last wins), mixing EX with PX or NX with XX is not.
     init?(_ argv: [Bytes]) {
         var j = 3
@@ -119,13 +120,13 @@ struct SetOptions {
                 condition = .ifMissing
             } else if a.isOption("xx") && condition != .ifMissing {
                 condition = .ifExists
-            } else if a.isOption("ex") && !millis && !keepTTL && hasNext {
+            } else if (a.isOption("ex") || a.isOption("exat")) && !millis && !keepTTL && hasNext {
                 seconds = true
-                expire = (argv[j + 1], 1000)
+                expire = (argv[j + 1], 1000, a.count == 4)
                 j += 1
-            } else if a.isOption("px") && !seconds && !keepTTL && hasNext {
+            } else if (a.isOption("px") || a.isOption("pxat")) && !seconds && !keepTTL && hasNext {
                 millis = true
-                expire = (argv[j + 1], 1)
+                expire = (argv[j + 1], 1, a.count == 4)
                 j += 1
             } else if a.isOption("keepttl") && expire == nil {
                 keepTTL = true
@@ -148,7 +149,7 @@ private func setGeneric(_ call: Call, _ options: SetOptions, name: String, isSet
     if let expire = options.expire {
         guard let amount = call.int64(at: expire.arg) else { return }
         let (ms, o1) = amount.multipliedReportingOverflow(by: expire.unitMs)
-        let (at, o2) = ks.now.addingReportingOverflow(ms)
+        let (at, o2) = (expire.absolute ? 0 : ks.now).addingReportingOverflow(ms)
         guard amount > 0, !o1, !o2 else {
             call.error("ERR invalid expire time in \(name)")
             return

@@ -16,7 +16,7 @@ let persistenceDirectives: [ConfigDirective] = [
                 words = OutputLimits.split(args[0])
             } else if args == [[]] {
                 words = []
-            } else if args.count == 1 {
+            } else if args.count == 1 && args[0].contains(UInt8(ascii: " ")) {
                 // One quoted argument holding the pairs (`--save "900 1"`), as Redis 7 accepts.
                 words = OutputLimits.split(args[0])
             } else {

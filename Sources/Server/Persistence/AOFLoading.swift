@@ -33,6 +33,7 @@ final class AOFLoader: StepLoader {
     private(set) var expiredSkipped = 0
     private(set) var aux: [String: Bytes] = [:]
     private(set) var commands = 0
+    private(set) var failedCommands = 0
 
     init(server: Server, files: [String], truncateTail: Bool) {
         self.server = server
@@ -93,6 +94,14 @@ final class AOFLoader: StepLoader {
         }
         client.db = command.db
         server.execute(client, command.argv)
+        // Redis drops the replay's replies; an error is still worth a line, since the data differs then.
+        if client.output.getInteger(at: client.output.readerIndex, as: UInt8.self) == UInt8(ascii: "-") {
+            failedCommands += 1
+            if failedCommands <= 3 {
+                let reply = client.output.getString(at: client.output.readerIndex, length: min(client.output.readableBytes, 200)) ?? ""
+                server.log.warning("AOF command at offset \(command.offset) of \(files[index]) failed: \(reply.split(separator: "\r").first.map(String.init) ?? "")")
+            }
+        }
         client.output.clear()
         commands += 1
     }
