@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Engine", "RDB", "AOF", "CZlib",
+                "Engine", "RDB", "AOF", "Server", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),

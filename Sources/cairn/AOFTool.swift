@@ -27,7 +27,7 @@ struct AOFTool: ParsableCommand {
         file it lists is used, base first. Exit status: 0 fine, 1 damaged log (or an error \
         reply during replay), 2 unreadable file or broken manifest.
         """,
-        subcommands: [AOFCheck.self, AOFInfo.self, AOFReplay.self])
+        subcommands: [AOFCheck.self, AOFInfo.self, AOFReplay.self, AOFToRDB.self])
 }
 
 /// The FILE argument every subcommand takes.

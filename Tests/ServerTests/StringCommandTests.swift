@@ -42,7 +42,7 @@ final class StringCommandTests: XCTestCase {
         XCTAssertEqual(h.run("EXISTS", "b"), .int(0))
         XCTAssertEqual(h.run("SET", "a", "1", "nx", "nx"), .null, "a repeated flag is accepted")
         for bad in [["ex", "10", "px", "10"], ["nx", "xx"], ["ex"], ["keepttl", "ex", "10"], ["ex", "10", "keepttl"],
-                    ["foo"], ["get"], ["exat", "10"]] {
+                    ["foo"], ["get"], ["exat", "10", "px", "5"]] {
             XCTAssertEqual(h.run(["SET", "a", "1"].map { Bytes($0) } + bad.map { Bytes($0) }), .error("ERR syntax error"), "\(bad)")
         }
         XCTAssertEqual(h.run("SET", "a", "1", "ex", "1.5"), .error("ERR value is not an integer or out of range"))
@@ -51,6 +51,11 @@ final class StringCommandTests: XCTestCase {
         XCTAssertEqual(h.run("SET", "a", "1", "ex", "9223372036854775807"), .error("ERR invalid expire time in set"))
         XCTAssertEqual(h.run("SET", "a", "1", "px", "9223372036854775807"), .error("ERR invalid expire time in set"))
         XCTAssertEqual(h.run("GET", "a"), .str("3"), "failed SETs change nothing")
+        // EXAT/PXAT (Redis 6.2) are accepted: Redis 7.0 writes SET ... PXAT into its AOF.
+        XCTAssertEqual(h.run("SET", "abs", "1", "PXAT", "\(wallClockMilliseconds() + 100_000)"), .ok)
+        if case .integer(let pttl) = h.run("PTTL", "abs") { XCTAssertTrue(pttl > 99_000 && pttl <= 100_000) } else { XCTFail() }
+        XCTAssertEqual(h.run("SET", "abs", "1", "EXAT", "10"), .ok)
+        XCTAssertEqual(h.run("EXISTS", "abs"), .int(0), "a deadline in the past: gone at once")
         XCTAssertEqual(h.run("SET", "a", "1", "ex", "10", "ex", "20"), .ok, "the last EX wins")
         XCTAssertEqual(h.run("TTL", "a"), .int(20))
         XCTAssertEqual(h.run("SET", "a", "4", "px", "100000", "xx"), .ok)

@@ -235,3 +235,25 @@ def test_torn_last_command_at_startup(tmpdirs, allow):
         server.stop()
     check = subprocess.run(["redis-check-aof", path], capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout
+
+
+def test_to_rdb_compacts_a_redis7_log(tmpdirs):
+    rdir, odir = tmpdirs(), tmpdirs()
+    shutil.copytree(os.path.join(FIXTURES, "redis7-preamble"), os.path.join(rdir, "appendonlydir"))
+    redis = start("redis", rdir)
+    try:
+        want = digest(redis)
+    finally:
+        redis.stop()
+    out = os.path.join(odir, "dump.rdb")
+    p = subprocess.run([cairn_tool(), "aof", "to-rdb", os.path.join(FIXTURES, "redis7-preamble"), out],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "keys written" in p.stdout
+    check = subprocess.run(["redis-check-rdb", out], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout
+    redis = ServerProcess("redis", workdir=odir).start()
+    try:
+        assert digest(redis) == want
+    finally:
+        redis.stop()

@@ -240,3 +240,20 @@ extension Persistence {
         server.keyspace.dirty = 0
     }
 }
+
+extension Persistence {
+    /// Replays `files` (an AOF, or Redis 7.0's parts in order) into this server's keyspace,
+    /// all at once; returns the commands run. For tools (`cairn aof to-rdb`).
+    public func replayAppendOnly(files: [String]) throws -> (commands: Int, failed: Int) {
+        let loader = AOFLoader(server: server, files: files, truncateTail: false)
+        let wasExpiring = server.keyspace.expireOnLookup
+        server.keyspace.expireOnLookup = false
+        replayingAOF = true
+        defer {
+            replayingAOF = false
+            server.keyspace.expireOnLookup = wasExpiring
+        }
+        while try !loader.step(into: server.keyspace, budget: Int.max) {}
+        return (loader.commands, loader.failedCommands)
+    }
+}
