@@ -68,6 +68,8 @@ public final class Server {
     public var notificationClasses: NotificationClass = []
     /// The highest heap use seen (INFO used_memory_peak).
     public var peakMemory = 0
+    /// Connections whose replies wait for this loop turn's AOF write (AOFPersistence.swift).
+    var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     public let blocking = BlockedClients()
 

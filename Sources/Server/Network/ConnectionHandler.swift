@@ -72,7 +72,13 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushOutput()
+        // With the AOF on, replies wait for the end of this loop turn: one AOF write (and with
+        // appendfsync always one fsync) then covers every client served in it, as Redis's beforeSleep.
+        if server.persistence.aofEnabled, let client, client.output.readableBytes > 0 {
+            server.deferFlush(self, on: context.eventLoop)
+        } else {
+            flushOutput()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

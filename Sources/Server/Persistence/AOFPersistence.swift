@@ -17,6 +17,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOCore
 import Engine
 import RDB
 import AOF
@@ -42,6 +43,20 @@ struct AOFCommandSerializer: SnapshotSerializer {
     mutating func finish() throws -> (FileSink, Int) {
         try sink.write(encoder.take())
         return (sink, keys)
+    }
+}
+
+extension Server {
+    /// Flushes `connection` at the end of the current loop turn, after the AOF write.
+    func deferFlush(_ connection: ClientConnection, on loop: EventLoop) {
+        deferredFlushes.append(connection)
+        guard deferredFlushes.count == 1 else { return }
+        loop.execute { [self] in
+            persistence.flushBeforeReplies()
+            let due = deferredFlushes
+            deferredFlushes.removeAll(keepingCapacity: true)
+            for connection in due { connection.flushOutput() }
+        }
     }
 }
 
