@@ -78,7 +78,7 @@ public struct RDBInput {
         guard n >= 0 else { throw error("negative length") }
         if n <= buffer.count - position {
             defer { position += n }
-            return Array(buffer[position..<position + n])
+            return copyBytes(buffer, position, n)
         }
         var out = [UInt8]()
         if n <= 1 << 16 { out.reserveCapacity(n) }
@@ -222,5 +222,18 @@ func parseScore(_ b: Bytes) -> Double? {
     case "-inf", "-infinity": return -.infinity
     case "nan", "-nan": return .nan
     default: return nil
+    }
+}
+
+/// `bytes[start..<start + n]` as a new array, in one allocation and one memcpy
+/// (the caller has checked the range).
+@inline(__always) func copyBytes(_ bytes: [UInt8], _ start: Int, _ n: Int) -> [UInt8] {
+    precondition(start >= 0 && n >= 0 && start + n <= bytes.count)
+    if n == 0 { return [] }
+    return bytes.withUnsafeBufferPointer { src in
+        [UInt8](unsafeUninitializedCapacity: n) { dst, count in
+            dst.baseAddress!.initialize(from: src.baseAddress! + start, count: n)
+            count = n
+        }
     }
 }
