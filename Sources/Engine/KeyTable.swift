@@ -128,6 +128,22 @@ public struct KeyTable {
         return i
     }
 
+    /// Inserts `key` unless it is present (hashing it once); nil when it was there.
+    public mutating func insertIfAbsent(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int? {
+        let h = hashKey(key)
+        if find(key, hash: h) != nil { return nil }
+        return insert(key, hash: h, value, expireAt: expireAt, access: access)
+    }
+
+    /// Makes room for `n` keys in all (a load's size hint): the buckets a table of
+    /// `n` keys would have grown to, and the entry storage.
+    public mutating func reserveCapacity(_ n: Int) {
+        guard n > count else { return }
+        entries.reserveCapacity(n)
+        let size = Swift.max(4, n.nextPowerOfTwo)
+        if size > buckets.count { relinkBuckets(size: size) }
+    }
+
     /// Removes the entry at `i`; returns its value.
     @discardableResult
     public mutating func remove(at i: Int) -> Value {

@@ -150,6 +150,18 @@ public final class Keyspace {
         return databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
     }
 
+    /// Adds `key` unless it is present, hashing it once (a dataset load); false when present.
+    public func addIfAbsent(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Bool {
+        guard databases[db].insertIfAbsent(key, value, expireAt: expireAt ?? noExpire,
+                                           access: accessPolicy.fresh(nowMs: now)) != nil else { return false }
+        onModified?(db, key)
+        if case .list = value, let hook = onListAdded { hook(db, key) }
+        return true
+    }
+
+    /// Sizes database `db` for `keys` keys (RESIZEDB's hint when loading).
+    public func reserve(_ db: Int, keys: Int) { databases[db].reserveCapacity(keys) }
+
     /// Deletes `key` if it exists (and is not expired; on a replica an expired key
     /// is deleted too, as the master's DEL requires); true when it did.
     @discardableResult

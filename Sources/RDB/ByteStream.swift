@@ -15,6 +15,13 @@ import Darwin
 public protocol ByteSource {
     /// Returns up to `max` next bytes (at least one), or an empty array at the end.
     mutating func read(max: Int) throws -> [UInt8]
+    /// Replaces `buffer`'s contents with up to `max` next bytes (empty at the end),
+    /// reusing its storage where the source can.
+    mutating func read(into buffer: inout [UInt8], max: Int) throws
+}
+
+extension ByteSource {
+    public mutating func read(into buffer: inout [UInt8], max: Int) throws { buffer = try read(max: max) }
 }
 
 /// A stream of bytes to write to.
@@ -67,6 +74,16 @@ public struct FileSource: ByteSource {
         if n == 0 && ferror(handle.fp) != 0 { throw ByteStreamError("read error: \(String(cString: strerror(errno)))") }
         buf.removeSubrange(n...)
         return buf
+    }
+    public mutating func read(into buffer: inout [UInt8], max: Int) throws {
+        let want = Swift.max(1, max)
+        if buffer.count != want {
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: repeatElement(0, count: want))
+        }
+        let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, handle.fp) }
+        if n == 0 && ferror(handle.fp) != 0 { throw ByteStreamError("read error: \(String(cString: strerror(errno)))") }
+        if n < want { buffer.removeSubrange(n...) }
     }
 }
 

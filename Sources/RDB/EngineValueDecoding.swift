@@ -21,20 +21,37 @@ extension RDBEntry {
         case .list(let items):
             return .list(ListValue(items, fill: limits.listMaxNodeSize, depth: limits.listCompressDepth))
         case .set(let members):
-            let set = SetValue(members: members, limits: limits)
+            // The final form is known up front (Redis's loader would reach the same one
+            // member by member): an intset only when every member is an integer and
+            // they fit; otherwise a table sized once.
+            var set = SetValue()
+            if members.count > limits.setMaxIntsetEntries || !members.allSatisfy({ $0.parseInt64() != nil }) {
+                set.convertToTable(capacity: members.count)
+            }
+            for m in members { set.add(m, limits: limits) }
             guard set.count == members.count else { throw refuse("duplicate set members") }
             return .set(set)
         case .zset(let members):
-            var seen = Set<Bytes>()
-            seen.reserveCapacity(members.count)
+            var entries: [SortedSetEntry] = []
+            entries.reserveCapacity(members.count)
             for m in members {
                 guard !m.score.isNaN else { throw refuse("sorted set with a NaN score") }
-                guard seen.insert(m.member).inserted else { throw refuse("duplicate sorted set members") }
+                entries.append(SortedSetEntry(member: m.member, score: m.score))
             }
-            return .zset(SortedSetValue(entries: members.map { SortedSetEntry(member: $0.member, score: $0.score) },
-                                        limits: limits))
+            guard !hasDuplicates(members.count, { members[$0].member }) else { throw refuse("duplicate sorted set members") }
+            return .zset(SortedSetValue(entries: entries, limits: limits))
         case .hash(let fields):
-            let hash = HashValue(pairs: fields.map { ($0.field, $0.value) }, limits: limits)
+            var hash = HashValue()
+            let longest = fields.reduce(0) { Swift.max($0, $1.field.count, $1.value.count) }
+            if longest > limits.hashMaxPackedValue || fields.count > limits.hashMaxPackedEntries {
+                hash.convertToTable()
+            } else {
+                var flat: [Bytes] = []
+                flat.reserveCapacity(fields.count * 2)
+                for f in fields { flat.append(f.field); flat.append(f.value) }
+                hash.reservePacked(pairs: flat[...])
+            }
+            for f in fields { hash.set(f.field, f.value, limits: limits) }
             guard hash.count == fields.count else { throw refuse("duplicate hash fields") }
             return .hash(hash)
         case .unsupported:
@@ -42,4 +59,20 @@ extension RDBEntry {
             throw refuse("unsupported value")
         }
     }
+}
+
+/// True when two of the `n` strings `item(0)...item(n-1)` are equal: pairwise for
+/// a few (no allocation), through a set beyond.
+func hasDuplicates(_ n: Int, _ item: (Int) -> Bytes) -> Bool {
+    if n <= 16 {
+        for i in 0..<n {
+            let a = item(i)
+            for j in 0..<i where item(j) == a { return true }
+        }
+        return false
+    }
+    var seen = Set<Bytes>()
+    seen.reserveCapacity(n)
+    for i in 0..<n where !seen.insert(item(i)).inserted { return true }
+    return false
 }

@@ -35,7 +35,7 @@ public enum ListpackDecoder {
             if e & 0x80 == 0 {
                 value = bytesOf(Int64(e))
             } else if e & 0xC0 == 0x80 {
-                let n = Int(e & 0x3F); try need(n); value = Array(lp[p..<p + n]); p += n
+                let n = Int(e & 0x3F); try need(n); value = copyBytes(lp, p, n); p += n
             } else if e & 0xE0 == 0xC0 {
                 try need(1)
                 let raw = Int(e & 0x1F) << 8 | Int(lp[p]); p += 1
@@ -43,13 +43,13 @@ public enum ListpackDecoder {
             } else if e & 0xF0 == 0xE0 {
                 try need(1)
                 let n = Int(e & 0x0F) << 8 | Int(lp[p]); p += 1
-                try need(n); value = Array(lp[p..<p + n]); p += n
+                try need(n); value = copyBytes(lp, p, n); p += n
             } else {
                 switch e {
                 case 0xF0:
                     try need(4)
                     let n = Int(intLE(4) & 0xFFFF_FFFF); p += 4
-                    try need(n); value = Array(lp[p..<p + n]); p += n
+                    try need(n); value = copyBytes(lp, p, n); p += n
                 case 0xF1: try need(2); value = bytesOf(intLE(2)); p += 2
                 case 0xF2: try need(3); value = bytesOf(intLE(3)); p += 3
                 case 0xF3: try need(4); value = bytesOf(intLE(4)); p += 4

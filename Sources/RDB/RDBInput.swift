@@ -3,62 +3,104 @@
 //
 // Contract: every read either returns what was asked or throws an RDBError at
 // the current offset ("unexpected end of file" when the source runs dry).
-// Tricky bit: a length read from the stream is never used to allocate up
+// The source is asked for more only once the buffer is used up, so the bytes
+// not consumed are always the tail of the last chunk (the AOF reader relies
+// on it after a preamble).
+// Tricky bits: a length read from the stream is never used to allocate up
 // front: `bytes(n)` grows its result chunk by chunk as data actually arrives,
-// so memory is bounded by the input, not by what a corrupt length claims.
+// so memory is bounded by the input, not by what a corrupt length claims. The
+// CRC is folded lazily over whole buffer regions (when a chunk is used up, or
+// when asked), never per byte. The reader is not generic (the source is an
+// existential, called once per chunk), so its hot paths are compiled concrete.
 import Engine
 
 /// Buffered primitive reader over a ByteSource.
-public struct RDBInput<Source: ByteSource> {
-    var source: Source
+public struct RDBInput {
+    var source: any ByteSource
     var buffer: [UInt8] = []
     var position = 0
-    /// Bytes consumed so far (the offset of the next byte).
-    public private(set) var offset = 0
-    /// CRC64 of the bytes consumed so far.
-    public private(set) var crc: UInt64 = 0
+    /// Stream offset of `buffer[0]`.
+    var base = 0
+    /// CRC64 of the bytes before `buffer[crcMark]`.
+    var crcFolded: UInt64 = 0
+    var crcMark = 0
     /// Key of the entry being read, for error messages.
     var currentKey: Bytes?
 
-    public init(_ source: Source) { self.source = source }
+    public init<Source: ByteSource>(_ source: Source) { self.source = source }
+
+    /// Bytes consumed so far (the offset of the next byte).
+    public var offset: Int { base + position }
+
+    /// CRC64 of the bytes consumed so far.
+    public var crc: UInt64 {
+        buffer.withUnsafeBytes { CRC64.update(crcFolded, UnsafeRawBufferPointer(rebasing: $0[crcMark..<position])) }
+    }
 
     func error(_ message: String, at: Int? = nil) -> RDBError {
         RDBError(offset: at ?? offset, key: currentKey, message: message)
     }
 
-    mutating func fill() throws -> Bool {
+    /// Makes at least one unread byte available; false at the end of the source.
+    @inline(__always) mutating func fill() throws -> Bool {
         if position < buffer.count { return true }
-        let chunk: [UInt8]
-        do { chunk = try source.read(max: 1 << 16) } catch let e as RDBError { throw e } catch {
+        return try refill()
+    }
+
+    @inline(never) mutating func refill() throws -> Bool {
+        crcFolded = crc
+        base += buffer.count
+        position = 0; crcMark = 0
+        do { try source.read(into: &buffer, max: 1 << 16) } catch let e as RDBError { buffer.removeAll(); throw e } catch {
+            buffer.removeAll()
             throw self.error("read failed: \(error)")
         }
-        if chunk.isEmpty { return false }
-        buffer = chunk; position = 0
-        return true
+        return !buffer.isEmpty
     }
 
     /// Reads one byte.
-    public mutating func byte() throws -> UInt8 {
+    @inline(__always) public mutating func byte() throws -> UInt8 {
+        if position < buffer.count {
+            let b = buffer[position]; position += 1
+            return b
+        }
+        return try slowByte()
+    }
+
+    @inline(never) mutating func slowByte() throws -> UInt8 {
         guard try fill() else { throw error("unexpected end of file") }
-        let b = buffer[position]; position += 1; offset += 1
-        crc = CRC64.update(crc, CollectionOfOne(b))
+        let b = buffer[position]; position += 1
         return b
     }
 
     /// Reads exactly `n` bytes; never allocates more than has arrived.
     public mutating func bytes(_ n: Int) throws -> [UInt8] {
         guard n >= 0 else { throw error("negative length") }
+        if n <= buffer.count - position {
+            defer { position += n }
+            return copyBytes(buffer, position, n)
+        }
         var out = [UInt8]()
         if n <= 1 << 16 { out.reserveCapacity(n) }
         while out.count < n {
             guard try fill() else { throw error("unexpected end of file (wanted \(n) bytes, got \(out.count))") }
             let take = Swift.min(n - out.count, buffer.count - position)
-            let slice = buffer[position..<position + take]
-            crc = CRC64.update(crc, slice)
-            out.append(contentsOf: slice)
-            position += take; offset += take
+            out.append(contentsOf: buffer[position..<position + take])
+            position += take
         }
         return out
+    }
+
+    /// Passes the next `n` bytes to `body` in place when they are all buffered
+    /// (no copy); otherwise copies them first. Same errors as `bytes`.
+    mutating func withBytes<R>(_ n: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if n >= 0, n <= buffer.count - position {
+            let p = position
+            position += n
+            return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[p..<p + n])) }
+        }
+        let b = try bytes(n)
+        return try b.withUnsafeBytes { try body($0) }
     }
 
     /// Skips exactly `n` bytes.
@@ -67,8 +109,7 @@ public struct RDBInput<Source: ByteSource> {
         while left > 0 {
             guard try fill() else { throw error("unexpected end of file") }
             let take = Swift.min(left, buffer.count - position)
-            crc = CRC64.update(crc, buffer[position..<position + take])
-            position += take; offset += take; left -= take
+            position += take; left -= take
         }
     }
 
@@ -77,6 +118,14 @@ public struct RDBInput<Source: ByteSource> {
 
     /// Reads a little-endian unsigned integer of `size` bytes.
     public mutating func uintLE(_ size: Int) throws -> UInt64 {
+        if size <= buffer.count - position {
+            var v: UInt64 = 0
+            buffer.withUnsafeBufferPointer { b in
+                for i in 0..<size { v |= UInt64(b[position + i]) << (8 * UInt64(i)) }
+            }
+            position += size
+            return v
+        }
         var v: UInt64 = 0
         for i in 0..<size { v |= UInt64(try byte()) << (8 * UInt64(i)) }
         return v
@@ -173,5 +222,18 @@ func parseScore(_ b: Bytes) -> Double? {
     case "-inf", "-infinity": return -.infinity
     case "nan", "-nan": return .nan
     default: return nil
+    }
+}
+
+/// `bytes[start..<start + n]` as a new array, in one allocation and one memcpy
+/// (the caller has checked the range).
+@inline(__always) func copyBytes(_ bytes: [UInt8], _ start: Int, _ n: Int) -> [UInt8] {
+    precondition(start >= 0 && n >= 0 && start + n <= bytes.count)
+    if n == 0 { return [] }
+    return bytes.withUnsafeBufferPointer { src in
+        [UInt8](unsafeUninitializedCapacity: n) { dst, count in
+            dst.baseAddress!.initialize(from: src.baseAddress! + start, count: n)
+            count = n
+        }
     }
 }

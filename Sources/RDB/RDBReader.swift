@@ -14,7 +14,7 @@ import Engine
 
 /// Streams events out of an RDB byte stream.
 public struct RDBReader<Source: ByteSource> {
-    var input: RDBInput<Source>
+    var input: RDBInput
     /// The RDB version, once the header is read.
     public internal(set) var version = 0
     var db = 0

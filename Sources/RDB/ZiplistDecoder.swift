@@ -43,15 +43,15 @@ public enum ZiplistDecoder {
             }
             switch e >> 6 {
             case 0:
-                let n = Int(e & 0x3F); try need(n); value = Array(zl[p..<p + n]); p += n
+                let n = Int(e & 0x3F); try need(n); value = copyBytes(zl, p, n); p += n
             case 1:
                 try need(1); let n = Int(e & 0x3F) << 8 | Int(zl[p]); p += 1
-                try need(n); value = Array(zl[p..<p + n]); p += n
+                try need(n); value = copyBytes(zl, p, n); p += n
             case 2:
                 guard e == 0x80 else { throw CompactError("bad ziplist encoding") }
                 try need(4)
                 let n = Int(zl[p]) << 24 | Int(zl[p + 1]) << 16 | Int(zl[p + 2]) << 8 | Int(zl[p + 3]); p += 4
-                try need(n); value = Array(zl[p..<p + n]); p += n
+                try need(n); value = copyBytes(zl, p, n); p += n
             default:
                 switch e {
                 case 0xC0: try need(2); value = bytesOf(intLE(2)); p += 2

@@ -17,6 +17,10 @@ struct RDBSummary {
     var keys: [Int: Int] = [:], expires: [Int: Int] = [:]
     var types: [Int: [String: Int]] = [:]
     var encodings: [String: Int] = [:]
+    /// Per database, keys counted by RDB type byte (names are looked up at the end:
+    /// hashing a type and an encoding name per key made the check slow).
+    var typeBytes: [Int: [Int]] = [:]
+    var lastDB = -1, lastCounts: [Int] = []
     var unsupported: [(RDBEntry)] = []
     var functions = 0, moduleAux = 0
     var end: RDBEvent?
@@ -33,14 +37,41 @@ struct RDBSummary {
         case .entry(let e):
             keys[e.db, default: 0] += 1
             if e.expireMs != nil { expires[e.db, default: 0] += 1 }
-            types[e.db, default: [:]][e.value.typeName, default: 0] += 1
-            if let t = e.type { encodings[t.encodingName, default: 0] += 1 }
-            if case .unsupported = e.value { unsupported.append(e) }
+            if case .unsupported = e.value {
+                unsupported.append(e)
+                types[e.db, default: [:]][e.value.typeName, default: 0] += 1
+                if let t = e.type { encodings[t.encodingName, default: 0] += 1 }
+            } else if let t = e.type {
+                if e.db != lastDB { flushCounts(); lastDB = e.db; lastCounts = typeBytes.removeValue(forKey: e.db) ?? Array(repeating: 0, count: 256) }
+                lastCounts[Int(t.rawValue)] += 1
+            } else {
+                types[e.db, default: [:]][e.value.typeName, default: 0] += 1
+            }
         default: break
         }
     }
 
-    func print() {
+    /// Moves the current database's type-byte counts back into `typeBytes`.
+    mutating func flushCounts() {
+        if lastDB >= 0 { typeBytes[lastDB] = lastCounts }
+        lastDB = -1; lastCounts = []
+    }
+
+    /// Folds the type-byte counts into the named tallies (before printing).
+    mutating func finish() {
+        flushCounts()
+        for (db, counts) in typeBytes {
+            for (raw, n) in counts.enumerated() where n > 0 {
+                guard let t = RDBType(rawValue: UInt8(raw)) else { continue }
+                types[db, default: [:]][t.typeName, default: 0] += n
+                encodings[t.encodingName, default: 0] += n
+            }
+        }
+        typeBytes = [:]
+    }
+
+    mutating func print() {
+        finish()
         writeOut("RDB version: \(version)\n")
         for (k, v) in aux { writeOut("aux \(printableKey(k)) = \(printableKey(v))\n") }
         for db in keys.keys.sorted() {

@@ -24,6 +24,7 @@ final class DatasetLoader<Source: ByteSource> {
     private(set) var expiredSkipped = 0
     private(set) var aux: [String: Bytes] = [:]
     private(set) var finished = false
+    private var db = 0
     let keepExpired: Bool
     let limits: EncodingLimits
 
@@ -49,6 +50,12 @@ final class DatasetLoader<Source: ByteSource> {
                 guard db < ks.databaseCount else {
                     throw LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(ks.databaseCount) databases. Exiting\n")
                 }
+                self.db = db
+            case .resizeDB(let size, _):
+                // Size the table up front (no rehash while loading), as far as the
+                // bytes left could hold keys: a corrupt hint cannot reserve much.
+                let plausible = UInt64(max(0, totalBytes - reader.offset) / 8)
+                ks.reserve(db, keys: Int(min(size, plausible)))
             case .entry(let entry):
                 left -= 1
                 try load(entry, into: ks)
@@ -59,7 +66,7 @@ final class DatasetLoader<Source: ByteSource> {
             case .end:
                 finished = true
                 return true
-            case .header, .resizeDB:
+            case .header:
                 break
             }
         }
@@ -86,10 +93,9 @@ final class DatasetLoader<Source: ByteSource> {
         guard entry.db < ks.databaseCount else {
             throw LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(ks.databaseCount) databases. Exiting\n")
         }
-        guard ks.peek(entry.db, entry.key) == nil else {
+        guard ks.addIfAbsent(entry.db, entry.key, value, expireAt: entry.expireMs) else {
             throw RDBError(offset: entry.offset, key: entry.key, message: "duplicate key in the dataset")
         }
-        ks.add(entry.db, entry.key, value, expireAt: entry.expireMs)
         return .inserted
     }
 }
