@@ -181,6 +181,36 @@ extension PersistenceTests {
         XCTAssertEqual(fresh.server.keyspace.totalKeys, 0)
     }
 
+    func testCutFilesAndDuplicateKeysStopTheLoadCleanly() throws {
+        let h = Harness()
+        fill(h)
+        h.run("SAVE")
+        let path = h.server.persistence.dumpPath
+        let full = try readAll(path)
+        var cuts = Array(stride(from: 0, to: full.count, by: max(1, full.count / 150)))
+        cuts += (max(0, full.count - 12)..<full.count)
+        for cut in cuts {
+            try writeAll(path, Array(full.prefix(cut)))
+            let fresh = Harness(config: h.server.config)
+            XCTAssertThrowsError(try fresh.server.persistence.loadNow(path), "cut \(cut)")
+            XCTAssertEqual(fresh.server.keyspace.totalKeys, 0, "cut \(cut): nothing half-loaded")
+        }
+        // The same key twice: refused, naming it.
+        var w = RDBWriter(MemorySink())
+        try w.header()
+        try w.selectDB(0)
+        try w.entry(key: Bytes("twice".utf8), value: .string(.int(1)), expireAt: nil)
+        try w.entry(key: Bytes("twice".utf8), value: .string(.int(2)), expireAt: nil)
+        try w.finish()
+        try writeAll(path, w.sink.bytes)
+        let fresh = Harness(config: h.server.config)
+        XCTAssertThrowsError(try fresh.server.persistence.loadNow(path)) { error in
+            XCTAssertTrue("\(error)".contains("duplicate key"), "\(error)")
+            XCTAssertTrue("\(error)".contains("twice"), "\(error)")
+        }
+        XCTAssertEqual(fresh.server.keyspace.totalKeys, 0)
+    }
+
     func testDumpAndRestore() {
         let h = Harness()
         fill(h)

@@ -74,7 +74,7 @@ final class AOFLoader: StepLoader {
             left -= 1
             switch item {
             case .preamble(.entry(let entry)):
-                if try DatasetLoader<FileSource>.insert(entry, into: ks, limits: ks.encodingLimits, keepExpired: true) == .inserted {
+                if try DatasetLoader.insert(entry, into: ks, limits: ks.encodingLimits, keepExpired: true) {
                     keysLoaded += 1
                 }
             case .preamble(.aux(let name, let value)):

@@ -19,25 +19,14 @@ import Dispatch
 import Engine
 import RDB
 
-/// Batches of captured keys from the owner thread to the writer thread.
+/// Captured keys from the owner thread to the writer thread, and the writer's outcome.
 final class SnapshotChannel: @unchecked Sendable {
+    private let queue = BatchQueue<SnapshotItem>()
     private var mutex = pthread_mutex_t()
-    private var ready = pthread_cond_t()
-    private var batches: [[SnapshotItem]] = []
-    private var head = 0
-    private var closed = false
-    private var queued = 0
     private var outcome: Result<Int, Error>?
 
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&ready, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&ready)
-        pthread_mutex_destroy(&mutex)
-    }
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
 
     private func locked<R>(_ body: () -> R) -> R {
         pthread_mutex_lock(&mutex)
@@ -46,46 +35,32 @@ final class SnapshotChannel: @unchecked Sendable {
     }
 
     /// Keys queued and not yet taken by the writer.
-    var backlog: Int { locked { queued } }
+    var backlog: Int { queue.backlog }
 
     /// The writer's result (keys written), once it has finished.
     var result: Result<Int, Error>? { locked { outcome } }
 
-    func push(_ batch: [SnapshotItem]) {
-        locked {
-            batches.append(batch)
-            queued += batch.count
-            pthread_cond_signal(&ready)
-        }
-    }
+    func push(_ batch: [SnapshotItem]) { queue.push(batch) }
 
     /// No more batches will come.
-    func close() {
-        locked {
-            closed = true
-            pthread_cond_signal(&ready)
-        }
-    }
+    func close() { queue.close() }
 
-    /// The next batch, waiting for one; nil once closed and drained.
+    /// The next batch, waiting for one; nil once closed and drained (or abandoned).
     func pop() -> [SnapshotItem]? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while head == batches.count && !closed { pthread_cond_wait(&ready, &mutex) }
-        guard head < batches.count else { return nil }
-        let batch = batches[head]
-        batches[head] = []
-        head += 1
-        if head == batches.count {
-            batches.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        queued -= batch.count
-        return batch
+        if case .batch(let b) = queue.pop() { return b }
+        return nil
     }
 
     /// Records the writer's result (an earlier abort stands).
     func finish(_ result: Result<Int, Error>) { locked { if outcome == nil { outcome = result } } }
+
+    /// Makes the writer stop at its next batch and discard the file.
+    func abandon() {
+        locked { outcome = outcome ?? .failure(SaveAborted()) }
+        queue.cancel()
+    }
+
+    var isAbandoned: Bool { queue.isCancelled }
 }
 
 /// Serializes snapshot items into a file on the writer thread (an RDB, or an AOF rewrite).
@@ -167,16 +142,6 @@ final class BackgroundSave {
         }
         channel.abandon()
     }
-}
-
-extension SnapshotChannel {
-    /// Makes the writer stop at its next batch and discard the file.
-    func abandon() {
-        locked { outcome = outcome ?? .failure(SaveAborted()) }
-        close()
-    }
-
-    var isAbandoned: Bool { locked { if case .failure(let e)? = outcome { return e is SaveAborted } else { return false } } }
 }
 
 struct SaveAborted: Error, CustomStringConvertible {

@@ -1,14 +1,21 @@
-// DatasetLoader: loads an RDB stream into the keyspace, a bounded number of
-// keys per step, so the event loop can answer -LOADING in between.
+// DatasetLoader: loads an RDB stream into the keyspace on two threads: a
+// reader thread parses and converts (RDBReader, EngineValueDecoding) while the
+// owner thread inserts, a bounded number of keys per step, so the event loop
+// can answer -LOADING in between.
 //
-// Contract: every key is checked and converted (RDB/EngineValueDecoding);
-// anything the server cannot hold exactly stops the load with an error naming
-// the key and the offset: a type Cairn does not hold, a database past
-// `databases`, a key present twice. On a master, keys whose TTL has already
-// passed are skipped, as Redis's loader does; a replica keeps them for its
-// master's DEL. The aux fields are kept for replication (repl-id, repl-offset).
-// Tricky bit: the keyspace is filled directly (no notifications, no WATCH,
-// no propagation): loading is not a write.
+// Contract: every key is checked and converted; anything the server cannot
+// hold exactly stops the load with an error naming the key and the offset: a
+// type Cairn does not hold, a database past `databases`, a key present twice.
+// On a master, keys whose TTL has already passed are skipped, as Redis's
+// loader does; a replica keeps them for its master's DEL. The aux fields are
+// kept for replication (repl-id, repl-offset).
+// Tricky bits: the keyspace is filled directly (no notifications, no WATCH,
+// no propagation): loading is not a write. The reader thread touches no
+// server state: it gets the limits, the clock and the database count up
+// front, and hands over plain values (Engine values are Sendable).
+#if canImport(Glibc)
+import Glibc
+#endif
 import Engine
 import RDB
 
@@ -17,85 +24,160 @@ struct LoadError: Error, CustomStringConvertible {
     var description: String
 }
 
-final class DatasetLoader<Source: ByteSource> {
-    private var reader: RDBReader<Source>
+/// What the reader thread hands the owner thread.
+enum LoadItem {
+    case aux(String, Bytes)
+    case reserve(db: Int, keys: Int)
+    case key(db: Int, key: Bytes, value: Value, expireAt: Int64?, offset: Int)
+    case expired
+}
+
+final class DatasetLoader: StepLoader, @unchecked Sendable {
     let totalBytes: Int
     private(set) var keysLoaded = 0
     private(set) var expiredSkipped = 0
     private(set) var aux: [String: Bytes] = [:]
-    private(set) var finished = false
-    private var db = 0
-    let keepExpired: Bool
-    let limits: EncodingLimits
+    private let queue = BatchQueue<LoadItem>(maxQueued: 1 << 16)
+    private var mutex = pthread_mutex_t()
+    private var readBytes = 0
+    private var failure: Error?
 
-    init(source: Source, totalBytes: Int, limits: EncodingLimits, keepExpired: Bool, strictEnd: Bool = true) {
-        reader = RDBReader(source)
-        reader.strictEnd = strictEnd
+    /// Starts the reader thread on `source`.
+    init(source: FileSource, totalBytes: Int, limits: EncodingLimits, keepExpired: Bool, databases: Int, now: Int64) {
         self.totalBytes = totalBytes
-        self.limits = limits
-        self.keepExpired = keepExpired
+        pthread_mutex_init(&mutex, nil)
+        Thread.detach(name: "cairn-rdb-load") { [self] in
+            read(source, limits: limits, keepExpired: keepExpired, databases: databases, now: now)
+        }
     }
 
-    /// Bytes read so far.
-    var loadedBytes: Int { reader.offset }
+    deinit { pthread_mutex_destroy(&mutex) }
 
-    /// Loads up to `budget` keys into `ks`; true once the stream has ended.
+    var loadedBytes: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return readBytes
+    }
+
+    /// Stops the reader thread (a load abandoned midway).
+    func cancel() { queue.cancel() }
+
+    /// Inserts what the reader has produced, up to about `budget` keys; true once the stream has ended.
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
         var left = budget
-        while left > 0, let event = try reader.next() {
-            switch event {
-            case .aux(let name, let value):
-                aux[String(decoding: name, as: UTF8.self)] = value
-            case .selectDB(let db):
-                guard db < ks.databaseCount else {
-                    throw LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(ks.databaseCount) databases. Exiting\n")
-                }
-                self.db = db
-            case .resizeDB(let size, _):
-                // Size the table up front (no rehash while loading), as far as the
-                // bytes left could hold keys: a corrupt hint cannot reserve much.
-                let plausible = UInt64(max(0, totalBytes - reader.offset) / 8)
-                ks.reserve(db, keys: Int(min(size, plausible)))
-            case .entry(let entry):
-                left -= 1
-                try load(entry, into: ks)
-            case .moduleAux(let name, let offset):
-                throw LoadError(description: "The RDB file contains AUX module data of module \(name) at offset \(offset) that Cairn cannot load (no such module is loaded)")
-            case .function(_, let offset):
-                throw LoadError(description: "The RDB file contains a function library at offset \(offset); Cairn has no functions")
-            case .end:
-                finished = true
+        while left > 0 {
+            switch queue.pop(timeoutNs: 5_000_000) {
+            case .timedOut:
+                return false
+            case .finished:
+                pthread_mutex_lock(&mutex)
+                let error = failure
+                pthread_mutex_unlock(&mutex)
+                if let error { throw error }
                 return true
-            case .header:
-                break
+            case .batch(let items):
+                left -= items.count
+                for item in items { try apply(item, ks) }
             }
         }
-        if !finished, left > 0 { finished = true }
-        return finished
+        return false
     }
 
-    private func load(_ entry: RDBEntry, into ks: Keyspace) throws {
-        switch try Self.insert(entry, into: ks, limits: limits, keepExpired: keepExpired) {
-        case .inserted: keysLoaded += 1
-        case .expired: expiredSkipped += 1
-        case .empty: break
+    private func apply(_ item: LoadItem, _ ks: Keyspace) throws {
+        switch item {
+        case .aux(let name, let value):
+            aux[name] = value
+        case .reserve(let db, let keys):
+            ks.reserve(db, keys: keys)
+        case .key(let db, let key, let value, let expireAt, let offset):
+            guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
+                queue.cancel()
+                throw RDBError(offset: offset, key: key, message: "duplicate key in the dataset")
+            }
+            keysLoaded += 1
+        case .expired:
+            expiredSkipped += 1
         }
     }
 
-    enum Insertion { case inserted, expired, empty }
+    /// The reader thread: parse, check, convert, hand over in batches.
+    private func read(_ source: FileSource, limits: EncodingLimits, keepExpired: Bool, databases: Int, now: Int64) {
+        var reader = RDBReader(source)
+        var batch: [LoadItem] = []
+        batch.reserveCapacity(1024)
+        var db = 0
+        do {
+            while let event = try reader.next() {
+                switch event {
+                case .aux(let name, let value):
+                    batch.append(.aux(String(decoding: name, as: UTF8.self), value))
+                case .selectDB(let n):
+                    guard n < databases else { throw Self.tooManyDatabases(databases) }
+                    db = n
+                case .resizeDB(let size, _):
+                    // Size the table up front, as far as the bytes left could hold keys:
+                    // a corrupt hint cannot reserve much.
+                    let plausible = UInt64(max(0, totalBytes - reader.offset) / 8)
+                    batch.append(.reserve(db: db, keys: Int(min(size, plausible))))
+                case .entry(let entry):
+                    if let item = try Self.convert(entry, limits: limits, keepExpired: keepExpired,
+                                                   databases: databases, now: now) {
+                        batch.append(item)
+                    }
+                case .moduleAux(let name, let offset):
+                    throw LoadError(description: "The RDB file contains AUX module data of module \(name) at offset \(offset) that Cairn cannot load (no such module is loaded)")
+                case .function(_, let offset):
+                    throw LoadError(description: "The RDB file contains a function library at offset \(offset); Cairn has no functions")
+                case .header, .end:
+                    break
+                }
+                if batch.count >= 1024 {
+                    queue.push(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    setProgress(reader.offset)
+                    if queue.isCancelled { return }
+                }
+            }
+            queue.push(batch)
+            setProgress(reader.offset)
+        } catch {
+            pthread_mutex_lock(&mutex)
+            failure = error
+            pthread_mutex_unlock(&mutex)
+            queue.push(batch)  // what came before the damage is applied, then the error stops the load
+        }
+        queue.close()
+    }
 
-    /// Converts and adds one entry (also the AOF preamble's); throws for anything Cairn cannot hold exactly.
-    static func insert(_ entry: RDBEntry, into ks: Keyspace, limits: EncodingLimits, keepExpired: Bool) throws -> Insertion {
+    private func setProgress(_ bytes: Int) {
+        pthread_mutex_lock(&mutex)
+        readBytes = bytes
+        pthread_mutex_unlock(&mutex)
+    }
+
+    static func tooManyDatabases(_ n: Int) -> LoadError {
+        LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(n) databases. Exiting\n")
+    }
+
+    /// Checks and converts one entry; nil for an empty collection (Redis skips those too).
+    static func convert(_ entry: RDBEntry, limits: EncodingLimits, keepExpired: Bool, databases: Int,
+                        now: Int64) throws -> LoadItem? {
         try entry.requireSupported()
         let value = try entry.engineValue(limits: limits)
-        if value.elementCount == 0 { return .empty }  // Redis skips empty collections too
-        if let at = entry.expireMs, at < ks.now, !keepExpired { return .expired }
-        guard entry.db < ks.databaseCount else {
-            throw LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(ks.databaseCount) databases. Exiting\n")
+        if value.elementCount == 0 { return nil }
+        if let at = entry.expireMs, at < now, !keepExpired { return .expired }
+        guard entry.db < databases else { throw tooManyDatabases(databases) }
+        return .key(db: entry.db, key: entry.key, value: value, expireAt: entry.expireMs, offset: entry.offset)
+    }
+
+    /// Converts and adds one entry on the owner thread (the AOF preamble's); true when added.
+    static func insert(_ entry: RDBEntry, into ks: Keyspace, limits: EncodingLimits, keepExpired: Bool) throws -> Bool {
+        guard case .key(let db, let key, let value, let expireAt, let offset)? =
+                try convert(entry, limits: limits, keepExpired: keepExpired, databases: ks.databaseCount, now: ks.now)
+        else { return false }
+        guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
+            throw RDBError(offset: offset, key: key, message: "duplicate key in the dataset")
         }
-        guard ks.addIfAbsent(entry.db, entry.key, value, expireAt: entry.expireMs) else {
-            throw RDBError(offset: entry.offset, key: entry.key, message: "duplicate key in the dataset")
-        }
-        return .inserted
+        return true
     }
 }

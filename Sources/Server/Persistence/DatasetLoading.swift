@@ -23,8 +23,6 @@ protocol StepLoader: AnyObject {
     func step(into ks: Keyspace, budget: Int) throws -> Bool
 }
 
-extension DatasetLoader: StepLoader {}
-
 /// What a finished load found.
 struct LoadSummary {
     var keys: Int
@@ -37,7 +35,7 @@ extension Persistence {
     /// Keys loaded per step at start-up: a step takes a few milliseconds at most.
     static let loadStepKeys = 1000
 
-    func openLoader(_ path: String) throws -> DatasetLoader<FileSource>? {
+    func openLoader(_ path: String) throws -> DatasetLoader? {
         var st = stat()
         guard stat(path, &st) == 0 else {
             if errno == ENOENT { return nil }
@@ -45,7 +43,8 @@ extension Persistence {
         }
         let source = try FileSource(path: path)
         return DatasetLoader(source: source, totalBytes: Int(st.st_size), limits: server.keyspace.encodingLimits,
-                             keepExpired: !server.keyspace.expireOnLookup)
+                             keepExpired: !server.keyspace.expireOnLookup, databases: server.keyspace.databaseCount,
+                             now: server.keyspace.now)
     }
 
     /// Loads `path` completely, now; nil when there is no file.
@@ -64,7 +63,7 @@ extension Persistence {
 
     /// Loads `path` in steps scheduled on the event loop, then calls `done` (with the error, if any).
     func loadInSteps(_ path: String, done: @escaping (Result<LoadSummary?, Error>) -> Void) {
-        let loader: DatasetLoader<FileSource>
+        let loader: DatasetLoader
         do {
             guard let l = try openLoader(path) else {
                 loading = nil
