@@ -19,13 +19,22 @@ import Engine
 import RDB
 import AOF
 
-/// Replays AOF files into the server, a bounded number of commands per step.
-final class AOFLoader: StepLoader {
+/// What the AOF reader thread hands the owner thread.
+enum AOFLoadItem {
+    /// A key of an RDB preamble (or its aux field).
+    case data(LoadItem)
+    case command(AOFCommand)
+    /// File `index` ended cleanly after `bytes` bytes.
+    case fileEnd(index: Int, bytes: Int)
+    /// The last file ends inside a command: cut it back to `validUpTo` (aof-load-truncated).
+    case truncated(path: String, validUpTo: Int)
+}
+
+/// Replays AOF files into the server: a reader thread parses the files (and
+/// converts a preamble's values) while the owner thread runs the commands.
+final class AOFLoader: StepLoader, @unchecked Sendable {
     let server: Server
     let files: [String]
-    let truncateTail: Bool
-    private var index = 0
-    private var reader: AOFReader<FileSource>?
     private let client: Client
     let totalBytes: Int
     private var doneBytes = 0
@@ -34,63 +43,80 @@ final class AOFLoader: StepLoader {
     private(set) var aux: [String: Bytes] = [:]
     private(set) var commands = 0
     private(set) var failedCommands = 0
+    private let queue = BatchQueue<AOFLoadItem>(maxQueued: 1 << 16)
+    private var failure: Error?  // set by the reader thread before it closes the queue
 
     init(server: Server, files: [String], truncateTail: Bool) {
         self.server = server
         self.files = files
-        self.truncateTail = truncateTail
         totalBytes = files.reduce(0) { total, path in
             var st = stat()
             return total + (stat(path, &st) == 0 ? Int(st.st_size) : 0)
         }
         client = Client(id: 0, address: "", localAddress: "", authenticated: true)
         client.replaysLog = true
+        let (limits, databases, now) = (server.keyspace.encodingLimits, server.keyspace.databaseCount, server.keyspace.now)
+        Thread.detach(name: "cairn-aof-load") { [self] in
+            read(truncateTail: truncateTail, limits: limits, databases: databases, now: now)
+        }
     }
 
-    var loadedBytes: Int { doneBytes + (reader.map { $0.lastCommandEnd } ?? 0) }
+    var loadedBytes: Int { doneBytes }
 
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
         var left = budget
         while left > 0 {
-            if reader == nil {
-                guard index < files.count else { return true }
-                reader = AOFReader(try FileSource(path: files[index]))
-            }
-            let item: AOFItem?
-            do {
-                item = try reader!.next()
-            } catch let damage as AOFReadError {
-                try handle(damage)
-                item = nil
-            }
-            guard let item else {
-                doneBytes += reader!.lastCommandEnd
-                reader = nil
-                index += 1
-                // A file ending inside MULTI leaves the transaction queued: it never happened.
-                client.transaction = nil
-                continue
-            }
-            left -= 1
-            switch item {
-            case .preamble(.entry(let entry)):
-                if try DatasetLoader.insert(entry, into: ks, limits: ks.encodingLimits, keepExpired: true) {
-                    keysLoaded += 1
-                }
-            case .preamble(.aux(let name, let value)):
-                aux[String(decoding: name, as: UTF8.self)] = value
-            case .preamble:
-                break
-            case .command(let command):
-                try run(command)
+            switch queue.pop(timeoutNs: 5_000_000) {
+            case .timedOut:
+                return false
+            case .finished:
+                // The queue closed after the thread recorded any failure.
+                if let failure { throw failure }
+                return true
+            case .batch(let items):
+                left -= items.count
+                for item in items { try apply(item, ks) }
             }
         }
         return false
     }
 
+    private func apply(_ item: AOFLoadItem, _ ks: Keyspace) throws {
+        switch item {
+        case .data(.key(let db, let key, let value, let expireAt, let offset)):
+            guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
+                queue.cancel()
+                throw RDBError(offset: offset, key: key, message: "duplicate key in the AOF preamble")
+            }
+            keysLoaded += 1
+        case .data(.aux(let name, let value)):
+            aux[name] = value
+        case .data(.reserve(let db, let keys)):
+            ks.reserve(db, keys: keys)
+        case .data(.expired):
+            expiredSkipped += 1
+        case .command(let command):
+            try run(command)
+        case .fileEnd(_, let bytes):
+            doneBytes += bytes
+            // A file ending inside MULTI leaves the transaction queued: it never happened.
+            client.transaction = nil
+        case .truncated(let path, let validUpTo):
+            server.log.warning("!!! Warning: short read while loading the AOF file \(path)!!!")
+            server.log.warning("!!! Truncating the AOF at offset \(validUpTo) !!!")
+            guard truncate(path, off_t(validUpTo)) == 0 else {
+                queue.cancel()
+                throw LoadError(description: "Error truncating the AOF file \(path): \(String(cString: strerror(errno)))")
+            }
+            server.log.warning("AOF loaded anyway because aof-load-truncated is enabled")
+            client.transaction = nil
+        }
+    }
+
     private func run(_ command: AOFCommand) throws {
         guard server.commands.lookup(command.argv[0]) != nil else {
-            throw LoadError(description: "Unknown command '\(command.argv[0].text)' reading the append only file \(files[index]) at offset \(command.offset)")
+            queue.cancel()
+            throw LoadError(description: "Unknown command '\(command.argv[0].text)' reading the append only file at offset \(command.offset)")
         }
         client.db = command.db
         server.execute(client, command.argv)
@@ -99,32 +125,68 @@ final class AOFLoader: StepLoader {
             failedCommands += 1
             if failedCommands <= 3 {
                 let reply = client.output.getString(at: client.output.readerIndex, length: min(client.output.readableBytes, 200)) ?? ""
-                server.log.warning("AOF command at offset \(command.offset) of \(files[index]) failed: \(reply.split(separator: "\r").first.map(String.init) ?? "")")
+                server.log.warning("AOF command at offset \(command.offset) failed: \(reply.split(separator: "\r").first.map(String.init) ?? "")")
             }
         }
         client.output.clear()
         commands += 1
     }
 
-    /// A damaged file: cut back a truncated tail (last file only) when allowed, else stop.
-    private func handle(_ damage: AOFReadError) throws {
-        let path = files[index]
-        let isLast = index == files.count - 1
-        if damage.kind == .truncated && isLast && truncateTail {
-            server.log.warning("!!! Warning: short read while loading the AOF file \(path)!!!")
-            server.log.warning("!!! Truncating the AOF at offset \(damage.validUpTo) !!!")
-            guard truncate(path, off_t(damage.validUpTo)) == 0 else {
-                throw LoadError(description: "Error truncating the AOF file \(path): \(String(cString: strerror(errno)))")
+    /// The reader thread: every file in order, preamble values converted, commands as read.
+    private func read(truncateTail: Bool, limits: EncodingLimits, databases: Int, now: Int64) {
+        var batch: [AOFLoadItem] = []
+        batch.reserveCapacity(1024)
+        func hand(_ item: AOFLoadItem) {
+            batch.append(item)
+            if batch.count >= 1024 {
+                queue.push(batch)
+                batch.removeAll(keepingCapacity: true)
             }
-            server.log.warning("AOF loaded anyway because aof-load-truncated is enabled")
-            return
         }
+        do {
+            for (index, path) in files.enumerated() {
+                var reader = AOFReader(try FileSource(path: path))
+                do {
+                    while let item = try reader.next() {
+                        switch item {
+                        case .preamble(.entry(let entry)):
+                            if let converted = try DatasetLoader.convert(entry, limits: limits, keepExpired: true,
+                                                                         databases: databases, now: now) {
+                                hand(.data(converted))
+                            }
+                        case .preamble(.aux(let name, let value)):
+                            hand(.data(.aux(String(decoding: name, as: UTF8.self), value)))
+                        case .preamble(.moduleAux(let name, let offset)):
+                            throw LoadError(description: "The AOF preamble holds AUX data of module \(name) at offset \(offset), which Cairn cannot load")
+                        case .preamble:
+                            break
+                        case .command(let command):
+                            hand(.command(command))
+                        }
+                        if queue.isCancelled { return queue.close() }
+                    }
+                    hand(.fileEnd(index: index, bytes: reader.lastCommandEnd))
+                } catch let damage as AOFReadError {
+                    let isLast = index == files.count - 1
+                    guard damage.kind == .truncated && isLast && truncateTail else { throw Self.describe(damage, path) }
+                    hand(.truncated(path: path, validUpTo: damage.validUpTo))
+                }
+            }
+        } catch {
+            failure = error
+        }
+        queue.push(batch)
+        queue.close()
+    }
+
+    /// The error a damaged file stops the load with.
+    static func describe(_ damage: AOFReadError, _ path: String) -> LoadError {
         if damage.kind == .truncated {
-            throw LoadError(description: "Unexpected end of file reading the append only file \(path) (\(damage.message)). "
+            return LoadError(description: "Unexpected end of file reading the append only file \(path) (\(damage.message)). "
                 + "You can: 1) Make a backup of your AOF file, then use `cairn aof check --fix \(path)`. "
                 + "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.")
         }
-        throw LoadError(description: "Bad file format reading the append only file \(path) at offset \(damage.offset): "
+        return LoadError(description: "Bad file format reading the append only file \(path) at offset \(damage.offset): "
             + "\(damage.message). Make a backup of your AOF file, then use `cairn aof check --fix \(path)`")
     }
 }
