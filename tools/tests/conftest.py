@@ -17,7 +17,9 @@ the session finalizer stops every server this file started, by pid.
 
 import inspect
 import os
+import shutil
 import sys
+import tempfile
 
 import pytest
 
@@ -90,3 +92,20 @@ def make_client():
     finally:
         for c in made:
             c.close()
+
+
+@pytest.fixture
+def tmpdirs():
+    """tmpdirs() -> a new temporary directory, removed after the test."""
+    made = []
+
+    def make():
+        d = tempfile.mkdtemp(prefix="cairn-test-")
+        made.append(d)
+        return d
+
+    try:
+        yield make
+    finally:
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)

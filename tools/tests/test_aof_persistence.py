@@ -19,7 +19,6 @@ import random
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -38,19 +37,6 @@ def client(server):
 
 def digest(server):
     return client(server).execute_command("DEBUG", "DIGEST")
-
-
-@pytest.fixture
-def tmpdirs():
-    made = []
-
-    def make():
-        d = tempfile.mkdtemp(prefix="cairn-aof-")
-        made.append(d)
-        return d
-    yield make
-    for d in made:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def start(kind, workdir, *args):

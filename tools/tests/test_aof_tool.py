@@ -15,7 +15,6 @@ with tools/serverproc.py on free loopback ports and stopped by pid.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 

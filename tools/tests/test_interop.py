@@ -15,7 +15,6 @@ Tricky bit: redis-cli and redis-benchmark run with a bounded timeout and stdin
 closed (or fed explicitly), so a hang fails the test instead of the CI run.
 """
 
-import os
 import random
 import socket
 import subprocess

@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -59,19 +58,6 @@ def fill_every_type(c):
     c.execute_command("SELECT", 5)
     c.set("in5", "yes")
     c.execute_command("SELECT", 0)
-
-
-@pytest.fixture
-def tmpdirs():
-    dirs = []
-
-    def make():
-        d = tempfile.mkdtemp(prefix="cairn-rdb-")
-        dirs.append(d)
-        return d
-    yield make
-    for d in dirs:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_cairn_loads_what_redis_wrote(tmpdirs):

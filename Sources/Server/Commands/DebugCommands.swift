@@ -43,25 +43,27 @@ private func debugCommand(_ call: Call) {
     case ("populate", 3...5):
         populate(call)
     case ("reload", 2):
-        do {
-            try call.server.persistence.debugReload()
-            call.server.log.notice("DB reloaded by DEBUG RELOAD")
-            call.ok()
-        } catch {
-            call.server.log.warning("DEBUG RELOAD failed: \(error)")
-            call.error("ERR Error trying to load the RDB dump")
+        reload(call, done: "DB reloaded by DEBUG RELOAD", failed: "ERR Error trying to load the RDB dump") {
+            try $0.debugReload()
         }
     case ("loadaof", 2):
-        do {
-            try call.server.persistence.debugLoadAOF()
-            call.server.log.notice("Append Only File loaded by DEBUG LOADAOF")
-            call.ok()
-        } catch {
-            call.server.log.warning("DEBUG LOADAOF failed: \(error)")
-            call.error("ERR Error trying to load the AOF")
+        reload(call, done: "Append Only File loaded by DEBUG LOADAOF", failed: "ERR Error trying to load the AOF") {
+            try $0.debugLoadAOF()
         }
     default:
         call.error("ERR Unknown DEBUG subcommand or wrong number of arguments for '\(call.argv[1].text)'")
+    }
+}
+
+/// DEBUG RELOAD and LOADAOF: empty the dataset and load it back from disk; a failure is logged and replied.
+private func reload(_ call: Call, done: String, failed: String, _ load: (Persistence) throws -> Void) {
+    do {
+        try load(call.server.persistence)
+        call.server.log.notice(done)
+        call.ok()
+    } catch {
+        call.server.log.warning("\(call.argv[0].text.uppercased()) \(call.argv[1].text.uppercased()) failed: \(error)")
+        call.error(failed)
     }
 }
 

@@ -38,9 +38,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
     private let client: Client
     let totalBytes: Int
     private var doneBytes = 0
-    private(set) var keysLoaded = 0
-    private(set) var expiredSkipped = 0
-    private(set) var aux: [String: Bytes] = [:]
+    private(set) var tally = LoadTally()
     private(set) var commands = 0
     private(set) var failedCommands = 0
     private let queue = BatchQueue<AOFLoadItem>(maxQueued: 1 << 16)
@@ -64,37 +62,16 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
     var loadedBytes: Int { doneBytes }
 
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
-        var left = budget
-        while left > 0 {
-            switch queue.pop(timeoutNs: 5_000_000) {
-            case .timedOut:
-                return false
-            case .finished:
-                // The queue closed after the thread recorded any failure.
-                if let failure { throw failure }
-                return true
-            case .batch(let items):
-                left -= items.count
-                for item in items { try apply(item, ks) }
-            }
-        }
-        return false
+        let finished = try queue.drain(budget: budget) { try apply($0, ks) }
+        // The queue closed after the thread recorded any failure.
+        if finished, let failure { throw failure }
+        return finished
     }
 
     private func apply(_ item: AOFLoadItem, _ ks: Keyspace) throws {
         switch item {
-        case .data(.key(let db, let key, let value, let expireAt, let offset)):
-            guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
-                queue.cancel()
-                throw RDBError(offset: offset, key: key, message: "duplicate key in the AOF preamble")
-            }
-            keysLoaded += 1
-        case .data(.aux(let name, let value)):
-            aux[name] = value
-        case .data(.reserve(let db, let keys)):
-            ks.reserve(db, keys: keys)
-        case .data(.expired):
-            expiredSkipped += 1
+        case .data(let data):
+            try tally.apply(data, to: ks, source: "AOF preamble")
         case .command(let command):
             try run(command)
         case .fileEnd(_, let bytes):
@@ -105,7 +82,6 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
             server.log.warning("!!! Warning: short read while loading the AOF file \(path)!!!")
             server.log.warning("!!! Truncating the AOF at offset \(validUpTo) !!!")
             guard truncate(path, off_t(validUpTo)) == 0 else {
-                queue.cancel()
                 throw LoadError(description: "Error truncating the AOF file \(path): \(String(cString: strerror(errno)))")
             }
             server.log.warning("AOF loaded anyway because aof-load-truncated is enabled")
@@ -115,7 +91,6 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
 
     private func run(_ command: AOFCommand) throws {
         guard server.commands.lookup(command.argv[0]) != nil else {
-            queue.cancel()
             throw LoadError(description: "Unknown command '\(command.argv[0].text)' reading the append only file at offset \(command.offset)")
         }
         client.db = command.db
@@ -286,15 +261,8 @@ extension Persistence {
         }
         server.keyspace.flushAll()
         guard let (loader, _) = try makeAOFLoader() else { return }
-        let wasExpiring = server.keyspace.expireOnLookup
-        server.keyspace.expireOnLookup = false
-        replayingAOF = true
-        defer {
-            replayingAOF = false
-            server.keyspace.expireOnLookup = wasExpiring
-        }
         do {
-            while try !loader.step(into: server.keyspace, budget: Int.max) {}
+            try replayAll(loader)
         } catch {
             server.keyspace.flushAll()
             throw error
@@ -308,6 +276,13 @@ extension Persistence {
     /// all at once; returns the commands run. For tools (`cairn aof to-rdb`).
     public func replayAppendOnly(files: [String]) throws -> (commands: Int, failed: Int) {
         let loader = AOFLoader(server: server, files: files, truncateTail: false)
+        try replayAll(loader)
+        return (loader.commands, loader.failedCommands)
+    }
+
+    /// Runs `loader` to its end, now, in replay mode: keys found expired stay
+    /// (the log's own DELs remove them), and commands know they come from the log.
+    private func replayAll(_ loader: AOFLoader) throws {
         let wasExpiring = server.keyspace.expireOnLookup
         server.keyspace.expireOnLookup = false
         replayingAOF = true
@@ -316,6 +291,5 @@ extension Persistence {
             server.keyspace.expireOnLookup = wasExpiring
         }
         while try !loader.step(into: server.keyspace, budget: Int.max) {}
-        return (loader.commands, loader.failedCommands)
     }
 }

@@ -112,3 +112,29 @@ final class BatchQueue<Element>: @unchecked Sendable {
         return .batch(batch)
     }
 }
+
+extension BatchQueue {
+    /// Hands queued elements to `apply` until about `budget` have gone (false) or
+    /// the queue has finished (true); waits at most `timeoutNs` for a batch.
+    /// An error from `apply` cancels the queue, so the producer stops too.
+    func drain(budget: Int, timeoutNs: UInt64 = 5_000_000, _ apply: (Element) throws -> Void) throws -> Bool {
+        var left = budget
+        while left > 0 {
+            switch pop(timeoutNs: timeoutNs) {
+            case .timedOut:
+                return false
+            case .finished:
+                return true
+            case .batch(let items):
+                left -= items.count
+                do {
+                    for item in items { try apply(item) }
+                } catch {
+                    cancel()
+                    throw error
+                }
+            }
+        }
+        return false
+    }
+}

@@ -32,11 +32,33 @@ enum LoadItem {
     case expired
 }
 
+/// What a load has put in so far: keys, skipped expired keys, aux fields.
+struct LoadTally {
+    var keysLoaded = 0
+    var expiredSkipped = 0
+    var aux: [String: Bytes] = [:]
+
+    /// Applies one item to `ks`; a key present twice stops the load (`source` names the file kind).
+    mutating func apply(_ item: LoadItem, to ks: Keyspace, source: String) throws {
+        switch item {
+        case .aux(let name, let value):
+            aux[name] = value
+        case .reserve(let db, let keys):
+            ks.reserve(db, keys: keys)
+        case .key(let db, let key, let value, let expireAt, let offset):
+            guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
+                throw RDBError(offset: offset, key: key, message: "duplicate key in the \(source)")
+            }
+            keysLoaded += 1
+        case .expired:
+            expiredSkipped += 1
+        }
+    }
+}
+
 final class DatasetLoader: StepLoader, @unchecked Sendable {
     let totalBytes: Int
-    private(set) var keysLoaded = 0
-    private(set) var expiredSkipped = 0
-    private(set) var aux: [String: Bytes] = [:]
+    private(set) var tally = LoadTally()
     private let queue = BatchQueue<LoadItem>(maxQueued: 1 << 16)
     private var mutex = pthread_mutex_t()
     private var readBytes = 0
@@ -64,40 +86,14 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
 
     /// Inserts what the reader has produced, up to about `budget` keys; true once the stream has ended.
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
-        var left = budget
-        while left > 0 {
-            switch queue.pop(timeoutNs: 5_000_000) {
-            case .timedOut:
-                return false
-            case .finished:
-                pthread_mutex_lock(&mutex)
-                let error = failure
-                pthread_mutex_unlock(&mutex)
-                if let error { throw error }
-                return true
-            case .batch(let items):
-                left -= items.count
-                for item in items { try apply(item, ks) }
-            }
+        let finished = try queue.drain(budget: budget) { try tally.apply($0, to: ks, source: "dataset") }
+        if finished {
+            pthread_mutex_lock(&mutex)
+            let error = failure
+            pthread_mutex_unlock(&mutex)
+            if let error { throw error }
         }
-        return false
-    }
-
-    private func apply(_ item: LoadItem, _ ks: Keyspace) throws {
-        switch item {
-        case .aux(let name, let value):
-            aux[name] = value
-        case .reserve(let db, let keys):
-            ks.reserve(db, keys: keys)
-        case .key(let db, let key, let value, let expireAt, let offset):
-            guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
-                queue.cancel()
-                throw RDBError(offset: offset, key: key, message: "duplicate key in the dataset")
-            }
-            keysLoaded += 1
-        case .expired:
-            expiredSkipped += 1
-        }
+        return finished
     }
 
     /// The reader thread: parse, check, convert, hand over in batches.

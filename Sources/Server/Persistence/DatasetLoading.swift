@@ -16,9 +16,7 @@ import RDB
 protocol StepLoader: AnyObject {
     var totalBytes: Int { get }
     var loadedBytes: Int { get }
-    var keysLoaded: Int { get }
-    var expiredSkipped: Int { get }
-    var aux: [String: Bytes] { get }
+    var tally: LoadTally { get }
     /// Loads up to `budget` keys or commands into `ks`; true once finished.
     func step(into ks: Keyspace, budget: Int) throws -> Bool
 }
@@ -107,7 +105,7 @@ extension Persistence {
     }
 
     func summary(_ loader: StepLoader, since started: UInt64) -> LoadSummary {
-        LoadSummary(keys: loader.keysLoaded, expiredSkipped: loader.expiredSkipped, aux: loader.aux,
+        LoadSummary(keys: loader.tally.keysLoaded, expiredSkipped: loader.tally.expiredSkipped, aux: loader.tally.aux,
                     seconds: Double(monotonicNanoseconds() - started) / 1e9)
     }
 
