@@ -46,8 +46,8 @@ public enum DumpPayload {
         guard version >= 1 && version <= 11 else { throw Problem.versionOrChecksum }
         var stored: UInt64 = 0
         for i in 0..<8 { stored |= UInt64(payload[footer + 2 + i]) << (8 * UInt64(i)) }
-        // Redis skips the check for a zero checksum, as it does for files.
-        guard stored == 0 || stored == CRC64.checksum(payload[..<(footer + 2)]) else { throw Problem.versionOrChecksum }
+        // Unlike a file's trailer, a payload's checksum is always checked: Redis never writes a zero one.
+        guard stored == CRC64.checksum(payload[..<(footer + 2)]) else { throw Problem.versionOrChecksum }
 
         var reader = RDBReader(MemorySource(Array(payload[..<footer])))
         reader.version = version

@@ -58,7 +58,8 @@ public enum ListpackDecoder {
                 }
             }
             let entryLen = p - start
-            let backSize = entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2_097_152 ? 3 : entryLen < 268_435_456 ? 4 : 5
+            // Redis's encoder moves to the next size one below each power of 128 (16383, not 16384).
+            let backSize = entryLen < 128 ? 1 : entryLen < 16383 ? 2 : entryLen < 2_097_151 ? 3 : entryLen < 268_435_455 ? 4 : 5
             try need(backSize)
             // Decode the back-length as a reader walking backwards would.
             var back = 0, shift = 0, q = p + backSize - 1

@@ -26,6 +26,9 @@ public struct RDBInput {
     var crcMark = 0
     /// Key of the entry being read, for error messages.
     var currentKey: Bytes?
+    /// While tapping: CRC64 of the bytes consumed since `beginTap`, folded up to `buffer[tapMark]`.
+    var tapFolded: UInt64?
+    var tapMark = 0
 
     public init<Source: ByteSource>(_ source: Source) { self.source = source }
 
@@ -35,6 +38,22 @@ public struct RDBInput {
     /// CRC64 of the bytes consumed so far.
     public var crc: UInt64 {
         buffer.withUnsafeBytes { CRC64.update(crcFolded, UnsafeRawBufferPointer(rebasing: $0[crcMark..<position])) }
+    }
+
+    /// Starts a fingerprint of the bytes consumed from here (a skipped value's).
+    mutating func beginTap() {
+        tapFolded = 0
+        tapMark = position
+    }
+
+    /// The CRC64 of the bytes consumed since `beginTap`; ends the tap.
+    mutating func endTap() -> UInt64 {
+        defer { tapFolded = nil }
+        return tap
+    }
+
+    private var tap: UInt64 {
+        buffer.withUnsafeBytes { CRC64.update(tapFolded ?? 0, UnsafeRawBufferPointer(rebasing: $0[tapMark..<position])) }
     }
 
     func error(_ message: String, at: Int? = nil) -> RDBError {
@@ -49,6 +68,7 @@ public struct RDBInput {
 
     @inline(never) mutating func refill() throws -> Bool {
         crcFolded = crc
+        if tapFolded != nil { tapFolded = tap; tapMark = 0 }
         base += buffer.count
         position = 0; crcMark = 0
         do { try source.read(into: &buffer, max: 1 << 16) } catch let e as RDBError { buffer.removeAll(); throw e } catch {

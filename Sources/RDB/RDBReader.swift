@@ -180,20 +180,22 @@ public struct RDBReader<Source: ByteSource> {
                 let blob = try input.string()
                 if container == 1 { items.append(blob); continue }
                 let node = try compact { type == .listQuicklist ? try ZiplistDecoder.entries(blob) : try ListpackDecoder.entries(blob) }
-                guard !node.isEmpty else { throw input.error("empty quicklist node", at: start) }
+                // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).
                 items.append(contentsOf: node)
             }
             return .list(items)
         case .module2:
+            input.beginTap()
             let id = try input.length()
             let name = moduleName(id)
             try skipModuleValue(name)
-            return .unsupported(typeName: "module:" + name, typeByte: type.rawValue)
+            return .unsupported(typeName: "module:" + name, typeByte: type.rawValue, fingerprint: input.endTap())
         case .modulePreGA:
             throw input.error("module value in the pre-release format (type 6) cannot be skipped", at: typeOffset)
         case .streamListpacks, .streamListpacks2, .streamListpacks3:
+            input.beginTap()
             try skipStream(type)
-            return .unsupported(typeName: "stream", typeByte: type.rawValue)
+            return .unsupported(typeName: "stream", typeByte: type.rawValue, fingerprint: input.endTap())
         }
     }
 

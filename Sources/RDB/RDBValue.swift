@@ -16,7 +16,8 @@ public enum RDBValue: Equatable, Sendable {
     case zset([ZMember])
     case hash([HashField])
     /// A type Cairn does not hold; `typeName` is e.g. "stream" or "module:MyType-01".
-    case unsupported(typeName: String, typeByte: UInt8)
+    /// It was skipped, not read: `fingerprint` (CRC64 of its serialized bytes) tells two apart.
+    case unsupported(typeName: String, typeByte: UInt8, fingerprint: UInt64)
 
     /// The TYPE name of the value.
     public var typeName: String {
@@ -26,7 +27,7 @@ public enum RDBValue: Equatable, Sendable {
         case .set: return "set"
         case .zset: return "zset"
         case .hash: return "hash"
-        case .unsupported(let name, _): return name
+        case .unsupported(let name, _, _): return name
         }
     }
 
@@ -87,7 +88,7 @@ extension RDBEntry {
     /// Throws the error a server load reports for a value Cairn cannot hold:
     /// it names the key, the type and the file offset.
     public func requireSupported() throws {
-        if case .unsupported(let name, let byte) = value {
+        if case .unsupported(let name, let byte, _) = value {
             throw RDBError(offset: offset, key: key,
                            message: "value of type \(name) (RDB type \(byte)) cannot be loaded by Cairn")
         }

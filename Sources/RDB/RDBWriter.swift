@@ -148,7 +148,7 @@ public struct RDBWriter<Sink: ByteSink> {
 
     /// Writes one key (the caller has selected its database). Empty collections are skipped.
     public mutating func entry(_ e: RDBEntry) throws {
-        if case .unsupported(let name, _) = e.value {
+        if case .unsupported(let name, _, _) = e.value {
             throw RDBError(offset: written, key: e.key, message: "cannot write a value of type \(name)")
         }
         if e.value.count == 0 { return }
@@ -215,6 +215,7 @@ public struct RDBWriter<Sink: ByteSink> {
 
 /// A score as Redis 4.0 stores it in a ziplist (integral values as integers, else %.17g).
 func scoreText(_ d: Double) -> Bytes {
+    if d == 0 && d.sign == .minus { return Bytes("-0".utf8) }  // as Redis's d2string: -0 stays negative
     if d.isFinite, d == d.rounded(), abs(d) < 1e17, let v = Int64(exactly: d) { return bytesOf(v) }
     return formatDouble(d)
 }

@@ -25,7 +25,7 @@ struct RDBDump: ParsableCommand {
         try reportingDamage(file) {
             try scanRDB(file) { ev, _ in
                 guard case .entry(let e) = ev, filter.accepts(e) else { return true }
-                if case .unsupported(let name, _) = e.value {
+                if case .unsupported(let name, _, _) = e.value {
                     writeErr("skipped: db \(e.db) key \(printableKey(e.key)) type \(name) at offset \(e.offset)\n")
                     skipped += 1
                     return true

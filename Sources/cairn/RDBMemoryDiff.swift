@@ -72,25 +72,26 @@ struct RDBDiff: ParsableCommand {
     struct Key: Hashable { var db: Int; var key: Bytes }
 
     func run() throws {
-        var left: [Key: RDBEntry] = [:]
+        // File A is held as fingerprints (a few words a key), not values, so the
+        // memory is bounded by the key count, not the data.
+        var left: [Key: ValueFingerprint] = [:]
         try reportingDamage(a) {
             try scanRDB(a) { ev, _ in
-                if case .entry(let e) = ev { left[Key(db: e.db, key: e.key)] = e }
+                if case .entry(let e) = ev { left[Key(db: e.db, key: e.key)] = ValueFingerprint(e) }
                 return true
             }
         }
         var differences = 0
-        var seen = Set<Key>()
         try reportingDamage(b) {
             try scanRDB(b) { ev, _ in
                 guard case .entry(let e) = ev else { return true }
                 let k = Key(db: e.db, key: e.key)
-                seen.insert(k)
-                guard let l = left[k] else {
+                guard let l = left.removeValue(forKey: k) else {
                     writeOut("+ db\(e.db) \(printableKey(e.key))\n"); differences += 1; return true
                 }
-                left[k] = nil
-                if let what = difference(l, e) { writeOut("~ db\(e.db) \(printableKey(e.key)): \(what)\n"); differences += 1 }
+                if let what = l.difference(to: ValueFingerprint(e)) {
+                    writeOut("~ db\(e.db) \(printableKey(e.key)): \(what)\n"); differences += 1
+                }
                 return true
             }
         }
@@ -103,22 +104,81 @@ struct RDBDiff: ParsableCommand {
     }
 }
 
-/// What differs between two versions of a key, or nil when they hold the same data.
-func difference(_ x: RDBEntry, _ y: RDBEntry) -> String? {
-    if x.value.typeName != y.value.typeName { return "type \(x.value.typeName) -> \(y.value.typeName)" }
-    if x.expireMs != y.expireMs { return "expiry \(x.expireMs.map(String.init) ?? "none") -> \(y.expireMs.map(String.init) ?? "none")" }
-    switch (x.value, y.value) {
-    case (.set(let a), .set(let b)): return Set(a) == Set(b) ? nil : "members differ (\(a.count) -> \(b.count))"
-    case (.hash(let a), .hash(let b)):
-        let da = Dictionary(a.map { ($0.field, $0.value) }, uniquingKeysWith: { p, _ in p })
-        let db = Dictionary(b.map { ($0.field, $0.value) }, uniquingKeysWith: { p, _ in p })
-        return da == db ? nil : "fields differ (\(a.count) -> \(b.count))"
-    case (.zset(let a), .zset(let b)):
-        let da = Dictionary(a.map { ($0.member, $0.score.bitPattern) }, uniquingKeysWith: { p, _ in p })
-        let db = Dictionary(b.map { ($0.member, $0.score.bitPattern) }, uniquingKeysWith: { p, _ in p })
-        return da == db ? nil : "members or scores differ (\(a.count) -> \(b.count))"
-    case (.list(let a), .list(let b)): return a == b ? nil : "elements differ (\(a.count) -> \(b.count))"
-    case (.string(let a), .string(let b)): return a == b ? nil : "value differs (\(a.count) -> \(b.count) bytes)"
-    default: return x.value == y.value ? nil : "values differ"
+/// What `diff` keeps of a value: its type, expiry, size and a 128-bit digest of
+/// its contents. Sets, hashes and sorted sets digest order-insensitively (their
+/// stored order means nothing), lists and strings in order; values Cairn does
+/// not hold (streams, modules) by the CRC64 of their serialized bytes.
+struct ValueFingerprint: Equatable {
+    var typeName: String
+    var expireMs: Int64?
+    /// Elements, or bytes for a string.
+    var size: Int
+    var digest: (UInt64, UInt64)
+
+    init(_ e: RDBEntry) {
+        typeName = e.value.typeName
+        expireMs = e.expireMs
+        switch e.value {
+        case .string(let s):
+            size = s.count
+            digest = Self.ordered([s])
+        case .list(let l):
+            size = l.count
+            digest = Self.ordered(l)
+        case .set(let members):
+            size = members.count
+            digest = Self.unordered(members.map { [$0] })
+        case .hash(let fields):
+            size = fields.count
+            digest = Self.unordered(fields.map { [$0.field, $0.value] })
+        case .zset(let members):
+            size = members.count
+            digest = Self.unordered(members.map { [$0.member, withUnsafeBytes(of: $0.score.bitPattern) { Bytes($0) }] })
+        case .unsupported(_, _, let crc):
+            size = 0
+            digest = (crc, 0)
+        }
+    }
+
+    static func == (x: ValueFingerprint, y: ValueFingerprint) -> Bool {
+        x.typeName == y.typeName && x.expireMs == y.expireMs && x.size == y.size && x.digest == y.digest
+    }
+
+    /// Two independent 64-bit hashes of `parts` (each part length-prefixed, so splits cannot collide).
+    private static func hash(_ parts: [Bytes]) -> (UInt64, UInt64) {
+        var h1 = Hasher(), h2 = Hasher()
+        h2.combine(0x5EED)
+        for p in parts {
+            h1.combine(p.count); h1.combine(bytes: UnsafeRawBufferPointer(start: p, count: p.count))
+            h2.combine(p.count); h2.combine(bytes: UnsafeRawBufferPointer(start: p, count: p.count))
+        }
+        return (UInt64(bitPattern: Int64(h1.finalize())), UInt64(bitPattern: Int64(h2.finalize())))
+    }
+
+    private static func ordered(_ items: [Bytes]) -> (UInt64, UInt64) { hash(items) }
+
+    /// A sum of per-element hashes: the same whatever the order.
+    private static func unordered(_ elements: [[Bytes]]) -> (UInt64, UInt64) {
+        elements.reduce((0, 0)) { sum, parts in
+            let h = hash(parts)
+            return (sum.0 &+ h.0, sum.1 &+ h.1)
+        }
+    }
+
+    /// What differs between this version of a key and `other`, or nil when they hold the same data.
+    func difference(to other: ValueFingerprint) -> String? {
+        if typeName != other.typeName { return "type \(typeName) -> \(other.typeName)" }
+        if expireMs != other.expireMs {
+            return "expiry \(expireMs.map(String.init) ?? "none") -> \(other.expireMs.map(String.init) ?? "none")"
+        }
+        if self == other { return nil }
+        switch typeName {
+        case "set": return "members differ (\(size) -> \(other.size))"
+        case "hash": return "fields differ (\(size) -> \(other.size))"
+        case "zset": return "members or scores differ (\(size) -> \(other.size))"
+        case "list": return "elements differ (\(size) -> \(other.size))"
+        case "string": return "value differs (\(size) -> \(other.size) bytes)"
+        default: return "values differ"
+        }
     }
 }

@@ -95,6 +95,6 @@ final class RewriteTests: XCTestCase {
         var e = AOFEncoder(selectedDB: 0)
         XCTAssertTrue(AOFRewrite.append(entry, to: &e))
         XCTAssertEqual(strings(splitCommands(e.buffer)), [["ZADD", "z", "2", "a"], ["PEXPIREAT", "z", "9"]])
-        XCTAssertFalse(AOFRewrite.append(RDBEntry(db: 0, key: Bytes("s"), value: .unsupported(typeName: "stream", typeByte: 15)), to: &e))
+        XCTAssertFalse(AOFRewrite.append(RDBEntry(db: 0, key: Bytes("s"), value: .unsupported(typeName: "stream", typeByte: 15, fingerprint: 0)), to: &e))
     }
 }

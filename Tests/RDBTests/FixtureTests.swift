@@ -60,7 +60,7 @@ final class FixtureTests: XCTestCase {
             switch e {
             case .entry(let en):
                 keys.append(en.key.text)
-                if case .unsupported(let name, _) = en.value { unsupported.append((name, en.offset)) }
+                if case .unsupported(let name, _, _) = en.value { unsupported.append((name, en.offset)) }
             case .function(let code, _):
                 functions += 1
                 XCTAssertTrue(code.text.contains("mylib"))

@@ -63,7 +63,7 @@ private func reload(_ call: Call, done: String, failed: String, _ load: (Persist
         call.ok()
     } catch {
         call.server.log.warning("\(call.argv[0].text.uppercased()) \(call.argv[1].text.uppercased()) failed: \(error)")
-        call.error(failed)
+        call.error(error is ReloadSaveFailed ? "ERR" : failed)
     }
 }
 

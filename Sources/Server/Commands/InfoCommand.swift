@@ -141,7 +141,6 @@ struct InfoReport {
         let p = server.persistence
         return [
             ("loading", p.loading == nil ? "0" : "1"),
-        ] + loadingFields() + [
             ("rdb_changes_since_last_save", "\(server.keyspace.dirty)"),
             ("rdb_bgsave_in_progress", p.bgsaveInProgress ? "1" : "0"),
             ("rdb_last_save_time", "\(p.lastSaveTime)"),
@@ -157,7 +156,7 @@ struct InfoReport {
             ("aof_last_bgrewrite_status", p.lastRewriteOK ? "ok" : "err"),
             ("aof_last_write_status", p.aof.lastWriteError == nil ? "ok" : "err"),
             ("aof_last_cow_size", "0"),
-        ] + aofFields()
+        ] + aofFields() + loadingFields()  // Redis's order: the AOF's fields, then the load's
     }
 
     /// The aof_* fields Redis adds while the AOF is on.

@@ -75,14 +75,15 @@ private func restore(_ call: Call) {
         }
         replace = true
     }
-    guard let ttl = call.int64(2) else { return }
-    guard ttl >= 0 else {
-        call.error("ERR Invalid TTL value, must be >= 0")
-        return
-    }
+    // Redis's order: an existing key is refused before the TTL is even parsed.
     let ks = call.ks
     if !replace && ks.lookupWrite(call.db, key) != nil {
         call.error("BUSYKEY Target key name already exists.")
+        return
+    }
+    guard let ttl = call.int64(2) else { return }
+    guard ttl >= 0 else {
+        call.error("ERR Invalid TTL value, must be >= 0")
         return
     }
     let value: Value

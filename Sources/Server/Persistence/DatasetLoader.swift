@@ -152,7 +152,7 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
     }
 
     static func tooManyDatabases(_ n: Int) -> LoadError {
-        LoadError(description: "FATAL: Data file was created with a Redis server configured to handle more than \(n) databases. Exiting\n")
+        LoadError(description: "the data file was created with a server configured to handle more than \(n) databases")
     }
 
     /// Checks and converts one entry; nil for an empty collection (Redis skips those too).

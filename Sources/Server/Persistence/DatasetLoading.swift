@@ -21,6 +21,12 @@ protocol StepLoader: AnyObject {
     func step(into ks: Keyspace, budget: Int) throws -> Bool
 }
 
+/// DEBUG RELOAD could not save first; nothing was emptied.
+struct ReloadSaveFailed: Error, CustomStringConvertible {
+    var cause: Error
+    var description: String { "saving before the reload failed: \(cause)" }
+}
+
 /// What a finished load found.
 struct LoadSummary {
     var keys: Int
@@ -110,8 +116,9 @@ extension Persistence {
     }
 
     /// DEBUG RELOAD: save, empty the keyspace, load the file back.
+    /// A save that fails throws `ReloadSaveFailed`: the dataset is kept, and Redis replies a bare -ERR.
     func debugReload() throws {
-        try save()
+        do { try save() } catch { throw ReloadSaveFailed(cause: error) }
         server.keyspace.flushAll()
         try loadNow(dumpPath)
         server.keyspace.dirty = 0
@@ -127,6 +134,7 @@ extension Persistence {
             case .success(nil):
                 done(true)
             case .success(let summary?):
+                Self.logAuxFields(summary.aux, server.log)
                 server.log.notice("DB loaded from disk: \(String(format3: summary.seconds)) seconds")
                 if summary.expiredSkipped > 0 {
                     server.log.verbose("\(summary.expiredSkipped) expired keys skipped while loading")
@@ -140,7 +148,28 @@ extension Persistence {
     }
 }
 
+extension Persistence {
+    /// The lines Redis logs about the file it loaded: its maker's version, age and memory.
+    static func logAuxFields(_ aux: [String: Bytes], _ log: ServerLog) {
+        if let version = aux["redis-ver"] { log.notice("Loading RDB produced by version \(version.text)") }
+        if let ctime = aux["ctime"].flatMap({ Int64($0.text) }) {
+            let age = max(0, Int64(time(nil)) - ctime)
+            log.notice("RDB age \(age) seconds")
+        }
+        if let used = aux["used-mem"].flatMap({ Double($0.text) }) {
+            log.notice("RDB memory usage when created \(String(format2: used / (1024 * 1024))) Mb")
+        }
+    }
+}
+
 extension String {
+    /// `v` with two decimals, as Redis's "%.2f".
+    init(format2 v: Double) {
+        let hundredths = Int64((v * 100).rounded())
+        let frac = String(hundredths % 100)
+        self = "\(hundredths / 100)." + String(repeating: "0", count: 2 - frac.count) + frac
+    }
+
     /// `v` with three decimals, as Redis's "%.3f".
     init(format3 v: Double) {
         let thousandths = Int64((v * 1000).rounded())
