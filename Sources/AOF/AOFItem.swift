@@ -55,7 +55,7 @@ public struct AOFReadError: Error, CustomStringConvertible, Equatable, Sendable 
     public var offset: Int
     /// The file length that keeps only whole commands outside unfinished transactions.
     public var validUpTo: Int
-    /// Whole commands read before the problem.
+    /// Whole commands before `validUpTo` (those of an unfinished MULTI block not counted).
     public var commands: Int
     /// What was wrong, in words.
     public var message: String

@@ -56,6 +56,8 @@ public struct AOFReader<Source: ByteSource> {
     var readSize = AOFReader.chunk
     var state = 0 // 0 start, 1 preamble, 2 commands, 3 done
     var multiStart: Int?
+    /// Whole commands before the open MULTI block (what survives a cut at `validUpTo`).
+    var commandsBeforeMulti = 0
 
     /// The database the next command runs in.
     public private(set) var db = 0
@@ -67,8 +69,14 @@ public struct AOFReader<Source: ByteSource> {
     public private(set) var hasPreamble = false
     /// Offset just past the preamble's checksum (0 without a preamble).
     public private(set) var preambleEnd = 0
-    /// Refuse nested MULTI and EXEC without MULTI, and cut unfinished blocks.
+    /// The first and last `#TS:<unix seconds>` annotations seen (Redis 7.0 writes them with aof-timestamp-enabled).
+    public private(set) var firstTimestamp: Int64?
+    public private(set) var lastTimestamp: Int64?
+    /// Track MULTI blocks: a file that ends inside one is truncated there.
     public var checkTransactions = true
+    /// With `checkTransactions`, a nested MULTI or an EXEC without MULTI is bad
+    /// format (redis-check-aof's view); without, they pass (a loader's view: they fail as commands).
+    public var refuseUnpairedTransactions = true
     /// The longest argument accepted (Redis's largest string, 512 MB).
     public var maxArgumentLength = 512 << 20
 
@@ -144,7 +152,8 @@ public struct AOFReader<Source: ByteSource> {
     }
 
     func damage(_ kind: AOFReadError.Kind, at offset: Int, _ message: String) -> AOFReadError {
-        AOFReadError(kind: kind, offset: offset, validUpTo: validUpTo, commands: commandCount, message: message)
+        AOFReadError(kind: kind, offset: offset, validUpTo: validUpTo,
+                     commands: multiStart == nil ? commandCount : commandsBeforeMulti, message: message)
     }
 
     mutating func command() throws -> AOFItem? {
@@ -164,6 +173,7 @@ public struct AOFReader<Source: ByteSource> {
                     throw damage(.badFormat, at: base + tooLong, "annotation line longer than 1024 bytes")
                 }
                 if end == nil && !eof { try fill(); continue }
+                noteTimestamp(buf[pos..<(end ?? buf.count)])
                 pos = end ?? buf.count
                 if multiStart == nil { lastCommandEnd = base + pos }
                 continue
@@ -191,6 +201,16 @@ public struct AOFReader<Source: ByteSource> {
         }
     }
 
+    /// Remembers the time of a `#TS:<seconds>` annotation line.
+    mutating func noteTimestamp(_ line: ArraySlice<UInt8>) {
+        let prefix = Array("#TS:".utf8)
+        guard line.starts(with: prefix) else { return }
+        let digits = line.dropFirst(prefix.count).prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard let t = Int64(String(decoding: digits, as: UTF8.self)) else { return }
+        if firstTimestamp == nil { firstTimestamp = t }
+        lastTimestamp = t
+    }
+
     /// Applies SELECT and the MULTI/EXEC rules, and counts the command.
     mutating func account(_ cmd: AOFCommand) throws {
         let name = cmd.argv[0]
@@ -198,13 +218,17 @@ public struct AOFReader<Source: ByteSource> {
            let n = cmd.argv[1].parseInt64(), n >= 0, n <= Int64(Int32.max) {
             db = Int(n)
         } else if checkTransactions, name.count == 5, equalsIgnoringCase(name, "multi") {
-            if multiStart != nil {
-                state = 3
-                throw damage(.badFormat, at: cmd.offset, "MULTI inside the MULTI block started at offset \(multiStart!)")
+            if let start = multiStart {
+                if refuseUnpairedTransactions {
+                    state = 3
+                    throw damage(.badFormat, at: cmd.offset, "MULTI inside the MULTI block started at offset \(start)")
+                }
+            } else {
+                multiStart = cmd.offset
+                commandsBeforeMulti = commandCount
             }
-            multiStart = cmd.offset
         } else if checkTransactions, name.count == 4, equalsIgnoringCase(name, "exec") {
-            if multiStart == nil {
+            if multiStart == nil && refuseUnpairedTransactions {
                 state = 3
                 throw damage(.badFormat, at: cmd.offset, "EXEC without MULTI")
             }

@@ -81,7 +81,7 @@ extension Server {
         if let records = propagationOverride {
             for record in records { keyspace.changes.append(PropagationRecord(db: db, argv: record)) }
             propagationOverride = nil
-        } else if keyspace.dirty != dirtyBefore {
+        } else if keyspace.dirty > dirtyBefore {  // grown: a save or a reload lowers it, and is no write
             keyspace.changes.append(PropagationRecord(db: db, argv: argv))
         }
     }

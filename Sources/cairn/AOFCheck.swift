@@ -32,7 +32,7 @@ struct AOFCheck: ParsableCommand {
     func run() throws {
         let set = try resolveAOF(path.file)
         if let m = set.manifestPath { writeOut("manifest \(m): \(set.files.count) files to load\n") }
-        var damaged = false
+        var damaged = false, preambleDamaged = false
         for i in set.files.indices {
             let path = set.files[i]
             var commands = 0, keys = 0
@@ -54,9 +54,14 @@ struct AOFCheck: ParsableCommand {
                      + " (\(fileSize(path) - e.validUpTo) bytes after it)\n")
             if fix, try repair(path, e, isLast: i == set.files.count - 1) { continue }
             damaged = true
+            preambleDamaged = preambleDamaged || !(e.kind == .truncated || e.kind == .badFormat)
         }
         if damaged {
-            if !fix { writeOut("the log is not valid; `cairn aof check --fix` can cut off a damaged tail\n") }
+            if preambleDamaged {
+                writeOut("the log is not valid: its RDB preamble is damaged, which truncation cannot repair (`cairn rdb check` on the preamble tells more)\n")
+            } else if !fix {
+                writeOut("the log is not valid; `cairn aof check --fix` can cut off a damaged tail\n")
+            }
             throw ToolExit.damaged
         }
         writeOut("AOF is valid\n")
@@ -130,7 +135,8 @@ struct AOFInfo: ParsableCommand {
         for i in set.files.indices {
             let path = set.files[i]
             var keys: [Int: Int] = [:], aux: [(Bytes, Bytes)] = [], version = 0, commands = 0
-            let damage = try scanAOFFile(set, i) { item in
+            var span: (Int64?, Int64?) = (nil, nil)
+            let damage = try scanAOFFile(set, i, timestamps: { span = ($0, $1) }) { item in
                 switch item {
                 case .preamble(.header(let v)): version = v
                 case .preamble(.aux(let k, let v)): aux.append((k, v))
@@ -152,6 +158,9 @@ struct AOFInfo: ParsableCommand {
                 writeOut("  preamble written at \(ctime) (Unix time): commands after it are later\n")
             }
             for (k, v) in aux where k == Bytes("redis-ver") { writeOut("  written by version \(v.text)\n") }
+            if case (let first?, let last?) = span {
+                writeOut("  commands annotated from \(first) to \(last) (Unix time, #TS lines)\n")
+            }
             if let e = damage {
                 writeOut("  DAMAGED (\(e.kind.rawValue)) at offset \(e.offset): \(e.message)\n")
                 damaged = true

@@ -9,7 +9,9 @@
 // changes (the log's own SELECTs are not forwarded as such). At most
 // --window commands await their replies; the first error reply stops the
 // run naming the command's number, file and offset, unless --continue.
-// --dry-run counts what would be sent without connecting. A progress line
+// A range that ends inside a MULTI block is reported (the server drops the
+// unfinished transaction), and so are commands already in flight when an
+// error stopped the run. --dry-run counts what would be sent without connecting. A progress line
 // goes to stderr when it is a terminal. Exit: 0 all replies fine, 1 an
 // error reply or a damaged log (whole commands before the damage are sent),
 // 2 unreadable file or connection failure.
@@ -49,6 +51,10 @@ struct AOFReplay: ParsableCommand {
         var head = 0
         var number = 0, sent = 0, replies = 0, errors = 0
         var stop = false
+        /// Commands already sent after the one whose error reply stopped the run.
+        var inFlightAtStop = 0
+        /// The number of a MULTI sent without its EXEC (yet).
+        var openMulti: Int?
         var lastProgress = 0.0
         var fileBytes = 0, doneBytes = 0
     }
@@ -104,8 +110,15 @@ struct AOFReplay: ParsableCommand {
         let secs = monotonicSeconds() - started
         let verb = dryRun ? "would send" : "sent"
         writeOut("\(verb) \(st.sent) commands (of \(st.number) in the log), \(st.replies) replies, \(st.errors) errors, in \(Double(Int(secs * 100)) / 100) s\n")
+        if st.stop && st.inFlightAtStop > 0 {
+            writeOut("note: \(st.inFlightAtStop) commands after the failed one were already sent (pipelined) and ran; --window 1 stops exactly at an error\n")
+        }
         if let (path, e) = damage {
             writeOut("stopped: \(path) is damaged (\(e.kind.rawValue)) at offset \(e.offset): \(e.message)\n")
+            throw ToolExit.damaged
+        }
+        if let multi = st.openMulti, !st.stop {
+            writeOut("incomplete: the commands sent end inside the MULTI block of command #\(multi); the server discarded that transaction (end the range at its EXEC)\n")
             throw ToolExit.damaged
         }
         if st.errors > 0 { throw ToolExit.damaged }
@@ -127,6 +140,11 @@ struct AOFReplay: ParsableCommand {
             st.encoder.appendCommand(argv)
             st.queue.append(p)
             st.sent += 1
+            switch String(decoding: argv[0], as: UTF8.self).lowercased() {
+            case "multi": st.openMulti = st.number
+            case "exec", "discard": st.openMulti = nil
+            default: break
+            }
             if st.encoder.buffer.count >= 1 << 16 || st.queue.count - st.head >= window { try flush(st, drain: false) }
             if st.stop { return }
         }
@@ -152,7 +170,11 @@ struct AOFReplay: ParsableCommand {
                 if st.errors <= 10 || !keepGoing {
                     writeErr("error reply to command #\(p.number) (file \(p.file + 1), offset \(p.offset)): \(reply.line)\n")
                 }
-                if !keepGoing { st.stop = true; return }
+                if !keepGoing {
+                    st.stop = true
+                    st.inFlightAtStop = st.queue.count - st.head
+                    return
+                }
             }
         }
         if st.head > 4096 { st.queue.removeSubrange(0..<st.head); st.head = 0 }

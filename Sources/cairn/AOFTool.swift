@@ -51,6 +51,7 @@ func fileSize(_ path: String) -> Int {
 
 /// Walks every item of file `index` of `set`; returns the damage that ended it, if any.
 func scanAOFFile(_ set: AOFFileSet, _ index: Int, progress: Bool = true,
+                 timestamps: (_ first: Int64?, _ last: Int64?) -> Void = { _, _ in },
                  _ body: (AOFItem) throws -> Bool) throws -> AOFReadError? {
     let path = set.files[index]
     let source: GzipSource
@@ -59,6 +60,7 @@ func scanAOFFile(_ set: AOFFileSet, _ index: Int, progress: Bool = true,
         throw ToolExit.unreadable
     }
     var reader = AOFReader(source)
+    defer { timestamps(reader.firstTimestamp, reader.lastTimestamp) }
     do {
         while let item = try reader.next() {
             if try !body(item) { return nil }

@@ -58,12 +58,22 @@ def test_cairn_loads_redis7_multipart_aof(tmpdirs, fixture):
     finally:
         redis.stop()
         cairn.stop()
-    # From now on Cairn's own single file holds the dataset (and what came after).
+    # From now on Cairn's own single file holds the dataset (and what came after);
+    # Redis's directory is renamed aside, so a Redis 7.0 started here loads the newer file.
+    assert not os.path.exists(os.path.join(cdir, "appendonlydir"))
+    assert [n for n in os.listdir(cdir) if n.startswith("appendonlydir.imported-by-cairn-")]
     again = start("cairn", cdir)
     try:
         assert client(again).get("appended") == b"after the move"
+        want = digest(again)
     finally:
         again.stop()
+    back = start("redis", cdir)
+    try:
+        assert client(back).get("appended") == b"after the move"
+        assert digest(back) == want
+    finally:
+        back.stop()
 
 
 def fill(c, n=3000):
@@ -243,3 +253,43 @@ def test_to_rdb_compacts_a_redis7_log(tmpdirs):
         assert digest(redis) == want
     finally:
         redis.stop()
+
+
+def test_debug_loadaof_of_a_damaged_log_exits_and_keeps_the_file(tmpdirs):
+    # As Redis: the dataset was emptied for the reload, so the server stops
+    # rather than serve (or rewrite the AOF from) an empty one.
+    d = tmpdirs()
+    server = start("cairn", d, "--appendfsync", "always")
+    try:
+        c = client(server)
+        c.set("a", "1")
+        path = os.path.join(d, "appendonly.aof")
+        with open(path, "ab") as f:
+            f.write(b"*1\r\n$4\r\nPING\r\n!garbage\r\n")
+        before = open(path, "rb").read()
+        with pytest.raises(redispy.exceptions.ConnectionError):
+            c.execute_command("DEBUG", "LOADAOF")
+        assert server.proc.wait(timeout=30) == 1
+        assert "Fatal error loading the AOF for DEBUG LOADAOF" in server.log_tail(5000)
+        assert open(path, "rb").read() == before
+    finally:
+        server.stop()
+
+
+def test_stale_temporary_files_are_removed_at_startup(tmpdirs):
+    d = tmpdirs()
+    # A pid that cannot be running (above pid_max), and one that is (this test's own).
+    dead, live = 4194304 + 17, os.getpid()
+    names = ["temp-rewriteaof-bg-%d-1.aof" % dead, "temp-%d-3.rdb" % dead,
+             "temp-rewriteaof-bg-%d-1.aof" % live, "temp-%d.rdb" % dead]
+    for n in names:
+        with open(os.path.join(d, n), "wb") as f:
+            f.write(b"partial")
+    server = start("cairn", d)
+    try:
+        client(server).ping()
+        left = sorted(n for n in os.listdir(d) if n.startswith("temp-"))
+        # Cairn's own names from a dead process go; a live process's, and Redis's one-number form, stay.
+        assert left == sorted(names[2:]), left
+    finally:
+        server.stop()

@@ -211,3 +211,38 @@ def test_replay_selects_databases_and_ranges(redis_debug, make_client, tmp_path)
     assert c.dbsize() == 0
     dry = cairn("replay", str(p), "--dry-run")
     assert dry.returncode == 0 and "would send 4 commands (of 7 in the log)" in dry.stdout
+
+
+def test_replay_reports_a_range_that_ends_inside_multi_and_commands_in_flight(redis_debug, make_client, tmp_path):
+    log = (resp("SET", "a", "1") + resp("MULTI") + resp("SET", "b", "2") + resp("EXEC")
+           + resp("INCR", "a") + resp("SET", "s", "x") + resp("INCR", "s") + resp("SET", "z", "1"))
+    p = tmp_path / "tx.aof"
+    p.write_bytes(log)
+    c = make_client(redis_debug)
+    c.flushall()
+    r = cairn("replay", str(p), "--port", str(redis_debug.port), "--until-command", "3")
+    assert r.returncode == 1, r.stdout
+    assert "end inside the MULTI block of command #2" in r.stdout, r.stdout
+    assert c.get("b") is None  # the server dropped the unfinished transaction
+    c.flushall()
+    # Pipelined: the SET after the failing INCR was already sent, and the report says so.
+    r = cairn("replay", str(p), "--port", str(redis_debug.port), "--from-command", "6")
+    assert r.returncode == 1
+    assert "1 commands after the failed one were already sent" in r.stdout, r.stdout
+    assert c.get("z") == b"1"
+
+
+def test_info_shows_the_span_of_timestamp_annotations():
+    r = cairn("info", os.path.join(FIXTURES, "redis7-annotated"))
+    assert r.returncode == 0, r.stdout
+    assert re.search(r"commands annotated from \d+ to \d+ \(Unix time, #TS lines\)", r.stdout), r.stdout
+
+
+def test_check_counts_only_the_commands_that_survive_a_cut(tmp_path):
+    log = resp("SET", "a", "1") + resp("MULTI") + resp("SET", "b", "2")
+    p = tmp_path / "open-multi.aof"
+    p.write_bytes(log)
+    r = cairn("check", str(p))
+    assert r.returncode == 1
+    assert "1 whole commands" in r.stdout, r.stdout
+    assert redis_check(str(p)) == (False, len(resp("SET", "a", "1")))

@@ -72,7 +72,14 @@ private func configSet(_ call: Call) {
     }
     let old = server.config
     server.config = updated
-    directive.effect?(server, old)
+    do {
+        try directive.effect?(server, old)
+    } catch {
+        // The setting could not take effect: it is not taken either.
+        server.config = old
+        call.error((error as? ConfigProblem).map { "ERR \($0.message)" } ?? "ERR \(error)")
+        return
+    }
     call.ok()
 }
 

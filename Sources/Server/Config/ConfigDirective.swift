@@ -65,7 +65,7 @@ public struct ConfigDirective {
     let get: ((ServerConfig) -> String)?
     let rewrite: ((ServerConfig) -> RewriteValues)?
     /// Run after CONFIG SET changed the value: (server, configuration before).
-    let effect: ((Server, ServerConfig) -> Void)?
+    let effect: ((Server, ServerConfig) throws -> Void)?
     /// For a directive with one line per key (client-output-buffer-limit's class):
     /// the key a line's first argument names, so CONFIG REWRITE reuses the line of the same key.
     let lineKey: ((Bytes) -> String?)?
@@ -75,7 +75,7 @@ public struct ConfigDirective {
          apply: @escaping (inout ServerConfig, [Bytes], inout ConfigContext) throws -> Void,
          get: ((ServerConfig) -> String)?,
          rewrite: ((ServerConfig) -> RewriteValues)?,
-         effect: ((Server, ServerConfig) -> Void)? = nil, lineKey: ((Bytes) -> String?)? = nil) {
+         effect: ((Server, ServerConfig) throws -> Void)? = nil, lineKey: ((Bytes) -> String?)? = nil) {
         self.name = name
         self.aliases = aliases
         self.status = status
@@ -107,7 +107,7 @@ extension ConfigDirective {
     /// A yes/no directive. `enables`: the unbuilt feature that `yes` would switch on.
     static func bool(_ name: String, _ key: WritableKeyPath<ServerConfig, Bool>, aliases: [String] = [],
                      status: DirectiveStatus, settable: Bool, enables feature: String? = nil,
-                     rewritten: Bool = true, effect: ((Server, ServerConfig) -> Void)? = nil) -> ConfigDirective {
+                     rewritten: Bool = true, effect: ((Server, ServerConfig) throws -> Void)? = nil) -> ConfigDirective {
         ConfigDirective(name, aliases: aliases, status: status, settable: settable,
                         apply: { config, args, context in
                             let v = try ConfigValue.yesNo(args[0])
@@ -132,7 +132,7 @@ extension ConfigDirective {
                     range: ClosedRange<Int> = Int.min...Int.max, runtimeRange: ClosedRange<Int>? = nil,
                     problem: String = "", clamp: ClosedRange<Int>? = nil, memory: Bool = false,
                     rewriteMemory: Bool? = nil, enables feature: String? = nil, rewritten: Bool = true,
-                    effect: ((Server, ServerConfig) -> Void)? = nil) -> ConfigDirective {
+                    effect: ((Server, ServerConfig) throws -> Void)? = nil) -> ConfigDirective {
         let writeMemory = rewriteMemory ?? memory
         return ConfigDirective(
             name, aliases: aliases, status: status, inFile: inFile, settable: settable,
@@ -157,7 +157,7 @@ extension ConfigDirective {
     static func string(_ name: String, _ key: WritableKeyPath<ServerConfig, String>, aliases: [String] = [],
                        status: DirectiveStatus, settable: Bool, rewriteDefault: String?, emptyIsUnset: Bool = false,
                        check: ((String, ConfigContext) throws -> Void)? = nil,
-                       effect: ((Server, ServerConfig) -> Void)? = nil) -> ConfigDirective {
+                       effect: ((Server, ServerConfig) throws -> Void)? = nil) -> ConfigDirective {
         ConfigDirective(name, aliases: aliases, status: status, settable: settable,
                         apply: { config, args, context in
                             let v = args[0].text
@@ -178,7 +178,7 @@ extension ConfigDirective {
     static func optionalString(_ name: String, _ key: WritableKeyPath<ServerConfig, String?>,
                                aliases: [String] = [], status: DirectiveStatus, settable: Bool,
                                check: ((String) throws -> Void)? = nil,
-                               effect: ((Server, ServerConfig) -> Void)? = nil) -> ConfigDirective {
+                               effect: ((Server, ServerConfig) throws -> Void)? = nil) -> ConfigDirective {
         ConfigDirective(name, aliases: aliases, status: status, settable: settable,
                         apply: { config, args, _ in
                             let v = args[0].text
@@ -196,7 +196,7 @@ extension ConfigDirective {
     /// One of a fixed set of names.
     static func choice<E: RawRepresentable & CaseIterable & Equatable>(
         _ name: String, _ key: WritableKeyPath<ServerConfig, E>, status: DirectiveStatus, settable: Bool,
-        problem: String, effect: ((Server, ServerConfig) -> Void)? = nil) -> ConfigDirective
+        problem: String, effect: ((Server, ServerConfig) throws -> Void)? = nil) -> ConfigDirective
         where E.RawValue == String {
         ConfigDirective(name, status: status, settable: settable,
                         apply: { config, args, _ in

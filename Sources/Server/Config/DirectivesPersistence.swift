@@ -51,7 +51,7 @@ let persistenceDirectives: [ConfigDirective] = [
     .bool("appendonly", \.appendonly, status: .built, settable: true, effect: { server, _ in
         if let problem = server.persistence.setAppendOnly(server.config.appendonly) {
             server.log.warning("CONFIG SET appendonly: \(problem)")
-            server.config.appendonly = false
+            throw ConfigProblem("Unable to turn on AOF. Check server logs.", verbatim: true)
         }
     }),
     .string("appendfilename", \.appendfilename, status: .built, settable: false, rewriteDefault: "appendonly.aof",

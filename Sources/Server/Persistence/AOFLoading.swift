@@ -77,7 +77,11 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
         case .fileEnd(_, let bytes):
             doneBytes += bytes
             // A file ending inside MULTI leaves the transaction queued: it never happened.
-            client.transaction = nil
+            if client.transaction != nil {
+                server.log.warning("Revert incomplete MULTI/EXEC transaction in AOF file")
+                client.transaction = nil
+            }
+            client.db = 0  // each file starts in database 0
         case .truncated(let path, let validUpTo):
             server.log.warning("!!! Warning: short read while loading the AOF file \(path)!!!")
             server.log.warning("!!! Truncating the AOF at offset \(validUpTo) !!!")
@@ -86,6 +90,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
             }
             server.log.warning("AOF loaded anyway because aof-load-truncated is enabled")
             client.transaction = nil
+            client.db = 0
         }
     }
 
@@ -93,7 +98,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
         guard server.commands.lookup(command.argv[0]) != nil else {
             throw LoadError(description: "Unknown command '\(command.argv[0].text)' reading the append only file at offset \(command.offset)")
         }
-        client.db = command.db
+        // SELECT runs as a command (queued inside MULTI, refused past `databases`), as in Redis's loader.
         server.execute(client, command.argv)
         // Redis drops the replay's replies; an error is still worth a line, since the data differs then.
         if client.output.getInteger(at: client.output.readerIndex, as: UInt8.self) == UInt8(ascii: "-") {
@@ -121,6 +126,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
         do {
             for (index, path) in files.enumerated() {
                 var reader = AOFReader(try FileSource(path: path))
+                reader.refuseUnpairedTransactions = false  // an EXEC without MULTI fails as a command, as in Redis
                 do {
                     while let item = try reader.next() {
                         switch item {
@@ -159,7 +165,11 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
         if damage.kind == .truncated {
             return LoadError(description: "Unexpected end of file reading the append only file \(path) (\(damage.message)). "
                 + "You can: 1) Make a backup of your AOF file, then use `cairn aof check --fix \(path)`. "
-                + "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.")
+                + "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server")
+        }
+        if damage.kind == .preamble {
+            return LoadError(description: "Bad RDB preamble in the append only file \(path) at offset \(damage.offset): "
+                + "\(damage.message). Truncation cannot repair it: restore the file from a backup")
         }
         return LoadError(description: "Bad file format reading the append only file \(path) at offset \(damage.offset): "
             + "\(damage.message). Make a backup of your AOF file, then use `cairn aof check --fix \(path)`")
@@ -225,12 +235,26 @@ extension Persistence {
             if writeFresh {
                 try writeAppendOnlyNow()
                 server.log.notice("Wrote \(aofPath) from Redis 7.0's multi-part AOF; Cairn appends to it from now on")
+                retireRedisAppendOnlyDir()
             }
             try openAppendOnlyAtStartup()
             return true
         } catch {
             server.log.warning("Can't open the append-only file: \(error)")
             return false
+        }
+    }
+
+    /// Renames Redis 7.0's `appendonlydir/` once its data lives in Cairn's own file,
+    /// so that a Redis 7.0 started here later loads (and upgrades) the newer
+    /// `appendonly.aof` instead of the stale parts. Nothing is deleted.
+    private func retireRedisAppendOnlyDir() {
+        let dir = AtomicFile.directory(of: aofManifestPath)
+        let retired = dir + ".imported-by-cairn-\(wallClockMilliseconds() / 1000)"
+        if rename(dir, retired) == 0 {
+            server.log.notice("Renamed \(dir) to \(retired): its data is in \(aofPath) now")
+        } else {
+            server.log.warning("Could not rename \(dir) (\(String(cString: strerror(errno)))); a Redis 7.0 started in this directory would load its older data")
         }
     }
 
@@ -255,17 +279,21 @@ extension Persistence {
     }
 
     /// DEBUG LOADAOF: write out the buffer, empty the dataset, replay the AOF.
+    /// A file that cannot be replayed ends the process, as in Redis: the dataset
+    /// is gone from memory, and serving (or rewriting the AOF from) an empty or
+    /// partial one would put the only good copy, the file, at risk.
     func debugLoadAOF() throws {
         if aof.state == .on {
             aof.flush(policy: server.config.appendfsync, force: true, skipFsync: false)
         }
+        let made = try makeAOFLoader()  // a manifest that cannot be read fails here, before anything is emptied
         server.keyspace.flushAll()
-        guard let (loader, _) = try makeAOFLoader() else { return }
+        guard let (loader, _) = made else { return }
         do {
             try replayAll(loader)
         } catch {
-            server.keyspace.flushAll()
-            throw error
+            server.log.warning("Fatal error loading the AOF for DEBUG LOADAOF: \(error). Exiting.")
+            exit(1)
         }
         server.keyspace.dirty = 0
     }

@@ -102,6 +102,11 @@ extension Persistence {
             return nil
         }
         guard aof.state == .off else { return nil }
+        if aofRewrite != nil || rewriteStartPending {
+            // That rewrite kept no buffer of the writes since it began: start over.
+            server.log.warning("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.")
+            abortRewrite()
+        }
         aof.state = .waitingForRewrite
         if let problem = requestRewrite(), problem.hasPrefix("ERR") {
             aof.state = .off
@@ -212,7 +217,7 @@ extension Persistence {
             close(fd)
             throw LoadError(description: "can't append the rewrite buffer: \(String(cString: strerror(errno)))")
         }
-        server.log.notice("Residual parent diff successfully flushed to the rewritten AOF (\(String(format3: Double(tail.count) / 1048576)) MB)")
+        server.log.notice("Residual parent diff successfully flushed to the rewritten AOF (\(String(format2: Double(tail.count) / 1048576)) MB)")
         // The old AOF's buffer must reach the old file before the switch (its records are in the tail too).
         if aof.state == .on { aof.flush(policy: server.config.appendfsync, force: true, skipFsync: true) }
         try file.moveIntoPlace()

@@ -128,6 +128,9 @@ extension Persistence {
 extension Persistence {
     /// Start-up: loads dump.rdb if present, logging as Redis does; `done(false)` after a fatal error.
     public func loadAtStartup(done: @escaping (Bool) -> Void) {
+        for name in AtomicFile.removeStale(in: AtomicFile.directory(of: dumpPath)) {
+            server.log.notice("Removed \(name), left by a save or rewrite of a server that is gone")
+        }
         if server.config.appendonly { return loadAppendOnlyAtStartup(done: done) }
         loadInSteps(dumpPath) { [server] result in
             switch result {

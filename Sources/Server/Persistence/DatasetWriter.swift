@@ -123,6 +123,37 @@ struct AtomicFile {
         try? sink?.close()
         unlink(temporary)
     }
+
+    /// The prefixes and suffixes the server's temporary files use.
+    static let temporaryKinds: [(prefix: String, suffix: String)] =
+        [("temp", "rdb"), ("temp-rewriteaof", "aof"), ("temp-rewriteaof-bg", "aof")]
+
+    /// Removes, from `dir`, the temporary files of Cairn processes that no longer
+    /// run (a save or rewrite cut short by a crash or SIGKILL: a whole dataset's
+    /// worth of disk each). Files of a live process, and Redis's own temporary
+    /// names (`temp-<pid>.rdb`, one number), are left alone. Returns the names removed.
+    static func removeStale(in dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var removed: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = ownerPid(of: name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if unlink(dir + "/" + name) == 0 { removed.append(name) }
+        }
+        return removed
+    }
+
+    /// The pid in a name of the form `<prefix>-<pid>-<n>.<suffix>`, or nil.
+    static func ownerPid(of name: String) -> pid_t? {
+        for kind in temporaryKinds where name.hasPrefix(kind.prefix + "-") && name.hasSuffix("." + kind.suffix) {
+            let middle = name.dropFirst(kind.prefix.count + 1).dropLast(kind.suffix.count + 1)
+            let parts = middle.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt(parts[1]) != nil else { continue }
+            return pid
+        }
+        return nil
+    }
 }
 
 func currentDirectory() -> String {
