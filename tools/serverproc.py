@@ -83,9 +83,12 @@ def _record_pid(pid):
 class ServerProcess:
     """One server process on a loopback port. kind is "cairn" or "redis"."""
 
-    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None):
-        """workdir: run in this existing directory (kept after stop) instead of a fresh temporary one."""
+    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None, env=None, preexec_fn=None):
+        """workdir: run in this existing directory (kept after stop) instead of a fresh temporary one.
+        env, preexec_fn: as subprocess.Popen's (fault injection: LD_PRELOAD, resource limits)."""
         self.kind = kind
+        self.env = env
+        self.preexec_fn = preexec_fn
         self.fixed_workdir = workdir
         self.extra_args = list(extra_args)
         self.binary = os.path.abspath(binary) if binary else (cairn_server_path() if kind == "cairn" else redis_server_path())
@@ -117,7 +120,8 @@ class ServerProcess:
             with open(self.logpath, "wb") as log:
                 self.proc = subprocess.Popen(
                     self.argv(port), cwd=self.workdir, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    env=self.env, preexec_fn=self.preexec_fn)
             self.port = port
             _record_pid(self.proc.pid)
             deadline = time.monotonic() + self.timeout

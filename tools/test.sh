@@ -2,7 +2,7 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark from
-# apt, zlib1g-dev, the Python packages redis, hypothesis and pytest from pip), then run
+# apt, zlib1g-dev, gcc, the Python packages redis, hypothesis and pytest from pip), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
 #      tools/rdb-interop.sh                           (cairn rdb against redis-server 7.0)
@@ -118,6 +118,15 @@ install_python() {
         python3 -m pip install -q --break-system-packages redis hypothesis pytest
 }
 
+install_gcc() {
+    # tools/tests/test_aof_disk_faults.py builds a small LD_PRELOAD shim (a slow fdatasync).
+    if command -v gcc >/dev/null; then
+        echo "gcc present: $(gcc --version | head -1)"
+        return 0
+    fi
+    apt_install gcc libc6-dev
+}
+
 check_swift() {
     command -v swift >/dev/null || { echo "swift not found on PATH (install the Swift 6 toolchain)"; return 1; }
     swift --version 2>&1 | head -1
@@ -126,6 +135,7 @@ check_swift() {
 step deps-redis install_redis
 step deps-zlib install_zlib
 step deps-python install_python
+step deps-gcc install_gcc
 step swift-toolchain check_swift || { echo "cannot continue without swift"; exit 1; }
 
 # ---- build and unit tests ----
@@ -153,7 +163,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-python swift-build swift-test rdb-interop swift-build-release pytest; do
+for name in deps-redis deps-zlib deps-python deps-gcc swift-build swift-test rdb-interop swift-build-release pytest; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"
