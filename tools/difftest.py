@@ -103,6 +103,13 @@ NORMALISE_7_TO_4 = [
     ({b"geodist", b"georadius", b"georadiusbymember"}, rb"^ERR unsupported unit provided. please use M, KM, FT, MI$",
      b"ERR unsupported unit provided. please use m, km, ft, mi",
      "4.0 lists the units in lower case"),
+    # The two below are listed for completeness: diffgen produces neither SPOP nor STORE.
+    ({b"spop"}, rb"^ERR value is out of range, must be positive$", b"ERR index out of range",
+     "4.0 answers a negative SPOP count with shared.outofrangeerr"),
+    ({b"georadius", b"georadiusbymember"},
+     rb"^ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options$",
+     b"ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORDS options",
+     "4.0 names the option WITHCOORDS in this message"),
 ]
 _RULES = [(cmds, re.compile(pat, re.S), repl, why) for cmds, pat, repl, why in NORMALISE_7_TO_4]
 

@@ -59,17 +59,25 @@ extension Array where Element == UInt8 {
     public func parseDouble() -> Double? {
         if isEmpty || count > 5000 { return nil }
         if isCSpace(self[0]) { return nil }
+        let r = cStrtod()
+        guard r.consumed == count, !r.value.isNaN else { return nil }
+        if r.rangeError && (r.value == .infinity || r.value == -.infinity || r.value == 0) { return nil }
+        return r.value
+    }
+
+    /// C's strtod over a NUL-terminated copy (errno reset first): the value, the
+    /// number of bytes it consumed (it stops at an embedded NUL), and whether errno
+    /// came back ERANGE (overflow, or underflow to a subnormal or zero).
+    public func cStrtod() -> (value: Double, consumed: Int, rangeError: Bool) {
         var buffer = self
         buffer.append(0)
-        return buffer.withUnsafeBufferPointer { p -> Double? in
+        return buffer.withUnsafeBufferPointer { p in
             let start = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self)
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtod(start, &end)
-            guard let end, end - UnsafeMutablePointer(mutating: start) == count else { return nil }
-            if value.isNaN { return nil }
-            if errno == ERANGE && (value == .infinity || value == -.infinity || value == 0) { return nil }
-            return value
+            let consumed = end.map { $0 - UnsafeMutablePointer(mutating: start) } ?? 0
+            return (value, consumed, errno == ERANGE)
         }
     }
 

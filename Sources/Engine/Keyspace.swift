@@ -30,6 +30,16 @@ public struct KeyspaceStats: Sendable {
     public init() {}
 }
 
+/// What `Keyspace.onModified` reports.
+public enum KeyspaceChange {
+    /// One key is written, deleted, expired, or has its TTL changed.
+    case key(db: Int, Bytes)
+    /// Database `db` is about to be emptied (FLUSHDB, FLUSHALL, a load); its keys are still there.
+    case flush(db: Int)
+    /// Databases `a` and `b` are about to exchange their contents (SWAPDB); neither has moved yet.
+    case swap(Int, Int)
+}
+
 public final class Keyspace {
     public internal(set) var databases: [KeyTable]
     /// Propagation records not yet taken by the server.
@@ -44,10 +54,11 @@ public final class Keyspace {
     public var accessPolicy = AccessPolicy.lru
     /// When compact collections convert (from the config's *-max-ziplist-* directives).
     public var encodingLimits = EncodingLimits()
-    /// Called after any change to a key (db, key), or to a whole database (db, nil):
-    /// writes, deletes, expiry, TTL changes, flushes, SWAPDB. WATCH attaches here, so
-    /// no command can forget to invalidate a watch. Nil when nobody watches: no cost.
-    public var onModified: ((Int, Bytes?) -> Void)? = nil
+    /// Called on any change to a key (writes, deletes, expiry, TTL changes) or to a
+    /// whole database (flushes, SWAPDB); for a whole database before anything moves,
+    /// so its keys can still be looked up. WATCH attaches here, so no command can
+    /// forget to invalidate a watch. Nil when nobody watches: no cost.
+    public var onModified: ((KeyspaceChange) -> Void)? = nil
     /// Called when a key is added holding a list (Redis's dbAdd signalling a list as ready),
     /// so clients blocked on that key get served. Nil until a client first blocks.
     public var onListAdded: ((Int, Bytes) -> Void)? = nil
@@ -120,7 +131,7 @@ public final class Keyspace {
     /// Stores `value` at `key`, dropping any TTL (Redis's setKey), unless `keepTTL`.
     @discardableResult
     public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
-        onModified?(db, key)
+        onModified?(.key(db: db, key))
         let h = hashKey(key)
         if let i = lookupWrite(db, key, hash: h) {
             databases[db].setValue(value, at: i)
@@ -135,7 +146,7 @@ public final class Keyspace {
 
     /// Replaces the value at `i` in place, keeping its TTL.
     public func replace(_ db: Int, _ i: Int, with value: Value) {
-        if let hook = onModified { hook(db, databases[db].key(at: i)) }
+        if let hook = onModified { hook(.key(db: db, databases[db].key(at: i))) }
         databases[db].setValue(value, at: i)
     }
 
@@ -145,7 +156,7 @@ public final class Keyspace {
     /// Adds a key known to be absent (after a lookupWrite miss).
     @discardableResult
     public func add(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Int {
-        onModified?(db, key)
+        onModified?(.key(db: db, key))
         if case .list = value, let hook = onListAdded { hook(db, key) }
         return databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
     }
@@ -154,7 +165,7 @@ public final class Keyspace {
     public func addIfAbsent(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Bool {
         guard databases[db].insertIfAbsent(key, value, expireAt: expireAt ?? noExpire,
                                            access: accessPolicy.fresh(nowMs: now)) != nil else { return false }
-        onModified?(db, key)
+        onModified?(.key(db: db, key))
         if case .list = value, let hook = onListAdded { hook(db, key) }
         return true
     }
@@ -167,7 +178,7 @@ public final class Keyspace {
     @discardableResult
     public func delete(_ db: Int, _ key: Bytes) -> Bool {
         guard let i = lookupWrite(db, key) else { return false }
-        onModified?(db, key)
+        onModified?(.key(db: db, key))
         databases[db].remove(at: i)
         return true
     }
@@ -175,17 +186,17 @@ public final class Keyspace {
     /// Removes the entry at `i` and returns its value.
     @discardableResult
     public func remove(_ db: Int, at i: Int) -> Value {
-        if let hook = onModified { hook(db, databases[db].key(at: i)) }
+        if let hook = onModified { hook(.key(db: db, databases[db].key(at: i))) }
         return databases[db].remove(at: i)
     }
 
     public func setExpire(_ db: Int, _ i: Int, at deadline: Int64?) {
-        if let hook = onModified { hook(db, databases[db].key(at: i)) }
+        if let hook = onModified { hook(.key(db: db, databases[db].key(at: i))) }
         if let deadline { databases[db].setExpire(deadline, at: i) } else { databases[db].removeExpire(at: i) }
     }
 
     public func flush(_ db: Int) {
-        onModified?(db, nil)
+        onModified?(.flush(db: db))
         databases[db].removeAll()
     }
 
@@ -194,14 +205,14 @@ public final class Keyspace {
     }
 
     public func swap(_ a: Int, _ b: Int) {
-        onModified?(a, nil)
-        onModified?(b, nil)
+        guard a != b else { return }
+        onModified?(.swap(a, b))
         databases.swapAt(a, b)
     }
 
     /// Takes the tables out (FLUSHALL ASYNC frees them elsewhere).
     public func detachAll() -> [KeyTable] {
-        if let hook = onModified { for db in 0..<databases.count { hook(db, nil) } }
+        if let hook = onModified { for db in 0..<databases.count { hook(.flush(db: db)) } }
         for db in 0..<databases.count {
             databases[db].preserveAll()
             databases[db].snapshot = nil
@@ -225,7 +236,7 @@ public final class Keyspace {
     /// Deletes an expired key and records the DEL that replays it.
     func expire(_ db: Int, at i: Int) {
         let key = databases[db].key(at: i)
-        onModified?(db, key)
+        onModified?(.key(db: db, key))
         databases[db].remove(at: i)
         stats.expiredKeys += 1
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))

@@ -3,6 +3,8 @@
 //
 // WATCH hangs on the keyspace's modification hook (Keyspace.onModified), so
 // every change breaks a watch whatever made it: a command, an expiry, a flush.
+// A flush or SWAPDB breaks only the watches on keys it really changes: keys
+// that exist, in the flushed database or on either side of the swap.
 // The hook is attached only while some client watches, so it costs nothing
 // otherwise. EXEC's writes reach the change stream as one unit, wrapped in
 // MULTI ... EXEC records, so a replica or an AOF applies all or nothing.
@@ -52,13 +54,26 @@ extension Server {
 
     private func attachWatchHook() {
         guard keyspace.onModified == nil else { return }
-        keyspace.onModified = { [unowned self] db, key in
-            if let key {
+        keyspace.onModified = { [unowned self] change in
+            switch change {
+            case .key(let db, let key):
                 self.watches.watchers[WatchedKey(db: db, key: key)]?.forEach { $0.watchBroken = true }
-            } else {
-                // A whole database changed (flush, SWAPDB): every watch on it breaks.
-                for (k, clients) in self.watches.watchers where k.db == db { clients.forEach { $0.watchBroken = true } }
+            case .flush(let db):
+                // Only keys the flush removes change (Redis's touchWatchedKeysOnFlush);
+                // the hook runs before the table is emptied, so they can still be found.
+                self.breakWatches(in: [db]) { self.keyspace.peek(db, $0) != nil }
+            case .swap(let a, let b):
+                // A key changes if it exists on either side (7.0's touchAllWatchedKeysInDb):
+                // absent from both, it is absent after the swap too.
+                self.breakWatches(in: [a, b]) { self.keyspace.peek(a, $0) != nil || self.keyspace.peek(b, $0) != nil }
             }
+        }
+    }
+
+    /// Breaks the watches on the keys of databases `dbs` for which `changed` holds.
+    private func breakWatches(in dbs: [Int], where changed: (Bytes) -> Bool) {
+        for (k, clients) in watches.watchers where dbs.contains(k.db) && changed(k.key) {
+            clients.forEach { $0.watchBroken = true }
         }
     }
 

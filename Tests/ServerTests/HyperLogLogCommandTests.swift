@@ -25,4 +25,20 @@ final class HyperLogLogCommandTests: XCTestCase {
         XCTAssertEqual(h.run("PFCOUNT", "s"), .error("WRONGTYPE Key is not a valid HyperLogLog string value."))
         XCTAssertEqual(h.run("PFCOUNT", "nope"), .int(0))
     }
+
+    func testOtherTypesGetTheStandardWrongType() {
+        let h = Harness()
+        let wrongType = RESPValue.error("WRONGTYPE Operation against a key holding the wrong kind of value")
+        h.run("RPUSH", "l", "a")
+        h.run("SADD", "st", "a")
+        h.run("PFADD", "hll", "a")
+        XCTAssertEqual(h.run("PFADD", "l", "x"), wrongType)
+        XCTAssertEqual(h.run("PFCOUNT", "st"), wrongType)
+        XCTAssertEqual(h.run("PFCOUNT", "hll", "l"), wrongType)
+        XCTAssertEqual(h.run("PFMERGE", "hll", "st"), wrongType, "a source of another type")
+        XCTAssertEqual(h.run("PFMERGE", "l", "hll"), wrongType, "a target of another type")
+        h.run("SET", "s", "plain")
+        XCTAssertEqual(h.run("PFMERGE", "hll", "s"), .error("WRONGTYPE Key is not a valid HyperLogLog string value."))
+        XCTAssertEqual(h.run("LRANGE", "l", "0", "-1"), .array([.str("a")]))
+    }
 }

@@ -20,6 +20,23 @@ final class SortCommandTests: XCTestCase {
         XCTAssertEqual(h.run("SORT", "l", "LIMIT", "1"), .error("ERR syntax error"))
     }
 
+    func testNumericWeightsParseAsStrtodWithAnEndCheck() {
+        // Redis's sortCommand: strtod, refused only for trailing bytes before a NUL,
+        // ERANGE or NaN (order checked against redis-server 7.0, same code as 4.0).
+        let h = Harness()
+        h.run("RPUSH", "l", " 2", "\t3", "\n4", "  -7", "", "0x10", "0x1p3", "inf", "-inf", "1\u{0}zz", "1e-300")
+        XCTAssertEqual(h.run("SORT", "l"), .strs(["-inf", "  -7", "", "1e-300", "1\u{0}zz", " 2", "\t3", "\n4",
+                                                  "0x1p3", "0x10", "inf"]))
+        let refused = RESPValue.error("ERR One or more scores can't be converted into double")
+        for bad in ["2 ", "3abc", "nan", "1e400", "1e-310", "0x", "1e", "  "] {
+            h.run("DEL", "b")
+            h.run("RPUSH", "b", "1", bad)
+            XCTAssertEqual(h.run("SORT", "b"), refused, "element \(bad.debugDescription)")
+            h.run("SET", "w_1", bad)
+            XCTAssertEqual(h.run("SORT", "b", "BY", "w_*"), refused, "weight \(bad.debugDescription)")
+        }
+    }
+
     func testTiesBreakByElementBytes() {
         let h = Harness()
         h.run("RPUSH", "l", "b", "a", "c")

@@ -114,4 +114,45 @@ final class TransactionTests: XCTestCase {
         XCTAssertEqual(h.run("WATCH", "y"), .error("ERR WATCH inside MULTI is not allowed"))
         XCTAssertEqual(h.run("EXEC"), .array([]))
     }
+    /// WATCH k, let `other` run `commands`, then MULTI; SET x 1; EXEC.
+    private func execAfter(_ h: Harness, setup: [[String]], _ commands: [[String]]) -> RESPValue {
+        let other = h.newClient()
+        h.run("FLUSHALL", as: other)
+        for c in setup { h.run(c.map { Bytes($0) }, as: other) }
+        XCTAssertEqual(h.run("WATCH", "k"), .ok)
+        for c in commands { h.run(c.map { Bytes($0) }, as: other) }
+        h.run("MULTI")
+        h.run("SET", "x", "1")
+        return h.run("EXEC")
+    }
+
+    func testFlushBreaksOnlyWatchesOnKeysItRemoves() {
+        let h = Harness()
+        let ran = RESPValue.array([.ok])
+        XCTAssertEqual(execAfter(h, setup: [], [["FLUSHALL"]]), ran, "k absent: nothing changed")
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]], [["FLUSHALL"]]), .nullArray)
+        XCTAssertEqual(execAfter(h, setup: [], [["FLUSHDB"]]), ran)
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]], [["FLUSHDB"]]), .nullArray)
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]], [["FLUSHALL", "ASYNC"]]), .nullArray)
+        XCTAssertEqual(execAfter(h, setup: [], [["FLUSHALL", "ASYNC"]]), ran)
+        let kInDb1 = [["SELECT", "1"], ["SET", "k", "1"], ["SELECT", "0"]]
+        XCTAssertEqual(execAfter(h, setup: kInDb1, [["FLUSHALL"]]), ran, "the same name in another db is another key")
+        XCTAssertEqual(execAfter(h, setup: kInDb1, [["SELECT", "1"], ["FLUSHDB"]]), ran)
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]], [["SELECT", "1"], ["FLUSHDB"]]), ran)
+    }
+
+    func testSwapdbBreaksWatchesOnKeysPresentOnEitherSide() {
+        let h = Harness()
+        let ran = RESPValue.array([.ok])
+        let kInDb1 = [["SELECT", "1"], ["SET", "k", "1"], ["SELECT", "0"]]
+        let kInDb2 = [["SELECT", "2"], ["SET", "k", "1"], ["SELECT", "0"]]
+        XCTAssertEqual(execAfter(h, setup: [], [["SWAPDB", "0", "1"]]), ran, "absent from both sides")
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]], [["SWAPDB", "0", "1"]]), .nullArray)
+        XCTAssertEqual(execAfter(h, setup: kInDb1, [["SWAPDB", "0", "1"]]), .nullArray, "k appears in db 0")
+        XCTAssertEqual(execAfter(h, setup: kInDb1, [["SWAPDB", "1", "0"]]), .nullArray)
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]] + kInDb1, [["SWAPDB", "0", "1"]]), .nullArray)
+        XCTAssertEqual(execAfter(h, setup: kInDb2, [["SWAPDB", "1", "2"]]), ran, "db 0 is not swapped")
+        XCTAssertEqual(execAfter(h, setup: [["SET", "k", "1"]], [["SWAPDB", "0", "0"]]), ran, "a db swapped with itself")
+        XCTAssertNil(h.server.keyspace.onModified, "EXEC ended every watch")
+    }
 }

@@ -20,7 +20,13 @@ private enum Lookup { case missing, found(Int, Bytes), refused }
 private func lookupHLL(_ call: Call, _ key: Bytes, forWrite: Bool) -> Lookup {
     let ks = call.ks
     guard let i = forWrite ? ks.lookupWrite(call.db, key) : ks.lookupRead(call.db, key) else { return .missing }
-    guard case .string(let s) = ks.value(call.db, i), HyperLogLog.isValid(s.bytes) else {
+    // Another type gets the standard WRONGTYPE (4.0's checkType); only a string that is
+    // not an HLL gets "Key is not a valid HyperLogLog string value." (isHLLObjectOrReply).
+    guard case .string(let s) = ks.value(call.db, i) else {
+        call.wrongType()
+        return .refused
+    }
+    guard HyperLogLog.isValid(s.bytes) else {
         call.error(notHLL)
         return .refused
     }

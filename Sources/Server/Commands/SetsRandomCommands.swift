@@ -58,7 +58,8 @@ let setRandomCommands: [Command] = [
 /// SPOP key count.
 private func spopWithCount(_ call: Call) {
     guard let requested = call.int64(2) else { return }
-    guard requested >= 0 else { call.error("ERR value is out of range, must be positive"); return }
+    // Redis 4.0's shared.outofrangeerr (7.0 says "ERR value is out of range, must be positive").
+    guard requested >= 0 else { call.error("ERR index out of range"); return }
     let ks = call.ks, db = call.db, key = call.argv[1]
     let i: Int
     switch call.readSetIndex(key) {

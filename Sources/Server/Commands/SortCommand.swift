@@ -13,6 +13,17 @@ let sortCommands: [Command] = [
     Command("sort", arity: -2, flags: "wm", keys: (1, 1, 1), keyFinder: sortKeys) { call in sort(call) },
 ]
 
+/// A numeric sort weight as Redis's sortCommand reads it: strtod, then refused only
+/// when it stopped before a NUL (trailing garbage), set ERANGE, or gave NaN. So
+/// leading whitespace, hex floats and "inf" pass, and "" weighs 0 (unlike the
+/// strict parser of command arguments).
+private func sortScore(_ text: Bytes) -> Double? {
+    let r = text.cStrtod()
+    guard r.consumed == text.count || text[r.consumed] == 0 else { return nil }
+    if r.rangeError || r.value.isNaN { return nil }
+    return r.value
+}
+
 /// SORT's keys: the sorted key and the STORE destination.
 private func sortKeys(_ argv: [Bytes]) -> [Int] {
     var keys = [1]
@@ -133,7 +144,7 @@ private func sort(_ call: Call) {
             let key = o.by.map { lookupByPattern(call, $0, element) } ?? element
             var score = 0.0
             if !o.alpha, let key {
-                if let d = key.parseDouble() { score = d } else { failed = true }
+                if let d = sortScore(key) { score = d } else { failed = true }
             }
             return (element, key, score)
         }
