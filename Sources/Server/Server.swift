@@ -54,7 +54,9 @@ public final class Server {
     /// Asked to stop (SHUTDOWN, a signal); the network layer sets this to do the closing.
     public var onShutdown: ((_ save: Bool?) -> Void)? = nil
     /// RDB state and operations (Persistence/).
-    public private(set) lazy var persistence = Persistence(server: self)
+    /// A constant, not a lazy var: the command path reads it several times per command,
+    /// and a constant reference costs no retain/release to read.
+    public let persistence: Persistence
     /// Runs work on the keyspace thread after `delayMs` (0: as soon as the loop is free). The
     /// network layer provides it; nil without one (tests), where the cron drives background work.
     public var schedule: ((_ delayMs: Int, _ work: @escaping () -> Void) -> Void)? = nil
@@ -77,8 +79,10 @@ public final class Server {
         self.config = config
         self.keyspace = Keyspace(databases: config.databases)
         self.log = log ?? ServerLog(level: config.loglevel, path: config.logfile)
+        persistence = Persistence(log: self.log)
         var rng = SystemRandomNumberGenerator()
         self.runId = (0..<40).map { _ in String("0123456789abcdef".randomElement(using: &rng)!) }.joined()
+        persistence.attach(to: self)
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
         attachKeyspaceEvents()

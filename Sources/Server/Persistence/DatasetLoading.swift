@@ -132,7 +132,7 @@ extension Persistence {
             server.log.notice("Removed \(name), left by a save or rewrite of a server that is gone")
         }
         if server.config.appendonly { return loadAppendOnlyAtStartup(done: done) }
-        loadInSteps(dumpPath) { [server] result in
+        loadInSteps(dumpPath) { [server = server!] result in
             switch result {
             case .success(nil):
                 done(true)

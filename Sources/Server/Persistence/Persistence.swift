@@ -17,7 +17,8 @@ import RDB
 import AOF
 
 public final class Persistence {
-    unowned let server: Server
+    /// Set once, by the server's init, right after this is made (the server owns it).
+    unowned private(set) var server: Server!
     /// Unix seconds of the last successful save (LASTSAVE).
     public internal(set) var lastSaveTime = wallClockMilliseconds() / 1000
     public internal(set) var lastBgsaveOK = true
@@ -50,10 +51,11 @@ public final class Persistence {
     /// Set while an AOF is replayed: its commands must not be appended to it again.
     var replayingAOF = false
 
-    init(server: Server) {
-        self.server = server
-        aof = AppendOnlyFile(log: server.log)
+    init(log: ServerLog) {
+        aof = AppendOnlyFile(log: log)
     }
+
+    func attach(to server: Server) { self.server = server }
 
     /// Where dump.rdb lives.
     public var dumpPath: String { ConfigValue.absolute(server.config.dbfilename, from: server.config.dir) }
