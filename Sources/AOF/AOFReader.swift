@@ -240,7 +240,7 @@ public struct AOFReader<Source: ByteSource> {
 }
 
 /// True when `bytes` equals the lowercase ASCII `word` ignoring case.
-func equalsIgnoringCase(_ bytes: Bytes, _ word: StaticString) -> Bool {
+public func equalsIgnoringCase(_ bytes: Bytes, _ word: StaticString) -> Bool {
     guard bytes.count == word.utf8CodeUnitCount else { return false }
     let w = word.utf8Start
     for i in 0..<bytes.count where bytes[i] | 0x20 != w[i] { return false }

@@ -21,14 +21,12 @@ public struct RDBInput {
     var position = 0
     /// Stream offset of `buffer[0]`.
     var base = 0
-    /// CRC64 of the bytes before `buffer[crcMark]`.
-    var crcFolded: UInt64 = 0
-    var crcMark = 0
+    /// CRC64 of every byte consumed (the file's trailer checks it).
+    var fileCRC = LazyCRC()
     /// Key of the entry being read, for error messages.
     var currentKey: Bytes?
-    /// While tapping: CRC64 of the bytes consumed since `beginTap`, folded up to `buffer[tapMark]`.
-    var tapFolded: UInt64?
-    var tapMark = 0
+    /// While tapping: CRC64 of the bytes consumed since `beginTap`.
+    var tapCRC: LazyCRC?
 
     public init<Source: ByteSource>(_ source: Source) { self.source = source }
 
@@ -36,24 +34,15 @@ public struct RDBInput {
     public var offset: Int { base + position }
 
     /// CRC64 of the bytes consumed so far.
-    public var crc: UInt64 {
-        buffer.withUnsafeBytes { CRC64.update(crcFolded, UnsafeRawBufferPointer(rebasing: $0[crcMark..<position])) }
-    }
+    public var crc: UInt64 { fileCRC.value(buffer, position) }
 
     /// Starts a fingerprint of the bytes consumed from here (a skipped value's).
-    mutating func beginTap() {
-        tapFolded = 0
-        tapMark = position
-    }
+    mutating func beginTap() { tapCRC = LazyCRC(mark: position) }
 
     /// The CRC64 of the bytes consumed since `beginTap`; ends the tap.
     mutating func endTap() -> UInt64 {
-        defer { tapFolded = nil }
-        return tap
-    }
-
-    private var tap: UInt64 {
-        buffer.withUnsafeBytes { CRC64.update(tapFolded ?? 0, UnsafeRawBufferPointer(rebasing: $0[tapMark..<position])) }
+        defer { tapCRC = nil }
+        return tapCRC?.value(buffer, position) ?? 0
     }
 
     func error(_ message: String, at: Int? = nil) -> RDBError {
@@ -67,10 +56,10 @@ public struct RDBInput {
     }
 
     @inline(never) mutating func refill() throws -> Bool {
-        crcFolded = crc
-        if tapFolded != nil { tapFolded = tap; tapMark = 0 }
+        fileCRC.foldBeforeRefill(buffer, position)
+        tapCRC?.foldBeforeRefill(buffer, position)
         base += buffer.count
-        position = 0; crcMark = 0
+        position = 0
         do { try source.read(into: &buffer, max: 1 << 16) } catch let e as RDBError { buffer.removeAll(); throw e } catch {
             buffer.removeAll()
             throw self.error("read failed: \(error)")
@@ -255,5 +244,24 @@ func parseScore(_ b: Bytes) -> Double? {
             dst.baseAddress!.initialize(from: src.baseAddress! + start, count: n)
             count = n
         }
+    }
+}
+
+/// A CRC64 over consumed bytes, folded lazily: whole buffer regions at a time
+/// (when the buffer is about to be refilled, or when the value is asked for).
+struct LazyCRC {
+    /// CRC64 of the bytes before `buffer[mark]`.
+    var folded: UInt64 = 0
+    var mark = 0
+
+    /// The CRC of everything consumed up to `buffer[position]`.
+    func value(_ buffer: [UInt8], _ position: Int) -> UInt64 {
+        buffer.withUnsafeBytes { CRC64.update(folded, UnsafeRawBufferPointer(rebasing: $0[mark..<position])) }
+    }
+
+    /// Folds in the rest of the buffer; the next one starts at mark 0.
+    mutating func foldBeforeRefill(_ buffer: [UInt8], _ position: Int) {
+        folded = value(buffer, position)
+        mark = 0
     }
 }

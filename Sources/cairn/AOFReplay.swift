@@ -125,7 +125,7 @@ struct AOFReplay: ParsableCommand {
     }
 
     func isSelect(_ argv: [Bytes]) -> Bool {
-        argv.count == 2 && argv[0].count == 6 && String(decoding: argv[0], as: UTF8.self).lowercased() == "select"
+        argv.count == 2 && equalsIgnoringCase(argv[0], "select")
     }
 
     /// Numbers the commands of one log item and sends those selected.
@@ -140,10 +140,11 @@ struct AOFReplay: ParsableCommand {
             st.encoder.appendCommand(argv)
             st.queue.append(p)
             st.sent += 1
-            switch String(decoding: argv[0], as: UTF8.self).lowercased() {
-            case "multi": st.openMulti = st.number
-            case "exec", "discard": st.openMulti = nil
-            default: break
+            // Compared in place: no string is made per command sent.
+            if equalsIgnoringCase(argv[0], "multi") {
+                st.openMulti = st.number
+            } else if equalsIgnoringCase(argv[0], "exec") || equalsIgnoringCase(argv[0], "discard") {
+                st.openMulti = nil
             }
             if st.encoder.buffer.count >= 1 << 16 || st.queue.count - st.head >= window { try flush(st, drain: false) }
             if st.stop { return }

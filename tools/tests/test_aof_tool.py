@@ -175,12 +175,18 @@ def resp(*args):
     return out
 
 
+def replay_setup(tmp_path, name, log, server, make_client):
+    """Writes `log` to a file and empties `server`: (the file's path, a client of the server)."""
+    p = tmp_path / name
+    p.write_bytes(log)
+    c = make_client(server)
+    c.flushall()
+    return p, c
+
+
 def test_replay_stops_at_the_first_error_unless_continue(redis_debug, make_client, tmp_path):
     log = resp("SET", "s", "text") + resp("INCR", "s") + resp("SET", "after", "1")
-    p = tmp_path / "err.aof"
-    p.write_bytes(log)
-    c = make_client(redis_debug)
-    c.flushall()
+    p, c = replay_setup(tmp_path, "err.aof", log, redis_debug, make_client)
     r = cairn("replay", str(p), "--port", str(redis_debug.port), "--window", "1")
     assert r.returncode == 1
     offset = len(resp("SET", "s", "text"))
@@ -194,10 +200,7 @@ def test_replay_stops_at_the_first_error_unless_continue(redis_debug, make_clien
 def test_replay_selects_databases_and_ranges(redis_debug, make_client, tmp_path):
     log = (resp("SELECT", 0) + resp("SET", "a", "0") + resp("SELECT", 3) + resp("SET", "b", "3")
            + resp("SET", "c", "3") + resp("SELECT", 0) + resp("SET", "d", "0"))
-    p = tmp_path / "dbs.aof"
-    p.write_bytes(log)
-    c = make_client(redis_debug)
-    c.flushall()
+    p, c = replay_setup(tmp_path, "dbs.aof", log, redis_debug, make_client)
     r = cairn("replay", str(p), "--port", str(redis_debug.port), "--db", "3")
     assert r.returncode == 0, r.stderr
     assert c.dbsize() == 0
@@ -216,10 +219,7 @@ def test_replay_selects_databases_and_ranges(redis_debug, make_client, tmp_path)
 def test_replay_reports_a_range_that_ends_inside_multi_and_commands_in_flight(redis_debug, make_client, tmp_path):
     log = (resp("SET", "a", "1") + resp("MULTI") + resp("SET", "b", "2") + resp("EXEC")
            + resp("INCR", "a") + resp("SET", "s", "x") + resp("INCR", "s") + resp("SET", "z", "1"))
-    p = tmp_path / "tx.aof"
-    p.write_bytes(log)
-    c = make_client(redis_debug)
-    c.flushall()
+    p, c = replay_setup(tmp_path, "tx.aof", log, redis_debug, make_client)
     r = cairn("replay", str(p), "--port", str(redis_debug.port), "--until-command", "3")
     assert r.returncode == 1, r.stdout
     assert "end inside the MULTI block of command #2" in r.stdout, r.stdout
