@@ -27,12 +27,13 @@ let package = Package(
         .target(name: "Engine", swiftSettings: releaseSettings),
         .target(name: "CairnCSystem"),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
-        .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP"], swiftSettings: releaseSettings),
+        .target(name: "ChangeStream", dependencies: ["Engine"], swiftSettings: releaseSettings),
+        .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP", "ChangeStream"], swiftSettings: releaseSettings),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "RDB", "AOF", "CairnCSystem",
+                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "CairnCSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -42,15 +43,15 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Engine", "RDB", "AOF", "Server", "CZlib",
+                "Engine", "RDB", "AOF", "ChangeStream", "Server", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
-        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF"]),
+        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine", "ChangeStream"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream"]),
     ],
     swiftLanguageModes: [.v5]
 )

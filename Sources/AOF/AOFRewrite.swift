@@ -13,6 +13,7 @@
 // so it is computed from the number of items left; items are written
 // straight from the stored representation without building argv arrays.
 import Engine
+import ChangeStream
 import RDB
 
 /// Encodes keys as the commands of a rewritten AOF.
@@ -21,7 +22,7 @@ public enum AOFRewrite {
     public static let itemsPerCommand = 64
 
     /// Appends the commands that recreate `key` holding `value`, expiring at `expireAtMs` if set.
-    public static func append(key: Bytes, value: Value, expireAtMs: Int64?, to e: inout AOFEncoder) {
+    public static func append(key: Bytes, value: Value, expireAtMs: Int64?, to e: inout CommandEncoder) {
         switch value {
         case .string(let s):
             e.beginCommand(argumentCount: 3)
@@ -63,7 +64,7 @@ public enum AOFRewrite {
 
     /// Appends the commands that recreate an RDB entry; false (nothing written) for unsupported types.
     @discardableResult
-    public static func append(_ entry: RDBEntry, to e: inout AOFEncoder) -> Bool {
+    public static func append(_ entry: RDBEntry, to e: inout CommandEncoder) -> Bool {
         let key = entry.key
         switch entry.value {
         case .string(let s):
@@ -87,12 +88,12 @@ public enum AOFRewrite {
 
     /// The commands for one key, as argument lists (for tests and tools).
     public static func commands(key: Bytes, value: Value, expireAtMs: Int64?) -> [[Bytes]] {
-        var e = AOFEncoder(selectedDB: 0)
+        var e = CommandEncoder(selectedDB: 0)
         append(key: key, value: value, expireAtMs: expireAtMs, to: &e)
         return splitCommands(e.buffer)
     }
 
-    static func appendExpire(key: Bytes, ms: Int64, to e: inout AOFEncoder) {
+    static func appendExpire(key: Bytes, ms: Int64, to e: inout CommandEncoder) {
         e.beginCommand(argumentCount: 3)
         e.appendArgument(names.pexpireat)
         e.appendArgument(key)
@@ -113,7 +114,7 @@ public enum AOFRewrite {
         }
 
         /// Call before writing each item's arguments.
-        mutating func next(_ e: inout AOFEncoder) {
+        mutating func next(_ e: inout CommandEncoder) {
             if inCommand == 0 {
                 inCommand = Swift.min(left, AOFRewrite.itemsPerCommand)
                 e.beginCommand(argumentCount: 2 + inCommand * perItem)

@@ -59,6 +59,11 @@ public final class Keyspace {
     /// so its keys can still be looked up. WATCH attaches here, so no command can
     /// forget to invalidate a watch. Nil when nobody watches: no cost.
     public var onModified: ((KeyspaceChange) -> Void)? = nil
+    /// Keys added, set, deleted, expired or given a TTL, and databases flushed or swapped, so
+    /// far, so a debug check can tell that a command which changed the keyspace also recorded
+    /// a propagation record. In-place edits (`replace`) are not counted: a handler puts a value
+    /// back the same way whether it changed it or not.
+    public private(set) var modifications: UInt64 = 0
     /// Called when a key is added holding a list (Redis's dbAdd signalling a list as ready),
     /// so clients blocked on that key get served. Nil until a client first blocks.
     public var onListAdded: ((Int, Bytes) -> Void)? = nil
@@ -131,6 +136,7 @@ public final class Keyspace {
     /// Stores `value` at `key`, dropping any TTL (Redis's setKey), unless `keepTTL`.
     @discardableResult
     public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
+        modifications &+= 1
         onModified?(.key(db: db, key))
         let h = hashKey(key)
         if let i = lookupWrite(db, key, hash: h) {
@@ -145,8 +151,15 @@ public final class Keyspace {
     }
 
     /// Replaces the value at `i` in place, keeping its TTL.
+    /// Not counted in `modifications`: handlers put values back unchanged after a no-op.
     public func replace(_ db: Int, _ i: Int, with value: Value) {
         if let hook = onModified { hook(.key(db: db, databases[db].key(at: i))) }
+        databases[db].setValue(value, at: i)
+    }
+
+    /// Puts back a value whose contents did not change, only its representation (a conversion
+    /// to the general encoding): no change is reported, as Redis signals none.
+    public func reencode(_ db: Int, _ i: Int, with value: Value) {
         databases[db].setValue(value, at: i)
     }
 
@@ -156,6 +169,7 @@ public final class Keyspace {
     /// Adds a key known to be absent (after a lookupWrite miss).
     @discardableResult
     public func add(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Int {
+        modifications &+= 1
         onModified?(.key(db: db, key))
         if case .list = value, let hook = onListAdded { hook(db, key) }
         return databases[db].insert(key, value, expireAt: expireAt ?? noExpire, access: accessPolicy.fresh(nowMs: now))
@@ -165,6 +179,7 @@ public final class Keyspace {
     public func addIfAbsent(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Bool {
         guard databases[db].insertIfAbsent(key, value, expireAt: expireAt ?? noExpire,
                                            access: accessPolicy.fresh(nowMs: now)) != nil else { return false }
+        modifications &+= 1
         onModified?(.key(db: db, key))
         if case .list = value, let hook = onListAdded { hook(db, key) }
         return true
@@ -178,6 +193,7 @@ public final class Keyspace {
     @discardableResult
     public func delete(_ db: Int, _ key: Bytes) -> Bool {
         guard let i = lookupWrite(db, key) else { return false }
+        modifications &+= 1
         onModified?(.key(db: db, key))
         databases[db].remove(at: i)
         return true
@@ -186,16 +202,19 @@ public final class Keyspace {
     /// Removes the entry at `i` and returns its value.
     @discardableResult
     public func remove(_ db: Int, at i: Int) -> Value {
+        modifications &+= 1
         if let hook = onModified { hook(.key(db: db, databases[db].key(at: i))) }
         return databases[db].remove(at: i)
     }
 
     public func setExpire(_ db: Int, _ i: Int, at deadline: Int64?) {
+        modifications &+= 1
         if let hook = onModified { hook(.key(db: db, databases[db].key(at: i))) }
         if let deadline { databases[db].setExpire(deadline, at: i) } else { databases[db].removeExpire(at: i) }
     }
 
     public func flush(_ db: Int) {
+        if databases[db].count > 0 { modifications &+= 1 }  // emptying an empty database changes nothing
         onModified?(.flush(db: db))
         databases[db].removeAll()
     }
@@ -206,12 +225,14 @@ public final class Keyspace {
 
     public func swap(_ a: Int, _ b: Int) {
         guard a != b else { return }
+        modifications &+= 1
         onModified?(.swap(a, b))
         databases.swapAt(a, b)
     }
 
     /// Takes the tables out (FLUSHALL ASYNC frees them elsewhere).
     public func detachAll() -> [KeyTable] {
+        if totalKeys > 0 { modifications &+= 1 }
         if let hook = onModified { for db in 0..<databases.count { hook(.flush(db: db)) } }
         for db in 0..<databases.count {
             databases[db].preserveAll()
@@ -236,6 +257,7 @@ public final class Keyspace {
     /// Deletes an expired key and records the DEL that replays it.
     func expire(_ db: Int, at i: Int) {
         let key = databases[db].key(at: i)
+        modifications &+= 1
         onModified?(.key(db: db, key))
         databases[db].remove(at: i)
         stats.expiredKeys += 1

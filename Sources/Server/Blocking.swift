@@ -17,6 +17,7 @@
 // and an emptied source stays in the keyspace until its key's queue is done, so
 // a BRPOPLPUSH whose destination is its source pushes back onto the same list.
 import Engine
+import ChangeStream
 
 /// What a blocked client waits for.
 public struct BlockedPop: Sendable {
@@ -132,7 +133,7 @@ extension Server {
             receiver.lastInteraction = keyspace.now
             switch pop.kind {
             case .popHead, .popTail:
-                keyspace.changes.append(PropagationRecord(db: db, argv: [Bytes(fromHead ? "LPOP" : "RPOP"), rk.key]))
+                stream.record(db: db, [Bytes(fromHead ? "LPOP" : "RPOP"), rk.key])
                 receiver.output.writeArrayHeader(2)
                 receiver.output.writeBulk(rk.key)
                 receiver.output.writeBulk(value)
@@ -170,10 +171,10 @@ extension Server {
 
     /// The push half of a served BRPOPLPUSH, propagated as RPOP source + LPUSH destination.
     private func servePush(_ receiver: Client, db: Int, source: Bytes, destination: Bytes, value: Bytes, fill: Int) {
-        keyspace.changes.append(PropagationRecord(db: db, argv: [Bytes("RPOP"), source]))
+        stream.record(db: db, [Bytes("RPOP"), source])
         pushHead(db: db, key: destination, value: value, fill: fill)
         notifyKeyspaceEvent(.list, "lpush", destination, db: db)
-        keyspace.changes.append(PropagationRecord(db: db, argv: [Bytes("LPUSH"), destination, value]))
+        stream.record(db: db, [Bytes("LPUSH"), destination, value])
         receiver.output.writeBulk(value)
     }
 

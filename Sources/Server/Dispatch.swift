@@ -5,6 +5,7 @@
 import NIOCore
 import RESP
 import Engine
+import ChangeStream
 
 extension Server {
     public func execute(_ client: Client, _ argv: [Bytes]) {
@@ -65,7 +66,10 @@ extension Server {
         }
         let db = client.db
         let dirtyBefore = keyspace.dirty
-        propagationOverride = nil
+        stream.beginCommand()
+        #if DEBUG
+        let unrecorded = UnrecordedChangeCheck(self)
+        #endif
         let started = startedAt ?? monotonicNanoseconds()
         command.run(Call(server: self, client: client, argv: argv))
         let micros = Int64((monotonicNanoseconds() - started) / 1000)
@@ -78,12 +82,11 @@ extension Server {
             slowlog.add(argv: argv, microseconds: micros, client: client, maxLength: config.slowlogMaxLen)
         }
 
-        if let records = propagationOverride {
-            for record in records { keyspace.changes.append(PropagationRecord(db: db, argv: record)) }
-            propagationOverride = nil
-        } else if keyspace.dirty > dirtyBefore {  // grown: a save or a reload lowers it, and is no write
-            keyspace.changes.append(PropagationRecord(db: db, argv: argv))
-        }
+        // Grown: a save or a reload lowers it, and is no write.
+        stream.endCommand(db: db, argv: argv, wrote: keyspace.dirty > dirtyBefore)
+        #if DEBUG
+        unrecorded.verify(command)
+        #endif
     }
 
     /// Why the server's state refuses `command` now (a failed background save, a load in progress), or nil.

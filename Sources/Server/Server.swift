@@ -3,8 +3,8 @@
 // Contract: one Server lives on one event loop thread, which owns the keyspace
 // (DESIGN.md). The network layer calls `execute` for each parsed command and
 // `cron` at `hz`; nothing here touches sockets directly, so tests drive a Server
-// with connection-less clients. `changeConsumers` receive the change stream
-// (propagation records) in order: the AOF and replication attach here.
+// with connection-less clients. `stream` is the change stream (ChangeStream):
+// the AOF takes its records, replication its bytes and offset.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +12,7 @@ import Dispatch
 import NIOCore
 import RESP
 import Engine
+import ChangeStream
 
 public struct ServerStats: Sendable {
     public var connectionsReceived: Int64 = 0
@@ -41,10 +42,8 @@ public final class Server {
     public var monitors: [Client] = []
     public var slowlog = Slowlog()
     public var opsSampler = InstantaneousSampler()
-    /// Set by a handler to replace what its command propagates.
-    public var propagationOverride: [[Bytes]]? = nil
-    /// Receivers of the change stream, in order (AOF, replication backlog).
-    public var changeConsumers: [(PropagationRecord) -> Void] = []
+    /// The change stream: every write's propagation records, and the replication offset.
+    public let stream: ChangeStream
     public let startTime = wallClockMilliseconds()
     /// The time commands see (derived from the monotonic clock, recalibrated by the cron).
     public var clock = ServerClock()
@@ -78,6 +77,7 @@ public final class Server {
     public init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
         self.keyspace = Keyspace(databases: config.databases)
+        self.stream = ChangeStream(keyspace: keyspace)
         self.log = log ?? ServerLog(level: config.loglevel, path: config.logfile)
         persistence = Persistence(log: self.log)
         var rng = SystemRandomNumberGenerator()
@@ -87,7 +87,7 @@ public final class Server {
         keyspace.encodingLimits = config.encodingLimits
         attachKeyspaceEvents()
         // The AOF (and its rewrite buffer) take every record; a disabled AOF drops them at once.
-        changeConsumers.append { [unowned self] record in self.persistence.feed(record) }
+        stream.recordConsumers.append { [unowned self] record in self.persistence.feed(record) }
     }
 
     /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.
@@ -135,24 +135,8 @@ public final class Server {
 
     // MARK: the change stream
 
-    /// Hands every pending propagation record to the consumers, in order.
-    public func deliverChanges() {
-        guard !keyspace.changes.isEmpty else { return }
-        if changeConsumers.isEmpty {
-            keyspace.changes.removeAll(keepingCapacity: true)
-            return
-        }
-        // Swap the buffer out (a consumer may cause new records) and back in, keeping its capacity.
-        var records: [PropagationRecord] = []
-        swap(&records, &keyspace.changes)
-        for record in records {
-            for consumer in changeConsumers { consumer(record) }
-        }
-        if keyspace.changes.isEmpty {
-            records.removeAll(keepingCapacity: true)
-            swap(&records, &keyspace.changes)
-        }
-    }
+    /// Hands every pending propagation record to the stream's consumers, in order.
+    public func deliverChanges() { stream.deliver() }
 
     // MARK: periodic work
 

@@ -21,6 +21,7 @@
 import AOF
 import ArgumentParser
 import Engine
+import ChangeStream
 import RDB
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +47,7 @@ struct AOFReplay: ParsableCommand {
 
     final class State {
         var conn: ReplayConnection?
-        var encoder = AOFEncoder()
+        var encoder = CommandEncoder()
         var queue: [Pending] = []
         var head = 0
         var number = 0, sent = 0, replies = 0, errors = 0
@@ -86,7 +87,7 @@ struct AOFReplay: ParsableCommand {
                         st.doneBytes = before + c.end
                         try consider(c.db, [c.argv], file: i, offset: c.offset, st, isSelect: isSelect(c.argv))
                     case .preamble(.entry(let e)):
-                        var enc = AOFEncoder(selectedDB: e.db)
+                        var enc = CommandEncoder(selectedDB: e.db)
                         guard AOFRewrite.append(e, to: &enc) else {
                             writeErr("skipped: key \(printableKey(e.key)) of type \(e.value.typeName) at offset \(e.offset)\n")
                             return true

@@ -3,13 +3,14 @@
 // format; random bit flips never crash and never lose the intact prefix.
 import XCTest
 import Engine
+import ChangeStream
 import RDB
 @testable import AOF
 
 final class CorruptionTests: XCTestCase {
     /// A small log with two databases and a MULTI block, and its command boundaries.
     func smallLog() -> (bytes: [UInt8], safeCuts: [Int]) {
-        var e = AOFEncoder()
+        var e = CommandEncoder()
         var safe = [0]
         func add(_ db: Int, _ argv: [String], inMulti: Bool = false) {
             if db != e.selectedDB {

@@ -2,13 +2,14 @@
 // reader on encoder output: round trips, chunk boundaries, offsets, db tracking.
 import XCTest
 import Engine
+import ChangeStream
 import RDB
 @testable import AOF
 
 final class EncoderReaderTests: XCTestCase {
     func testEncodesMultibulkExactly() {
         XCTAssertEqual(encodeCommand([Bytes("SET"), Bytes("k"), Bytes("")]), Bytes("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n"))
-        var e = AOFEncoder(selectedDB: 0)
+        var e = CommandEncoder(selectedDB: 0)
         e.beginCommand(argumentCount: 4)
         e.appendArgument(Bytes("X"))
         e.appendArgument(Int64(-1234567890123))
@@ -18,7 +19,7 @@ final class EncoderReaderTests: XCTestCase {
     }
 
     func testSelectIsWrittenOnlyWhenTheDatabaseChanges() {
-        var e = AOFEncoder()
+        var e = CommandEncoder()
         e.append(PropagationRecord(db: 0, argv: [Bytes("SET"), Bytes("a"), Bytes("1")]))
         e.append(PropagationRecord(db: 0, argv: [Bytes("DEL"), Bytes("a")]))
         e.append(PropagationRecord(db: 12, argv: [Bytes("INCR"), Bytes("n")]))
@@ -33,7 +34,7 @@ final class EncoderReaderTests: XCTestCase {
 
     func testRoundTripWithDatabasesOffsetsAndAnyChunking() throws {
         var g = SeededGenerator(seed: 7)
-        var e = AOFEncoder()
+        var e = CommandEncoder()
         var expected: [(db: Int, argv: [Bytes])] = []
         for _ in 0..<300 {
             let db = Int.random(in: 0..<3, using: &g)

@@ -3,6 +3,7 @@
 // score text, PEXPIREAT), checked against the commands Redis 4.0 writes.
 import XCTest
 import Engine
+import ChangeStream
 import RDB
 @testable import AOF
 
@@ -92,7 +93,7 @@ final class RewriteTests: XCTestCase {
 
     func testRDBEntriesEncodeTheSameWay() {
         let entry = RDBEntry(db: 0, key: Bytes("z"), value: .zset([ZMember(Bytes("a"), 2)]), expireMs: 9)
-        var e = AOFEncoder(selectedDB: 0)
+        var e = CommandEncoder(selectedDB: 0)
         XCTAssertTrue(AOFRewrite.append(entry, to: &e))
         XCTAssertEqual(strings(splitCommands(e.buffer)), [["ZADD", "z", "2", "a"], ["PEXPIREAT", "z", "9"]])
         XCTAssertFalse(AOFRewrite.append(RDBEntry(db: 0, key: Bytes("s"), value: .unsupported(typeName: "stream", typeByte: 15, fingerprint: 0)), to: &e))

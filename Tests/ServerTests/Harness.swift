@@ -4,6 +4,7 @@ import XCTest
 import NIOCore
 import RESP
 import Engine
+import ChangeStream
 @testable import Server
 
 final class Harness {
@@ -21,7 +22,7 @@ final class Harness {
         if config.dir == "." { config.dir = directory }
         server = Server(config: config, log: ServerLog(level: .warning))
         client = server.connect(address: "127.0.0.1:1", localAddress: "127.0.0.1:6379", isLocal: true).0
-        server.changeConsumers.append { [unowned self] in self.propagated.append($0) }
+        server.stream.recordConsumers.append { [unowned self] in self.propagated.append($0) }
     }
 
     /// A second client on the same server.

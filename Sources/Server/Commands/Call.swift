@@ -8,6 +8,7 @@
 import NIOCore
 import RESP
 import Engine
+import ChangeStream
 
 public struct Call {
     public let server: Server
@@ -61,5 +62,5 @@ public struct Call {
     // MARK: propagation
 
     /// Replaces the record propagated for this command (one or more commands).
-    public func propagate(as records: [[Bytes]]) { server.propagationOverride = records }
+    public func propagate(as records: [[Bytes]]) { server.stream.replaceCurrentCommand(with: records) }
 }

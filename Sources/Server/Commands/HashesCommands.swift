@@ -42,8 +42,12 @@ private let hashAccessCommands: [Command] = [
             var h = call.takeHash(i)
             // Redis converts before looking, even when the field exists and nothing is set.
             h.convertIfAnyLonger(than: limits.hashMaxPackedValue, call.argv[2...3])
-            if !exists { h.set(call.argv[2], call.argv[3], limits: limits) }
-            ks.replace(db, i, with: .hash(h))
+            if exists {
+                ks.reencode(db, i, with: .hash(h))
+            } else {
+                h.set(call.argv[2], call.argv[3], limits: limits)
+                ks.replace(db, i, with: .hash(h))
+            }
             call.integer(exists ? 0 : 1)
             if !exists {
                 call.notify(.hash, "hset", key)

@@ -2,6 +2,7 @@
 // replies: EXECABORT after a refused queued command, a null array when a
 // watched key changed.
 import Engine
+import ChangeStream
 
 let transactionCommands: [Command] = [
     Command("multi", arity: 1, flags: "sF") { call in
@@ -54,7 +55,7 @@ private func exec(_ call: Call) {
         return
     }
     server.unwatchAll(client)
-    let firstRecord = server.keyspace.changes.count
+    let firstRecord = server.stream.mark
     let startDb = client.db
     call.array(transaction.queue.count)
     client.execInProgress = true
@@ -63,9 +64,6 @@ private func exec(_ call: Call) {
     }
     client.execInProgress = false
     // The writes of the block replay as one unit.
-    if server.keyspace.changes.count > firstRecord {
-        server.keyspace.changes.insert(PropagationRecord(db: startDb, argv: [Bytes("MULTI")]), at: firstRecord)
-        server.keyspace.changes.append(PropagationRecord(db: client.db, argv: [Bytes("EXEC")]))
-    }
+    server.stream.wrapTransaction(since: firstRecord, startDB: startDb, endDB: client.db)
     call.propagate(as: [])
 }

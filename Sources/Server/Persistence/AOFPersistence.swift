@@ -19,13 +19,14 @@ import Glibc
 #endif
 import NIOCore
 import Engine
+import ChangeStream
 import RDB
 import AOF
 
 /// The commands form of a rewrite: each key as the commands that recreate it.
 struct AOFCommandSerializer: SnapshotSerializer {
     var sink: FileSink
-    var encoder = AOFEncoder(capacity: 1 << 16)
+    var encoder = CommandEncoder(capacity: 1 << 16)
     var keys = 0
     /// Keys already expired when the snapshot began are left out, as Redis's rewrite does.
     let now: Int64
@@ -158,7 +159,7 @@ extension Persistence {
         }
         aofRewrite = BackgroundSave(snapshot: snapshot, file: file, rename: false, serializer: serializer)
         rewriteFile = file
-        rewriteBuffer = AOFEncoder(capacity: 1 << 16)
+        rewriteBuffer = CommandEncoder(capacity: 1 << 16)
         rewriteStartedMs = wallClockMilliseconds()
         server.log.notice("Background append only file rewriting started")
         scheduleRewriteTick()
@@ -231,7 +232,7 @@ extension Persistence {
         } else {
             close(fd)
         }
-        aof.encoder = AOFEncoder(capacity: 1 << 16)
+        aof.encoder = CommandEncoder(capacity: 1 << 16)
         aof.baseSize = aof.currentSize
     }
 

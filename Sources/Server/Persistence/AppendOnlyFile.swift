@@ -22,6 +22,7 @@ import Glibc
 #endif
 import Dispatch
 import Engine
+import ChangeStream
 import AOF
 
 /// fsync() calls run off the owner thread, in order; also closes old descriptors after them.
@@ -58,7 +59,7 @@ final class AppendOnlyFile {
     enum State { case off, on, waitingForRewrite }
     var state = State.off
     private(set) var fd: Int32 = -1
-    var encoder = AOFEncoder(capacity: 1 << 16)
+    var encoder = CommandEncoder(capacity: 1 << 16)
     /// Bytes in the file now, and after the last rewrite (auto-aof-rewrite compares them).
     var currentSize: Int64 = 0
     var baseSize: Int64 = 0
@@ -98,7 +99,7 @@ final class AppendOnlyFile {
         fsyncer.close(fd)
         fsyncer.drain()
         fd = -1
-        encoder = AOFEncoder(capacity: 1 << 16)
+        encoder = CommandEncoder(capacity: 1 << 16)
     }
 
     func feed(_ record: PropagationRecord) {

@@ -13,6 +13,7 @@
 import Glibc
 #endif
 import Engine
+import ChangeStream
 import RDB
 import AOF
 
@@ -39,7 +40,7 @@ public final class Persistence {
     let aof: AppendOnlyFile
     var aofRewrite: BackgroundSave?
     /// Records that arrived since the rewrite's snapshot, appended to its file at the end.
-    var rewriteBuffer: AOFEncoder?
+    var rewriteBuffer: CommandEncoder?
     var rewriteFile: AtomicFile?
     var rewriteStartedMs: Int64 = 0
     public internal(set) var lastRewriteSeconds: Int64 = -1

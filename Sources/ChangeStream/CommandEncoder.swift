@@ -1,19 +1,21 @@
-// AOFEncoder: turns propagation records into the bytes of an append-only
-// file: RESP multibulk commands (`*N\r\n$len\r\narg\r\n...`), with a SELECT
-// written whenever a record's database differs from the last one written.
+// CommandEncoder: turns propagation records into RESP multibulk bytes
+// (`*N\r\n$len\r\narg\r\n...`), with a SELECT written whenever a record's
+// database differs from the last one written. The AOF and the replication
+// stream each keep one: the bytes of both are commands as a client sends them.
 //
 // Contract: `append(_:)` adds one record to `buffer` (a SELECT first when the
 // database changes); `take()` hands the bytes over and empties the buffer but
 // keeps the selected database, so consecutive batches stay consistent. After
-// a rewrite or when a new file starts, `forgetSelectedDB()` forces the next
-// record to select its database again (Redis sets aof_selected_db to -1).
+// a rewrite, a new file, or a full sync, `forgetSelectedDB()` forces the next
+// record to select its database again (Redis sets aof_selected_db and
+// slaveseldb to -1).
 // Tricky bit: this is on the write path of every command, so arguments and
 // decimal lengths are appended straight into the one buffer: no temporary
 // strings or arrays per argument.
 import Engine
 
-/// Appends commands to an AOF byte buffer, tracking the selected database.
-public struct AOFEncoder {
+/// Appends commands to a byte buffer, tracking the selected database.
+public struct CommandEncoder {
     /// The encoded bytes not yet taken.
     public var buffer: [UInt8] = []
     /// The database the file has selected last; -1 when unknown.
@@ -113,9 +115,9 @@ public struct AOFEncoder {
 
 private let selectLiteral = Bytes("SELECT")
 
-/// One command as RESP multibulk bytes (for tests and tools; writers use AOFEncoder).
+/// One command as RESP multibulk bytes (for tests and tools; streams use CommandEncoder).
 public func encodeCommand(_ argv: [Bytes]) -> [UInt8] {
-    var e = AOFEncoder(selectedDB: 0)
+    var e = CommandEncoder(selectedDB: 0)
     e.appendCommand(argv)
     return e.buffer
 }

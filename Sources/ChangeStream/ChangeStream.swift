@@ -1,0 +1,150 @@
+// ChangeStream: the one stream of changes that every other copy of the data
+// (the AOF, the replication backlog, every replica) is fed from.
+//
+// Contract: on the owner thread, each command's changes become propagation
+// records (the command as sent, or the deterministic rewrite its handler
+// asked for); records wait in `pending` until `deliver()` hands them, in
+// order, to the record consumers (the AOF and its rewrite buffer) and,
+// encoded as RESP commands with a SELECT wherever the database changes, to
+// the byte consumer (the replication backlog and the replicas). `offset`
+// counts the bytes of that encoding: it is the PSYNC2 replication offset
+// (master_repl_offset). A replica encodes nothing of its own: it forwards its
+// master's bytes with `forward(_:)`, so its replicas receive the master's
+// bytes at the master's offsets, while its records still reach its AOF.
+// Tricky bits: the keyspace records on its own the DEL of a key it finds
+// expired (`Keyspace.changes`); every operation here collects those first, so
+// such a DEL precedes the record of the command that found the key expired.
+// While no byte consumer is attached, nothing is encoded and the offset stands
+// still, as Redis's master_repl_offset moves only once a backlog exists.
+import Engine
+
+public final class ChangeStream {
+    /// Records not yet delivered, oldest first.
+    public private(set) var pending: [PropagationRecord] = []
+    /// Receivers of every record, in order (the AOF, its rewrite buffer, tests).
+    public var recordConsumers: [(PropagationRecord) -> Void] = []
+    /// Receiver of the stream's bytes (the backlog and the replicas); nil: no bytes are made.
+    public var byteConsumer: ((UnsafeRawBufferPointer) -> Void)? = nil
+    /// Bytes of the stream so far: the replication offset.
+    public private(set) var offset: Int64 = 0
+    /// False on a replica: its records reach the record consumers only; its bytes are its master's.
+    public var encodesRecords = true
+
+    private let keyspace: Keyspace
+    private var encoder = CommandEncoder(capacity: 1 << 14)
+    /// The rewrite asked for by the command running now (`replaceCurrentCommand`).
+    private var replacement: [[Bytes]]? = nil
+
+    public init(keyspace: Keyspace) {
+        self.keyspace = keyspace
+    }
+
+    /// The database the byte stream has selected last (-1: the next record selects again).
+    public var selectedDB: Int { encoder.selectedDB }
+
+    // MARK: recording
+
+    /// Moves the keyspace's own records (expiry DELs) into `pending`.
+    @inline(__always) private func collect() {
+        if !keyspace.changes.isEmpty { collectSlow() }
+    }
+
+    private func collectSlow() {
+        pending.append(contentsOf: keyspace.changes)
+        keyspace.changes.removeAll(keepingCapacity: true)
+    }
+
+    /// Records waiting, the keyspace's own included: a mark for `wrapTransaction`.
+    public var mark: Int {
+        collect()
+        return pending.count
+    }
+
+    /// Appends one record.
+    public func record(db: Int, _ argv: [Bytes]) {
+        collect()
+        pending.append(PropagationRecord(db: db, argv: argv))
+    }
+
+    /// Starts a command: forgets any rewrite left from a previous one.
+    @inline(__always) public func beginCommand() { replacement = nil }
+
+    /// The running command propagates as `records` instead of itself (an empty list: nothing).
+    public func replaceCurrentCommand(with records: [[Bytes]]) { replacement = records }
+
+    /// Ends a command run in `db`: records its rewrite if it asked for one, else `argv`
+    /// itself when it wrote (`wrote`: it raised the dirty count).
+    @inline(__always) public func endCommand(db: Int, argv: [Bytes], wrote: Bool) {
+        collect()
+        if let records = replacement {
+            replacement = nil
+            for r in records { pending.append(PropagationRecord(db: db, argv: r)) }
+        } else if wrote {
+            pending.append(PropagationRecord(db: db, argv: argv))
+        }
+    }
+
+    /// Wraps the records added since `mark` in MULTI ... EXEC, so they replay as one
+    /// unit (an EXEC's writes); nothing when there are none.
+    public func wrapTransaction(since mark: Int, startDB: Int, endDB: Int) {
+        collect()
+        guard pending.count > mark else { return }
+        pending.insert(PropagationRecord(db: startDB, argv: [Bytes("MULTI")]), at: mark)
+        pending.append(PropagationRecord(db: endDB, argv: [Bytes("EXEC")]))
+    }
+
+    // MARK: delivery
+
+    /// Hands every pending record to the consumers, in order, and the bytes to the byte consumer.
+    public func deliver() {
+        collect()
+        guard !pending.isEmpty else { return }
+        // Swap the list out (a consumer may record more) and back in, keeping its capacity.
+        var records: [PropagationRecord] = []
+        swap(&records, &pending)
+        for record in records {
+            for consumer in recordConsumers { consumer(record) }
+        }
+        if encodesRecords, let consume = byteConsumer {
+            for record in records { encoder.append(record) }
+            emit(encoder.buffer, to: consume)
+            encoder.buffer.removeAll(keepingCapacity: true)
+        }
+        if pending.isEmpty {
+            records.removeAll(keepingCapacity: true)
+            swap(&records, &pending)
+        }
+    }
+
+    /// A replica's path: bytes its master sent (whole commands it has applied), passed on
+    /// as they are.
+    public func forward(_ bytes: [UInt8]) {
+        guard let consume = byteConsumer else { return }
+        emit(bytes, to: consume)
+    }
+
+    /// Sends the master's bytes the replica applied, without a copy (the replica's input slice).
+    public func forward(_ bytes: UnsafeRawBufferPointer) {
+        guard let consume = byteConsumer, bytes.count > 0 else { return }
+        offset += Int64(bytes.count)
+        consume(bytes)
+    }
+
+    private func emit(_ bytes: [UInt8], to consume: (UnsafeRawBufferPointer) -> Void) {
+        guard !bytes.isEmpty else { return }
+        offset += Int64(bytes.count)
+        bytes.withUnsafeBytes { consume($0) }
+    }
+
+    // MARK: history
+
+    /// The next record selects its database again (a full sync starts: Redis's slaveseldb = -1).
+    public func forgetSelectedDB() { encoder.forgetSelectedDB() }
+
+    /// Sets the offset: a replica adopting its master's after a full sync, or a restart
+    /// resuming the offset saved in its RDB file.
+    public func resetOffset(to offset: Int64) {
+        precondition(offset >= 0, "a replication offset is never negative")
+        self.offset = offset
+    }
+}
