@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
+        .testTarget(name: "ChangeStreamTests", dependencies: ["ChangeStream", "Engine"]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine", "ChangeStream"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream"]),
     ],
