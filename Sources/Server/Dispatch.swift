@@ -53,8 +53,8 @@ extension Server {
         // Clients blocked on keys this command (or a whole EXEC) made ready are served now.
         if !blocking.ready.isEmpty { handleClientsBlockedOnKeys() }
         deliverChanges()
-        // An AOF rewrite's snapshot starts between two commands' records, never inside one's.
-        if persistence.rewriteStartPending { persistence.startRewriteNow() }
+        // A snapshot starts between two commands' records, never inside one's.
+        if persistence.scheduler.next != nil { persistence.startPendingSnapshot() }
     }
 
     /// Runs a command that passed the checks (Redis's call()): feeds monitors, times it,

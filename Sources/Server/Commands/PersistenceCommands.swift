@@ -31,22 +31,16 @@ let persistenceCommands: [Command] = [
             }
             schedule = true
         }
-        let p = call.server.persistence
-        if p.bgsaveInProgress {
+        // The save starts once this command is done (SnapshotScheduler), at a command boundary.
+        switch call.server.persistence.scheduler.requestBgsave(schedule: schedule) {
+        case .alreadyInProgress:
             call.error("ERR Background save already in progress")
-        } else if call.ks.activeSnapshot != nil {
-            // An AOF rewrite holds the snapshot: 4.0 schedules the BGSAVE for after it, when asked to.
-            if schedule {
-                p.bgsaveScheduled = true
-                call.status("Background saving scheduled")
-            } else {
-                call.error("ERR An AOF log rewriting in progress: can't BGSAVE right now. "
-                           + "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
-            }
-        } else if let problem = p.startBackgroundSave() {
-            call.server.log.warning("Can't save in background: \(problem)")
-            call.error("ERR")
-        } else {
+        case .rewriteInProgress:
+            call.error("ERR An AOF log rewriting in progress: can't BGSAVE right now. "
+                       + "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+        case .scheduled:
+            call.status("Background saving scheduled")
+        case .started:
             call.status("Background saving started")
         }
     },

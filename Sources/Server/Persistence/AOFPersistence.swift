@@ -12,8 +12,8 @@
 // to the rewrite buffer.
 // Tricky bit: the snapshot must begin on a record boundary: BGREWRITEAOF
 // inside MULTI/EXEC would otherwise see records of the same EXEC both in the
-// snapshot and in the buffer. So the command only asks; the snapshot starts
-// after the dispatcher has delivered the command's records.
+// snapshot and in the buffer. So the command only asks the SnapshotScheduler;
+// the snapshot starts after the dispatcher has delivered the command's records.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +66,7 @@ extension Persistence {
     public var aofPath: String { ConfigValue.absolute(server.config.appendfilename, from: server.config.dir) }
 
     public var aofEnabled: Bool { aof.state != .off }
-    public var aofRewriteInProgress: Bool { aofRewrite != nil }
+    public var aofRewriteInProgress: Bool { scheduler.rewriteInProgress }
 
     /// The change-stream consumer.
     func feed(_ record: PropagationRecord) {
@@ -103,7 +103,7 @@ extension Persistence {
             return nil
         }
         guard aof.state == .off else { return nil }
-        if aofRewrite != nil || rewriteStartPending {
+        if scheduler.rewriteInProgress {
             // That rewrite kept no buffer of the writes since it began: start over.
             server.log.warning("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.")
             abortRewrite()
@@ -129,20 +129,19 @@ extension Persistence {
 
     /// BGREWRITEAOF: the reply's text; "ERR ..." when refused.
     func requestRewrite() -> String? {
-        if aofRewrite != nil || rewriteStartPending { return "ERR Background append only file rewriting already in progress" }
-        if server.keyspace.activeSnapshot != nil {
-            rewriteScheduled = true
-            return "Background append only file rewriting scheduled"
+        switch scheduler.requestRewrite() {
+        case .alreadyInProgress: return "ERR Background append only file rewriting already in progress"
+        case .scheduled: return "Background append only file rewriting scheduled"
+        case .started: return "Background append only file rewriting started"
         }
-        rewriteStartPending = true
-        return "Background append only file rewriting started"
     }
 
-    /// Starts the requested rewrite (called between commands, after their records were delivered).
-    func startRewriteNow() {
-        rewriteStartPending = false
-        guard aofRewrite == nil, let snapshot = server.keyspace.beginSnapshot() else {
-            rewriteScheduled = true
+    /// Starts the rewrite the scheduler chose (between commands, after their records were delivered).
+    func beginRewriteJob() {
+        guard let snapshot = server.keyspace.beginSnapshot() else {
+            server.log.warning("Can't rewrite append only file in background: another snapshot is in progress")
+            lastRewriteOK = false
+            _ = scheduler.finished(.aofRewrite)
             return
         }
         let file = AtomicFile(target: aofPath, prefix: "temp-rewriteaof-bg", suffix: "aof")
@@ -174,6 +173,7 @@ extension Persistence {
             return
         }
         aofRewrite = nil
+        _ = scheduler.finished(.aofRewrite)
         lastRewriteSeconds = (wallClockMilliseconds() - rewriteStartedMs) / 1000
         switch result {
         case .success:
@@ -186,17 +186,18 @@ extension Persistence {
                 server.log.warning("Error trying to install the rewritten AOF: \(error)")
                 lastRewriteOK = false
                 rewriteFile?.abandon(nil)
-                if aof.state == .waitingForRewrite { rewriteScheduled = true }
+                if aof.state == .waitingForRewrite { _ = scheduler.requestRewrite() }
             }
         case .failure(let error):
             if !(error is SaveAborted) {
                 server.log.warning("Background AOF rewrite terminated with error: \(error)")
                 lastRewriteOK = false
-                if aof.state == .waitingForRewrite { rewriteScheduled = true }
+                if aof.state == .waitingForRewrite { _ = scheduler.requestRewrite() }
             }
         }
         rewriteBuffer = nil
         rewriteFile = nil
+        startPendingSnapshot()
     }
 
     /// Appends the records that arrived meanwhile, syncs, and renames the new file over the AOF.
@@ -238,10 +239,11 @@ extension Persistence {
 
     /// Stops a rewrite in progress and drops its file.
     func abortRewrite() {
-        rewriteStartPending = false
+        scheduler.cancelRewrite()
         guard let job = aofRewrite else { return }
         job.abort(server.keyspace)
         aofRewrite = nil
+        _ = scheduler.finished(.aofRewrite)
         rewriteBuffer = nil
         rewriteFile = nil
         server.log.notice("Background AOF rewrite aborted")
@@ -253,21 +255,15 @@ extension Persistence {
         if aof.state == .on {
             aof.flush(policy: server.config.appendfsync, force: false, skipFsync: skipsFsync)
         }
-        guard aofRewrite == nil, !rewriteStartPending, bgsave == nil, loading == nil else { return }
-        if rewriteScheduled && server.keyspace.activeSnapshot == nil {
-            rewriteScheduled = false
-            rewriteStartPending = true
-            startRewriteNow()
-            return
-        }
+        guard scheduler.isIdle, !scheduler.rewriteScheduled, loading == nil else { return }
         let percent = server.config.autoAofRewritePercentage
         if aof.state == .on && percent > 0 && aof.currentSize > Int64(server.config.autoAofRewriteMinSize) {
             let base = max(aof.baseSize, 1)
             let growth = (aof.currentSize * 100 / base) - 100
             if growth >= Int64(percent) {
                 server.log.notice("Starting automatic rewriting of AOF on \(growth)% growth")
-                rewriteStartPending = true
-                startRewriteNow()
+                _ = scheduler.requestRewrite()
+                startPendingSnapshot()
             }
         }
     }

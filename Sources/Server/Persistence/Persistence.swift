@@ -5,8 +5,10 @@
 // Contract: everything here runs on the owner thread. A background save is
 // driven by `tick`, which the network layer schedules (every few hundred
 // microseconds while the walk runs) and the cron also calls; without a
-// network layer (tests) the cron alone drives it. One save at a time, as one
-// fork at a time in Redis. Field names and log lines follow Redis 4.0.
+// network layer (tests) the cron alone drives it. Which snapshot runs, and
+// when, is the SnapshotScheduler's decision (one at a time, as one fork at a
+// time in Redis); jobs start between commands (`startPendingSnapshot`). Field
+// names and log lines follow Redis 4.0.
 // Tricky bit: a BGSAVE saves the dataset as it was when it started, so the
 // dirty counter drops by the changes counted at its start, not to zero.
 #if canImport(Glibc)
@@ -26,11 +28,18 @@ public final class Persistence {
     public internal(set) var lastBgsaveSeconds: Int64 = -1
     /// Unix seconds of the last BGSAVE attempt (a failed one is retried after 5 s).
     var lastBgsaveTry: Int64 = 0
+    /// Decides which snapshot runs and who waits for it.
+    var scheduler = SnapshotScheduler()
+    /// The RDB job writing now (BGSAVE, a save point, a full sync's file).
     var bgsave: BackgroundSave?
     var bgsaveStartedMs: Int64 = 0
     var dirtyAtBgsaveStart: Int64 = 0
-    /// A BGSAVE asked for while another ran (BGSAVE SCHEDULE, or the AOF later).
-    public internal(set) var bgsaveScheduled = false
+    /// Told when an RDB job ends: the replicas it served, and whether its file is complete.
+    var onRDBJobFinished: ((_ replicas: [Int64], _ success: Bool) -> Void)? = nil
+    /// Told just before an RDB job that serves replicas begins (they learn the snapshot's offset).
+    var onRDBJobStarting: ((_ replicas: [Int64]) -> Void)? = nil
+    /// Set by SHUTDOWN: no snapshot starts any more.
+    var shuttingDown = false
     /// Set while a dataset is loading (clients get -LOADING).
     public internal(set) var loading: LoadProgress?
     /// Keys captured before a write by the last background save (INFO rdb_last_cow_size's counterpart).
@@ -46,9 +55,7 @@ public final class Persistence {
     public internal(set) var lastRewriteSeconds: Int64 = -1
     public internal(set) var lastRewriteOK = true
     /// BGREWRITEAOF asked for while a BGSAVE held the snapshot.
-    public internal(set) var rewriteScheduled = false
-    /// BGREWRITEAOF accepted: the snapshot starts once this command's records are delivered.
-    var rewriteStartPending = false
+    public var rewriteScheduled: Bool { scheduler.rewriteScheduled }
     /// Set while an AOF is replayed: its commands must not be appended to it again.
     var replayingAOF = false
 
@@ -61,7 +68,7 @@ public final class Persistence {
     /// Where dump.rdb lives.
     public var dumpPath: String { ConfigValue.absolute(server.config.dbfilename, from: server.config.dir) }
 
-    public var bgsaveInProgress: Bool { bgsave != nil }
+    public var bgsaveInProgress: Bool { scheduler.rdbInProgress }
 
     var header: DatasetHeader {
         DatasetHeader(ctime: wallClockMilliseconds() / 1000, usedMemory: Int64(ProcessStats.heapBytes()),
@@ -101,9 +108,25 @@ public final class Persistence {
 
     // MARK: BGSAVE
 
-    /// Starts a background save; nil when started, else why not.
-    public func startBackgroundSave() -> String? {
-        guard bgsave == nil else { return "Background save already in progress" }
+    /// Starts the job the scheduler accepted, if any: called between commands, after their
+    /// records were delivered, and by the cron.
+    func startPendingSnapshot() {
+        guard loading == nil, !shuttingDown, let job = scheduler.takeStart() else { return }
+        switch job {
+        case .rdbFile:
+            if let problem = beginRDBJob() {
+                server.log.warning("Can't save in background: \(problem)")
+                lastBgsaveOK = false
+                finishRDBJob(success: false)
+            }
+        case .aofRewrite:
+            beginRewriteJob()
+        }
+    }
+
+    /// Starts writing dump.rdb from a snapshot; nil when started, else why not.
+    private func beginRDBJob() -> String? {
+        if !scheduler.replicasServed.isEmpty { onRDBJobStarting?(scheduler.replicasServed) }
         guard let snapshot = server.keyspace.beginSnapshot() else { return "Another snapshot is in progress" }
         let (header, compression, checksum) = (header, server.config.rdbCompression, server.config.rdbChecksum)
         let job = BackgroundSave(snapshot: snapshot, file: AtomicFile(target: dumpPath)) { sink in
@@ -125,7 +148,6 @@ public final class Persistence {
             scheduleTick()
             return
         }
-        bgsave = nil
         lastCapturedBeforeWrite = job.snapshot.capturedBeforeWrite
         let now = wallClockMilliseconds()
         lastBgsaveSeconds = (now - bgsaveStartedMs) / 1000
@@ -143,6 +165,16 @@ public final class Persistence {
                 lastBgsaveOK = false
             }
         }
+        finishRDBJob(success: result.isSuccess)
+        startPendingSnapshot()
+    }
+
+    /// The RDB job is over: its replicas learn the outcome, and what waits becomes next (it
+    /// starts at the next command boundary, or here when the caller is at one).
+    private func finishRDBJob(success: Bool) {
+        bgsave = nil
+        let served = scheduler.finished(.rdbFile)
+        onRDBJobFinished?(served, success)
     }
 
     private func scheduleTick() { schedule(bgsave) { [weak self] in self?.tick() } }
@@ -153,26 +185,25 @@ public final class Persistence {
         schedule(job.walking ? 0 : 1, work)
     }
 
-    /// Stops a background save in progress (FLUSHALL, SHUTDOWN); its file is dropped.
+    /// Stops a background save in progress (FLUSHALL, SHUTDOWN); its file is dropped, and
+    /// the replicas waiting for it fail their sync.
     func abortBackgroundSave() {
         guard let job = bgsave else { return }
         job.abort(server.keyspace)
-        bgsave = nil
         server.log.warning("Background saving aborted")
+        finishRDBJob(success: false)
     }
 
     // MARK: save points
 
-    /// Called by the cron: starts a BGSAVE when a save point is reached.
+    /// Called by the cron: starts what waits, or a BGSAVE when a save point is reached.
     func cron() {
         tick()
         aofCron()
-        guard bgsave == nil, aofRewrite == nil, loading == nil else { return }
-        if bgsaveScheduled && server.keyspace.activeSnapshot == nil {
-            bgsaveScheduled = false
-            _ = startBackgroundSave()
-            return
-        }
+        guard loading == nil else { return }
+        scheduler.promoteWaiting()
+        startPendingSnapshot()
+        guard scheduler.isIdle else { return }
         let now = wallClockMilliseconds() / 1000
         let dirty = server.keyspace.dirty
         for point in server.config.savePoints {
@@ -180,7 +211,7 @@ public final class Persistence {
             if dirty >= Int64(point.changes) && now - lastSaveTime > Int64(point.seconds)
                 && (now - lastBgsaveTry > 5 || lastBgsaveOK) {
                 server.log.notice("\(point.changes) changes in \(point.seconds) seconds. Saving...")
-                _ = startBackgroundSave()
+                if scheduler.requestSavePoint() { startPendingSnapshot() }
                 break
             }
         }
@@ -203,12 +234,21 @@ public struct LoadProgress {
     public var loadedBytes: Int
 }
 
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}
+
 extension Server {
     /// What must happen before exiting (SHUTDOWN, SIGTERM): a running BGSAVE is dropped and,
     /// with `save` true, or nil and save points configured, the dataset is saved.
     /// False when the save failed: the server must not exit.
     public func prepareForShutdown(save: Bool?) -> Bool {
         log.warning("Preparing to shut down...")
+        persistence.shuttingDown = true
+        defer { persistence.shuttingDown = false }  // a failed save keeps the server running
         persistence.abortBackgroundSave()
         persistence.closeAppendOnlyForShutdown()
         if save == true || (save == nil && !config.savePoints.isEmpty) {
