@@ -28,6 +28,10 @@ let package = Package(
         .target(name: "CairnCSystem"),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
         .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP"], swiftSettings: releaseSettings),
+        .target(
+            name: "Replication",
+            dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: releaseSettings),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
@@ -50,6 +54,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RESP"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF"]),
     ],
     swiftLanguageModes: [.v5]
