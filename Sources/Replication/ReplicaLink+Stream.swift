@@ -64,8 +64,11 @@ extension ReplicaLink {
                 return actions + fail("Protocol error from MASTER: \(error)")
             }
             guard let argv = command else { break }
-            let raw = stream.getBytes(at: commandStart, length: stream.readerIndex - commandStart) ?? []
-            commandStart = stream.readerIndex
+            // The command's bytes lie behind the reader index; step back to read them.
+            let commandEnd = stream.readerIndex
+            stream.moveReaderIndex(to: commandStart)
+            let raw = stream.readBytes(length: commandEnd - commandStart) ?? []
+            commandStart = commandEnd
             guard !argv.isEmpty else {
                 pendingRaw += raw
                 continue
