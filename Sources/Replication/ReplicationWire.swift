@@ -34,7 +34,7 @@ public enum ReplicationWire {
 
 /// Splits a byte stream into "\n"-terminated lines, as the handshake reads replies.
 struct LineReader {
-    /// The longest line accepted (without its newline).
+    /// The longest line accepted (without its "\r\n").
     static let maxLineLength = 4096
 
     private(set) var pending: [UInt8] = []
@@ -54,8 +54,9 @@ struct LineReader {
 
     /// Takes the next whole line.
     mutating func nextLine() -> Outcome {
-        guard let newline = pending.firstIndex(of: UInt8(ascii: "\n")) else {
-            return pending.count > Self.maxLineLength ? .tooLong : .needMore
+        let searched = pending.prefix(Self.maxLineLength + 2)
+        guard let newline = searched.firstIndex(of: UInt8(ascii: "\n")) else {
+            return pending.count > Self.maxLineLength + 1 ? .tooLong : .needMore
         }
         var line = Array(pending[..<newline])
         pending.removeFirst(newline + 1)

@@ -222,6 +222,12 @@ final class ReplicaLinkHandshakeTests: XCTestCase {
         let actions = d.receive([UInt8](repeating: 43, count: 5000))
         XCTAssertEqual(d.link.state, .connect)
         XCTAssertTrue(actions.contains { if case .close = $0 { return true } else { return false } })
+        // Also when the newline comes in the same read, too late.
+        var late = LinkDriver()
+        late.start()
+        late.send(.connected(nowMs: late.nowMs))
+        late.receive([UInt8](repeating: 43, count: 5000) + bytes("\r\n"))
+        XCTAssertEqual(late.link.state, .connect)
     }
 
     func testConnectFailureRetriesOnALaterTick() {
