@@ -100,21 +100,45 @@ public struct TransferReceiver {
                 }
                 return finish(events + [.complete(trailing: Array(input))])
             case .marked(let mark, let heldBack):
-                let seen = heldBack + input
-                if let markStart = Self.find(mark, in: seen) {
-                    if markStart > 0 { events.append(.chunk(Array(seen[..<markStart]))) }
-                    payloadBytes += markStart
-                    return finish(events + [.complete(trailing: Array(seen[(markStart + mark.count)...]))])
-                }
-                let releasable = max(0, seen.count - Self.markLength)
-                if releasable > 0 {
-                    events.append(.chunk(Array(seen[..<releasable])))
-                    payloadBytes += releasable
-                }
-                phase = .marked(mark: mark, heldBack: Array(seen[releasable...]))
-                return events
+                return events + readMarked(input, mark: mark, heldBack: heldBack)
             }
         }
+    }
+
+    /// Payload bytes in the EOF-mark framing: hands out all but the newest
+    /// 40 bytes seen, unless the mark ends the payload. Each byte is copied
+    /// once, into the chunk that hands it out.
+    private mutating func readMarked(_ input: ArraySlice<UInt8>, mark: [UInt8], heldBack: [UInt8]) -> [Event] {
+        // A mark that starts in the held-back bytes ends within the first 40 new ones.
+        let seam = heldBack + input.prefix(Self.markLength)
+        if let start = Self.find(mark, in: seam[...]) {
+            return finishMarked(payload: Array(seam[..<start]),
+                                trailing: Array(seam[(start + mark.count)...]) + input.dropFirst(Self.markLength))
+        }
+        if let hit = Self.find(mark, in: input) {
+            return finishMarked(payload: heldBack + input[..<hit], trailing: Array(input[(hit + mark.count)...]))
+        }
+        let total = heldBack.count + input.count
+        let releasable = max(0, total - Self.markLength)
+        guard releasable > 0 else {
+            phase = .marked(mark: mark, heldBack: heldBack + input)
+            return []
+        }
+        // The released bytes: held-back ones first, then the front of the input.
+        let fromHeld = min(releasable, heldBack.count)
+        let fromInput = releasable - fromHeld
+        let chunk = Array(heldBack[..<fromHeld]) + input.prefix(fromInput)
+        let kept = Array(heldBack[fromHeld...]) + input.dropFirst(fromInput)
+        payloadBytes += releasable
+        phase = .marked(mark: mark, heldBack: kept)
+        return [.chunk(chunk)]
+    }
+
+    /// Ends an EOF-mark transfer: the last payload bytes, then what followed the mark.
+    private mutating func finishMarked(payload: [UInt8], trailing: [UInt8]) -> [Event] {
+        payloadBytes += payload.count
+        phase = .finished
+        return (payload.isEmpty ? [] : [.chunk(payload)]) + [.complete(trailing: trailing)]
     }
 
     /// Judges one header line (its ending removed): a keepalive, the start
@@ -148,8 +172,9 @@ public struct TransferReceiver {
         return events
     }
 
-    /// The index of the first occurrence of `needle` in `haystack`, or nil.
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    /// The index (in the slice's own indices) of the first occurrence of
+    /// `needle` in `haystack`, or nil.
+    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
         return haystack.withUnsafeBytes { hay in
             needle.withUnsafeBytes { pin -> Int? in
@@ -160,7 +185,7 @@ public struct TransferReceiver {
                 while start <= lastStart,
                       let hit = memchr(hayBase + start, Int32(first), lastStart - start + 1) {
                     let index = UnsafeRawPointer(hit) - hayBase
-                    if memcmp(hit, pinBase, pin.count) == 0 { return index }
+                    if memcmp(hit, pinBase, pin.count) == 0 { return haystack.startIndex + index }
                     start = index + 1
                 }
                 return nil
