@@ -29,11 +29,15 @@ let package = Package(
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
         .target(name: "ChangeStream", dependencies: ["Engine"], swiftSettings: releaseSettings),
         .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP", "ChangeStream"], swiftSettings: releaseSettings),
+        .target(
+            name: "Replication",
+            dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: releaseSettings),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "CairnCSystem",
+                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnCSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,7 +56,8 @@ let package = Package(
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
         .testTarget(name: "ChangeStreamTests", dependencies: ["ChangeStream", "Engine"]),
         .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine", "ChangeStream"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RESP"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication"]),
     ],
     swiftLanguageModes: [.v5]
 )
