@@ -18,6 +18,7 @@ the session finalizer stops every server this file started, by pid.
 import inspect
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -70,6 +71,21 @@ def cairn(_servers):
 def redis_server(_servers):
     """A running redis-server 7.0 (the reference peer)."""
     return _servers.get("redis")
+
+
+@pytest.fixture(scope="session")
+def redis4_server_path():
+    """The reference Redis 4.0.14 redis-server: tools/redis4.sh builds it once per machine into a
+    cache outside the repository (~30 s on 2 cores the first time) and prints its path."""
+    script = os.path.join(TOOLS, "redis4.sh")
+    try:
+        p = subprocess.run([script], capture_output=True, text=True, timeout=1500)
+    except subprocess.TimeoutExpired:
+        pytest.fail("tools/redis4.sh did not finish in 1500 s")
+    path = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+    if p.returncode != 0 or not os.access(path, os.X_OK):
+        pytest.fail("tools/redis4.sh failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
+    return path
 
 
 @pytest.fixture
