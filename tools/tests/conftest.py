@@ -5,6 +5,9 @@ Job: start each server once per session (tools/serverproc.py: free port on
 at the end whatever happened. The binary is $CAIRN_SERVER, else
 .build/release/cairn-server, else .build/debug/cairn-server.
 
+`redis4_server_path` is the reference Redis 4.0.14's redis-server, built once
+per machine by tools/redis4.sh into a cache outside the repository.
+
 Contract: `cairn` and `redis` yield a ServerProcess (use `.port`). If a test
 leaves the server dead (a crash is a bug the test itself reports), the next
 test gets a fresh one instead of a cascade of connection errors. Clients made

@@ -31,6 +31,14 @@ Tricky bits:
 - A Redis 7 master propagates 7.0 syntax (SET ... PXAT for SET EX/SETEX,
   PEXPIREAT for EXPIRE, SET ... KEEPTTL for INCRBYFLOAT); a Cairn replica of a
   Redis 7 master has to accept those from its master.
+  Captured from 7.0.15 for this file's writes: SET ... PXAT (SET EX, SETEX),
+  SET ... KEEPTTL (INCRBYFLOAT), PEXPIREAT (EXPIRE, PEXPIRE), LPOP (a served
+  BLPOP), SREM (SPOP), MULTI/EXEC, SELECT. Redis 4.0 itself rejects PXAT and
+  KEEPTTL, so it cannot stand in for Cairn in the redis7-master cases.
+- Dry run of the Cairn cases before replication lands:
+  CAIRN_SERVER=$(tools/redis4.sh) runs them with Redis 4.0.14 playing Cairn;
+  all pass except those where a Redis 7 master feeds the stand-in (RDB 10 and
+  the 7.0 syntax above), which Cairn must handle and 4.0 does not.
 - Offsets: a master sends PING to its replicas every 10 s, so the offset
   comparison re-reads both sides until they agree.
 """
@@ -164,12 +172,20 @@ def wait_for(what, probe, timeout=WAIT):
         time.sleep(0.03)
 
 
+def check_alive(*servers):
+    """Fails at once (with the log tail) instead of waiting out a timeout on a crashed server."""
+    for server in servers:
+        if not server.alive():
+            pytest.fail("%s :%d died; its log ends: %s" % (server.name, server.port, server.log_tail()))
+
+
 def slaveof(replica, master):
     ok(replica, "SLAVEOF", "127.0.0.1", master.port)
 
 
 def wait_link_up(replica, master):
     def probe():
+        check_alive(replica, master)
         r = info(replica, "replication")
         done = (r.get("role") == "slave" and r.get("master_port") == str(master.port)
                 and r.get("master_link_status") == "up" and r.get("master_sync_in_progress") == "0")
@@ -181,6 +197,7 @@ def wait_link_up(replica, master):
 def wait_offsets(master, *replicas):
     """Until every replica's slave_repl_offset equals the master's master_repl_offset."""
     def probe():
+        check_alive(master, *replicas)
         m = info(master, "replication")
         seen = {"master %s master_repl_offset" % master.name: m.get("master_repl_offset")}
         done = True
@@ -212,9 +229,13 @@ def assert_same(master, *replicas):
     want_ks, want = keyspace(master), digest(master)
     assert want_ks, "the master %s holds no keys: the scenario wrote nothing" % master.name
     for r in replicas:
-        assert keyspace(r) == want_ks, "per-database (keys, expires): master %s vs replica %s" % (master.name, r.name)
-        assert digest(r) == want, "DEBUG DIGEST: master %s %s, replica %s %s" % (
-            master.name, want, r.name, digest(r))
+        hint = ""
+        if master.name == "redis7" and r.name != "redis7":
+            hint = " (a Redis 7 master propagates SET ... PXAT, SET ... KEEPTTL and PEXPIREAT: see the module docstring)"
+        assert keyspace(r) == want_ks, "per-database (keys, expires): master %s vs replica %s%s" % (
+            master.name, r.name, hint)
+        assert digest(r) == want, "DEBUG DIGEST: master %s %s, replica %s %s%s" % (
+            master.name, want, r.name, digest(r), hint)
 
 
 def stats(server):
@@ -533,4 +554,6 @@ def test_role_and_info_replication(spawn, redis4_reference, master_kind, replica
     assert mrole[0] == b"master" and mrole[2][0][:2] == [b"127.0.0.1", str(replica.port).encode()], mrole
     assert shape(rrole) == ref["role_slave"], "ROLE on replica %s: %r" % (replica.name, rrole)
     assert rrole[:4] == [b"slave", b"127.0.0.1", master.port, b"connected"], rrole
-    assert rrole[4] == int(ri["slave_repl_offset"]), (rrole, ri)
+    # The master's periodic PING may move the offset between the two reads, never backwards.
+    later = int(info(replica, "replication")["slave_repl_offset"])
+    assert int(ri["slave_repl_offset"]) <= rrole[4] <= later, (rrole, ri["slave_repl_offset"], later)
