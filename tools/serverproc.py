@@ -81,7 +81,9 @@ def _record_pid(pid):
 
 
 class ServerProcess:
-    """One server process on a loopback port. kind is "cairn" or "redis"."""
+    """One server process on a loopback port. kind is "cairn", "redis" (redis-server 7.0 from
+    PATH or $REDIS_SERVER) or "redis4" (the reference Redis 4.0.14; pass its binary, which
+    tools/redis4.sh builds and prints)."""
 
     def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None, env=None, preexec_fn=None):
         """workdir: run in this existing directory (kept after stop) instead of a fresh temporary one.
@@ -91,7 +93,14 @@ class ServerProcess:
         self.preexec_fn = preexec_fn
         self.fixed_workdir = workdir
         self.extra_args = list(extra_args)
-        self.binary = os.path.abspath(binary) if binary else (cairn_server_path() if kind == "cairn" else redis_server_path())
+        if binary:
+            self.binary = os.path.abspath(binary)
+        elif kind == "cairn":
+            self.binary = cairn_server_path()
+        elif kind == "redis":
+            self.binary = redis_server_path()
+        else:
+            raise ValueError("ServerProcess(%r) needs binary= (tools/redis4.sh prints the Redis 4.0 one)" % kind)
         self.timeout = timeout
         self.port = None
         self.proc = None
@@ -106,9 +115,12 @@ class ServerProcess:
         args = [self.binary, "--port", str(port), "--bind", "127.0.0.1"]
         # No save points and no daemonizing unless a test asks (later arguments win).
         args += ["--save", "", "--appendonly", "no", "--dir", self.workdir]
+        if self.kind in ("redis", "redis4"):
+            args += ["--daemonize", "no"]
         if self.kind == "redis":
-            # DEBUG DIGEST and DEBUG RELOAD are how tests compare datasets (7.0 refuses DEBUG by default).
-            args += ["--daemonize", "no", "--enable-debug-command", "yes"]
+            # DEBUG DIGEST and DEBUG RELOAD are how tests compare datasets (7.0 refuses DEBUG by
+            # default; 4.0 allows it and does not know the directive).
+            args += ["--enable-debug-command", "yes"]
         return args + self.extra_args
 
     def start(self, attempts=3):

@@ -2,7 +2,8 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark from
-# apt, zlib1g-dev, gcc, the Python packages redis, hypothesis and pytest from pip), then run
+# apt, zlib1g-dev, gcc, the Python packages redis, hypothesis and pytest from pip; the
+# reference Redis 4.0.14 built once per machine by tools/redis4.sh), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
 #      tools/rdb-interop.sh                           (cairn rdb against redis-server 7.0)
@@ -127,6 +128,14 @@ install_gcc() {
     apt_install gcc libc6-dev
 }
 
+build_redis4() {
+    # The replication interop tests run the real Redis 4.0.14 beside Cairn; built once per
+    # machine into a cache outside the repository (tools/redis4.sh prints the binary's path).
+    local path
+    path=$(tools/redis4.sh) || return 1
+    echo "redis 4.0.14: $path"
+}
+
 check_swift() {
     command -v swift >/dev/null || { echo "swift not found on PATH (install the Swift 6 toolchain)"; return 1; }
     swift --version 2>&1 | head -1
@@ -136,6 +145,7 @@ step deps-redis install_redis
 step deps-zlib install_zlib
 step deps-python install_python
 step deps-gcc install_gcc
+step deps-redis4 build_redis4
 step swift-toolchain check_swift || { echo "cannot continue without swift"; exit 1; }
 
 # ---- build and unit tests ----
@@ -163,7 +173,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-python deps-gcc swift-build swift-test rdb-interop swift-build-release pytest; do
+for name in deps-redis deps-zlib deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release pytest; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"

@@ -5,6 +5,9 @@ Job: start each server once per session (tools/serverproc.py: free port on
 at the end whatever happened. The binary is $CAIRN_SERVER, else
 .build/release/cairn-server, else .build/debug/cairn-server.
 
+`redis4_server_path` is the reference Redis 4.0.14's redis-server, built once
+per machine by tools/redis4.sh into a cache outside the repository.
+
 Contract: `cairn` and `redis` yield a ServerProcess (use `.port`). If a test
 leaves the server dead (a crash is a bug the test itself reports), the next
 test gets a fresh one instead of a cascade of connection errors. Clients made
@@ -18,6 +21,7 @@ the session finalizer stops every server this file started, by pid.
 import inspect
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -70,6 +74,21 @@ def cairn(_servers):
 def redis_server(_servers):
     """A running redis-server 7.0 (the reference peer)."""
     return _servers.get("redis")
+
+
+@pytest.fixture(scope="session")
+def redis4_server_path():
+    """The reference Redis 4.0.14 redis-server: tools/redis4.sh builds it once per machine into a
+    cache outside the repository (~30 s on 2 cores the first time) and prints its path."""
+    script = os.path.join(TOOLS, "redis4.sh")
+    try:
+        p = subprocess.run([script], capture_output=True, text=True, timeout=1500)
+    except subprocess.TimeoutExpired:
+        pytest.fail("tools/redis4.sh did not finish in 1500 s")
+    path = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+    if p.returncode != 0 or not os.access(path, os.X_OK):
+        pytest.fail("tools/redis4.sh failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
+    return path
 
 
 @pytest.fixture
