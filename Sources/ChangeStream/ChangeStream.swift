@@ -116,6 +116,17 @@ public final class ChangeStream {
         }
     }
 
+    /// A command for the replicas only (the PING of repl-ping-slave-period): stream bytes that
+    /// move the offset but never reach the record consumers (the AOF). No SELECT precedes it:
+    /// it runs in no database.
+    public func sendToReplicasOnly(_ argv: [Bytes]) {
+        guard encodesRecords, let consume = byteConsumer else { return }
+        deliver()
+        encoder.appendCommand(argv)
+        emit(encoder.buffer, to: consume)
+        encoder.buffer.removeAll(keepingCapacity: true)
+    }
+
     /// A replica's path: bytes its master sent (whole commands it has applied), passed on
     /// as they are.
     public func forward(_ bytes: [UInt8]) {

@@ -64,6 +64,12 @@ public final class Client {
     /// What the client waits for while blocked in BLPOP/BRPOP/BRPOPLPUSH (see Blocking.swift).
     public var blockedPop: BlockedPop? = nil
     public var isBlocked: Bool { blockedPop != nil }
+    /// A replica of this server (after SYNC/PSYNC); its state is in `replicaPeer`.
+    public var isReplica = false
+    /// What a (future) replica told with REPLCONF, and its replication state once attached.
+    var replicaPeer: ReplicaPeer? = nil
+    /// The client that applies this replica's master stream: no replies, no refusals.
+    public var isMaster = false
 
     public init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,
                 allocator: ByteBufferAllocator = ByteBufferAllocator(), now: Int64 = wallClockMilliseconds()) {
@@ -82,6 +88,8 @@ public final class Client {
     /// The flags field of CLIENT LIST.
     public var flagsText: String {
         var f = ""
+        if isReplica { f += "S" }
+        if isMaster { f += "M" }
         if isMonitor { f += "O" }
         if isBlocked { f += "b" }
         if closeAfterReply { f += "c" }

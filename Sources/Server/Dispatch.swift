@@ -38,7 +38,7 @@ extension Server {
             client.output.writeError("ERR only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT allowed in this context")
             return
         }
-        if !client.replaysLog, let refusal = stateRefusal(command) {
+        if !client.replaysLog && !client.isMaster, let refusal = stateRefusal(command) {
             client.transaction?.hasErrors = true
             stats.errorReplies += 1
             client.output.writeError(refusal)

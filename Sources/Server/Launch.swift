@@ -67,6 +67,9 @@ public enum Launch {
             server.persistence.loadAtStartup { ok in
                 if ok {
                     log.notice("Ready to accept connections")
+                    if let master = config.replicaOf {
+                        _ = server.becomeReplica(of: master.host, port: master.port, requestedBy: "config file")
+                    }
                     StartupEffects.notifySupervisor(config.supervised, log: log)
                 } else {
                     failedLoad.set()

@@ -13,6 +13,7 @@ import NIOCore
 import RESP
 import Engine
 import ChangeStream
+import Replication
 
 public struct ServerStats: Sendable {
     public var connectionsReceived: Int64 = 0
@@ -44,6 +45,8 @@ public final class Server {
     public var opsSampler = InstantaneousSampler()
     /// The change stream: every write's propagation records, and the replication offset.
     public let stream: ChangeStream
+    /// Replication, both roles (Replication/).
+    public let replication = ServerReplication()
     public let startTime = wallClockMilliseconds()
     /// The time commands see (derived from the monotonic clock, recalibrated by the cron).
     public var clock = ServerClock()
@@ -86,6 +89,8 @@ public final class Server {
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
         attachKeyspaceEvents()
+        persistence.onRDBJobStarting = { [unowned self] ids in self.replicaSnapshotStarting(ids) }
+        persistence.onRDBJobFinished = { [unowned self] ids, ok in self.replicaSnapshotFinished(ids, success: ok) }
         // The AOF (and its rewrite buffer) take every record; a disabled AOF drops them at once.
         stream.recordConsumers.append { [unowned self] record in self.persistence.feed(record) }
     }
@@ -125,6 +130,8 @@ public final class Server {
         removeSubscriptions(client)
         unwatchAll(client)
         if client.isMonitor { monitors.removeAll { $0 === client } }
+        if client.isReplica { forgetReplica(client) }
+        if client.isMaster { masterClientGone(client) }
     }
 
     static let protectedModeRefusal = "DENIED Cairn is running in protected mode: no bind address and no password "
@@ -152,6 +159,7 @@ public final class Server {
         timeOutBlockedClients(now: now)
         deliverChanges()
         persistence.cron()
+        if now - replication.lastCronMs >= 1000 { replicationCron(nowMs: now) }
         opsSampler.sample(now: now, commands: stats.commandsProcessed,
                           input: stats.netInputBytes, output: stats.netOutputBytes)
         if config.timeout > 0 {

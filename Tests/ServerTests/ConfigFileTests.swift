@@ -229,20 +229,23 @@ final class ConfigFileTests: XCTestCase {
 
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
-            ("slaveof 127.0.0.1 6379", "'slaveof 127.0.0.1 6379' is not supported yet: replication is not built in this version of Cairn"),
-            ("replicaof 127.0.0.1 6379", "'replicaof 127.0.0.1 6379' is not supported yet: replication is not built in this version of Cairn"),
+            ("repl-diskless-sync yes", "'repl-diskless-sync yes' is not supported yet: diskless replication is not built in this version of Cairn"),
             ("maxmemory 1mb", "'maxmemory 1mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"),
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
             ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
             ("rename-command FLUSHALL \"\"", "'rename-command FLUSHALL \"\"' is not supported yet: renaming commands is not built in this version of Cairn"),
             ("daemonize yes", "'daemonize yes' is not supported yet: running as a daemon is not built in this version of Cairn"),
-            ("min-slaves-to-write 1", "'min-slaves-to-write 1' is not supported yet: replication is not built in this version of Cairn"),
+            ("min-slaves-to-write 1", "'min-slaves-to-write 1' is not supported yet: min-slaves write guarantees are not built in this version of Cairn"),
             ("latency-monitor-threshold 100", "'latency-monitor-threshold 100' is not supported yet: the latency monitor is not built in this version of Cairn"),
         ]
         for (line, reason) in refused {
             XCTAssertEqual(problem(line)?.reason, reason, line)
         }
+        // Replication is built: the directive (either spelling) names the master.
+        XCTAssertEqual(try parse("slaveof 127.0.0.1 6379").replicaOf?.port, 6379)
+        XCTAssertEqual(try parse("replicaof 10.0.0.1 6380").replicaOf?.host, "10.0.0.1")
+        XCTAssertEqual(problem("slaveof 127.0.0.1 70000")?.reason, "Invalid port")
         // Keyspace notifications are built: the letters are accepted and kept in canonical order.
         XCTAssertEqual(try parse("notify-keyspace-events KEA").notifyKeyspaceEvents, "AKE")
         XCTAssertEqual(problem("notify-keyspace-events Kq")?.reason, "Invalid event class character. Use 'g$lshzxeA'.")

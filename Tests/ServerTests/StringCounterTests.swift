@@ -1,5 +1,5 @@
 // Tests for INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT: overflow, strict integer
-// parsing, encodings, TTLs kept, and INCRBYFLOAT's propagation as SET ... KEEPTTL.
+// parsing, encodings, TTLs kept, and INCRBYFLOAT's propagation as SET (+ PEXPIREAT).
 import XCTest
 import RESP
 import Engine
@@ -82,7 +82,7 @@ final class StringCounterTests: XCTestCase {
         XCTAssertEqual(h.run("INCRBYFLOAT", "k7", "nan"), .error("ERR value is not a valid float"))
     }
 
-    func testIncrbyfloatPropagatesSetKeepTTL() {
+    func testIncrbyfloatPropagatesSetAndTheDeadline() {
         let h = Harness()
         h.run("INCRBYFLOAT", "f", "0.1")
         h.run("INCRBYFLOAT", "f", "2.0e1")
@@ -90,6 +90,11 @@ final class StringCounterTests: XCTestCase {
         h.run("SELECT", "2")
         h.run("INCRBY", "g", "3")
         h.run("DECR", "g")
-        XCTAssertEqual(h.takePropagated(), ["0: SET f 0.1 KEEPTTL", "0: SET f 20.1 KEEPTTL", "2: INCRBY g 3", "2: DECR g"])
+        XCTAssertEqual(h.takePropagated(), ["0: SET f 0.1", "0: SET f 20.1", "2: INCRBY g 3", "2: DECR g"])
+        h.run("PEXPIREAT", "g", "99999999999999")
+        _ = h.takePropagated()
+        h.run("INCRBYFLOAT", "g", "0.5")
+        XCTAssertEqual(h.takePropagated(), ["2: SET g 2.5", "2: PEXPIREAT g 99999999999999"],
+                       "the TTL replays with the value, in commands Redis 4.0 reads")
     }
 }

@@ -173,6 +173,7 @@ public struct CommandTable {
         listCommands,
         sortedSetCommands,
         geoCommands,
+        replicationCommands,
         sortCommands,
         persistenceCommands,
     ]) }

@@ -186,9 +186,9 @@ struct InfoReport {
             ("instantaneous_input_kbps", format2(server.opsSampler.inputKbps)),
             ("instantaneous_output_kbps", format2(server.opsSampler.outputKbps)),
             ("rejected_connections", "\(s.rejectedConnections)"),
-            ("sync_full", "0"),
-            ("sync_partial_ok", "0"),
-            ("sync_partial_err", "0"),
+            ("sync_full", "\(server.replication.stats.syncFull)"),
+            ("sync_partial_ok", "\(server.replication.stats.syncPartialOK)"),
+            ("sync_partial_err", "\(server.replication.stats.syncPartialErr)"),
             ("expired_keys", "\(k.expiredKeys)"),
             ("expired_stale_perc", format2(k.expiredStalePercent)),
             ("expired_time_cap_reached_count", "\(k.expiredTimeCapReached)"),
@@ -207,20 +207,7 @@ struct InfoReport {
         ]
     }
 
-    private func replicationFields() -> [(String, String)] {
-        [
-            ("role", "master"),
-            ("connected_slaves", "0"),
-            ("master_replid", server.runId),
-            ("master_replid2", String(repeating: "0", count: 40)),
-            ("master_repl_offset", "0"),
-            ("second_repl_offset", "-1"),
-            ("repl_backlog_active", "0"),
-            ("repl_backlog_size", "1048576"),
-            ("repl_backlog_first_byte_offset", "0"),
-            ("repl_backlog_histlen", "0"),
-        ]
-    }
+    private func replicationFields() -> [(String, String)] { server.replicationInfoFields() }
 
     private func cpuFields() -> [(String, String)] {
         let cpu = ProcessStats.cpuSeconds()

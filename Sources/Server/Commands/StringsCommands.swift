@@ -175,7 +175,8 @@ private func setGeneric(_ call: Call, _ options: SetOptions, name: String, isSet
     if let deadline {
         call.propagate(as: [[Bytes("SET"), key, value], [Bytes("PEXPIREAT"), key, bytesOf(deadline)]])
     } else if !isSetNX && call.argv.count > 3 {
-        call.propagate(as: [options.keepTTL ? [Bytes("SET"), key, value, Bytes("KEEPTTL")] : [Bytes("SET"), key, value]])
+        // KEEPTTL (Redis 6) is not sent on: a replica or loader of 4.0 would refuse it.
+        call.propagate(as: options.keepTTL ? setKeepingTTL(key, value, deadline: ks.expireAt(db, i)) : [[Bytes("SET"), key, value]])
     }
 }
 

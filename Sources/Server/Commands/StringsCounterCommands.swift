@@ -5,8 +5,9 @@
 // of them keep the key's TTL.
 //
 // The tricky bit: INCRBYFLOAT computes in long double, whose rounding and text a
-// replica or an AOF replay must not redo, so it propagates `SET k <text> KEEPTTL`
-// (KEEPTTL so the replayed SET keeps the TTL as the original did). DECRBY of
+// replica or an AOF replay must not redo, so it propagates `SET k <text>`, then
+// `PEXPIREAT k <deadline>` when the key has a TTL: commands every Redis reads
+// (4.0 has no KEEPTTL), and the replayed key keeps its TTL as the original did. DECRBY of
 // -2^63 is refused as Redis 7 does: 4.0 negates it with undefined behaviour.
 import Engine
 
@@ -39,11 +40,17 @@ let stringCounterCommands: [Command] = [
             call.error("ERR increment would produce NaN or Infinity")
         case .success(let text):
             let value = Value.string(.bytes(text, raw: false))
-            if let index { ks.replace(call.db, index, with: value) } else { ks.add(call.db, key, value) }
+            let i: Int
+            if let index {
+                ks.replace(call.db, index, with: value)
+                i = index
+            } else {
+                i = ks.add(call.db, key, value)
+            }
             ks.dirty += 1
             call.notify(.string, "incrbyfloat", key)
             call.bulk(text)
-            call.propagate(as: [[Bytes("SET"), key, text, Bytes("KEEPTTL")]])
+            call.propagate(as: setKeepingTTL(key, text, deadline: ks.expireAt(call.db, i)))
         }
     },
 ]
@@ -73,4 +80,11 @@ private func incrementBy(_ call: Call, _ increment: Int64) {
     ks.dirty += 1
     call.notify(.string, "incrby", key)
     call.integer(result)
+}
+
+/// `SET key value` as commands every Redis version reads, keeping a TTL the key has:
+/// SET, then PEXPIREAT with the absolute deadline.
+func setKeepingTTL(_ key: Bytes, _ value: Bytes, deadline: Int64?) -> [[Bytes]] {
+    guard let deadline else { return [[Bytes("SET"), key, value]] }
+    return [[Bytes("SET"), key, value], [Bytes("PEXPIREAT"), key, Bytes(String(deadline))]]
 }

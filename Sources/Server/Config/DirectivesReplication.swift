@@ -1,46 +1,49 @@
-// DirectivesReplication: replication and cluster directives. All later.
+// DirectivesReplication: replication and cluster directives.
 //
-// `slaveof`/`replicaof` and `min-slaves-to-write` > 0 are refused until
-// replication exists, `cluster-enabled yes` until cluster mode does; the rest
-// are tunables, stored and shown. Redis 5 renamed slave-* to replica-*; both
-// spellings are read (the 4.0 name is the one CONFIG GET lists).
+// `slaveof`/`replicaof` starts the server as a replica (the SLAVEOF command
+// changes it at run time). `repl-diskless-sync yes` and `min-slaves-to-write`
+// > 0 are refused until those features exist, `cluster-enabled yes` until
+// cluster mode does; the rest are tunables, stored and shown. Redis 5 renamed
+// slave-* to replica-*; both spellings are read (the 4.0 name is the one
+// CONFIG GET lists).
 import Engine
 
 let replicationDirectives: [ConfigDirective] = [
     ConfigDirective(
-        "slaveof", aliases: ["replicaof"], status: .later, arguments: 2...2, settable: false,
-        apply: { _, args, context in
+        "slaveof", aliases: ["replicaof"], status: .built, arguments: 2...2, settable: false,
+        apply: { config, args, _ in
             guard let port = args[1].parseInt64(), (0...65535).contains(port) else { throw ConfigProblem("Invalid port") }
-            throw ConfigProblem.notBuilt(context.spelling ?? "slaveof", args, "replication is")
+            config.replicaOf = (args[0].text, Int(port))
         },
         get: { c in c.replicaOf.map { "\($0.host) \($0.port)" } ?? "" },
         rewrite: { c in c.replicaOf.map { [("\($0.host) \($0.port)", true)] } ?? [] }),
-    .optionalString("masterauth", \.masterauth, status: .later, settable: true),
+    .optionalString("masterauth", \.masterauth, status: .built, settable: true),
     .bool("slave-serve-stale-data", \.replicaServeStaleData, aliases: ["replica-serve-stale-data"],
           status: .later, settable: true),
     .bool("slave-read-only", \.replicaReadOnly, aliases: ["replica-read-only"], status: .later, settable: true),
-    .bool("repl-diskless-sync", \.replDisklessSync, status: .later, settable: true),
+    .bool("repl-diskless-sync", \.replDisklessSync, status: .later, settable: true, enables: "diskless replication is"),
     .int("repl-diskless-sync-delay", \.replDisklessSyncDelay, status: .later, settable: true, range: 0...Int.max,
          problem: "repl-diskless-sync-delay can't be negative"),
     .int("repl-ping-slave-period", \.replPingReplicaPeriod, aliases: ["repl-ping-replica-period"],
-         status: .later, settable: true, range: 1...Int.max, problem: "repl-ping-slave-period must be 1 or greater"),
-    .int("repl-timeout", \.replTimeout, status: .later, settable: true, range: 1...Int.max,
+         status: .built, settable: true, range: 1...Int.max, problem: "repl-ping-slave-period must be 1 or greater"),
+    .int("repl-timeout", \.replTimeout, status: .built, settable: true, range: 1...Int.max,
          problem: "repl-timeout must be 1 or greater"),
     .bool("repl-disable-tcp-nodelay", \.replDisableTcpNodelay, status: .later, settable: true),
-    .int("repl-backlog-size", \.replBacklogSize, status: .later, settable: true, range: 1...Int.max,
-         problem: "repl-backlog-size must be 1 or greater.", memory: true),
-    .int("repl-backlog-ttl", \.replBacklogTTL, status: .later, settable: true, range: 0...Int.max,
+    .int("repl-backlog-size", \.replBacklogSize, status: .built, settable: true, range: 1...Int.max,
+         problem: "repl-backlog-size must be 1 or greater.", memory: true,
+         effect: { server, _ in server.replication.history.resizeBacklog(capacity: server.config.replBacklogSize) }),
+    .int("repl-backlog-ttl", \.replBacklogTTL, status: .built, settable: true, range: 0...Int.max,
          problem: "repl-backlog-ttl can't be negative"),
-    .int("slave-priority", \.replicaPriority, aliases: ["replica-priority"], status: .later, settable: true,
+    .int("slave-priority", \.replicaPriority, aliases: ["replica-priority"], status: .built, settable: true,
          runtimeRange: 0...Int.max),
     .int("min-slaves-to-write", \.minReplicasToWrite, aliases: ["min-replicas-to-write"], status: .later,
          settable: true, range: 0...Int.max, problem: "Invalid value for min-slaves-to-write.",
-         enables: "replication is"),
+         enables: "min-slaves write guarantees are"),
     .int("min-slaves-max-lag", \.minReplicasMaxLag, aliases: ["min-replicas-max-lag"], status: .later,
          settable: true, range: 0...Int.max, problem: "Invalid value for min-slaves-max-lag."),
     .optionalString("slave-announce-ip", \.replicaAnnounceIP, aliases: ["replica-announce-ip"],
-                    status: .later, settable: true),
-    .int("slave-announce-port", \.replicaAnnouncePort, aliases: ["replica-announce-port"], status: .later,
+                    status: .built, settable: true),
+    .int("slave-announce-port", \.replicaAnnouncePort, aliases: ["replica-announce-port"], status: .built,
          settable: true, range: 0...65535, problem: "Invalid port"),
     .bool("slave-lazy-flush", \.replicaLazyFlush, aliases: ["replica-lazy-flush"], status: .later, settable: true),
 ]

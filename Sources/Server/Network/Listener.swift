@@ -88,6 +88,7 @@ public final class Listener {
         let server = self.server
         server.onShutdown = { [weak self] _ in self?.shutdown() }
         let loop = eventLoop
+        server.replication.transport = MasterLinkConnection(server: server, eventLoop: loop)
         server.schedule = { delayMs, work in
             // Even "now" goes through the timer: the loop runs ready tasks back to back before it
             // polls sockets again, so a task that reschedules itself with execute() would starve I/O.

@@ -24,6 +24,16 @@ struct DatasetHeader {
     var aofPreamble = false
     /// Keys and keys with a TTL per database, written as RESIZEDB hints.
     var sizes: [Int: (keys: Int, expires: Int)] = [:]
+    /// The replication position (aux fields repl-stream-db, repl-id, repl-offset), when there is one.
+    var replication: ReplicationAux? = nil
+}
+
+/// Where the dataset stands in the replication stream: what a replica (or this server,
+/// restarted) continues from after loading the file.
+struct ReplicationAux: Equatable {
+    var streamDB: Int
+    var replid: String
+    var offset: Int64
 }
 
 /// Streams a dataset into an RDB sink.
@@ -46,6 +56,11 @@ struct DatasetWriter<Sink: ByteSink> {
         try rdb.header()
         try rdb.standardAux(redisVersion: Server.implementedRedisVersion, ctime: header.ctime,
                             usedMem: header.usedMemory, aofPreamble: header.aofPreamble)
+        if let repl = header.replication {
+            try rdb.aux("repl-stream-db", Bytes(String(repl.streamDB)))
+            try rdb.aux("repl-id", Bytes(repl.replid))
+            try rdb.aux("repl-offset", Bytes(String(repl.offset)))
+        }
     }
 
     mutating func write(db: Int, key: Bytes, value: Value, expireAt: Int64?) throws {

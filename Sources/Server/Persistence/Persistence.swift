@@ -72,7 +72,7 @@ public final class Persistence {
 
     var header: DatasetHeader {
         DatasetHeader(ctime: wallClockMilliseconds() / 1000, usedMemory: Int64(ProcessStats.heapBytes()),
-                      sizes: server.keyspace.sizeHints)
+                      sizes: server.keyspace.sizeHints, replication: server.replicationSaveInfo)
     }
 
     // MARK: SAVE

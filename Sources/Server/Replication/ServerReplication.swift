@@ -1,0 +1,89 @@
+// ServerReplication: the server's replication state, both roles.
+//
+// Contract: one per Server, used on the owner thread only. It holds what
+// Redis keeps in its replication globals: the node's history (replication
+// IDs and the backlog, Replication/ReplicationHistory), the replicas
+// attached to this node (master side, ReplicationMaster.swift), and, when
+// this node is a replica, the link to its master (ReplicaLink driven by
+// ReplicationReplica.swift). The replication offset is the change stream's
+// (`server.stream.offset`): the backlog is fed from the stream's bytes, so
+// the two never disagree. Sockets stay outside: replicas are Clients with a
+// connection, and the master link goes through a `MasterLinkTransport`, so
+// the same code runs under the network layer and under the simulator.
+import Engine
+import ChangeStream
+import Replication
+
+/// How the replica side reaches its master (a socket under NIO; a pipe in the simulator).
+public protocol MasterLinkTransport: AnyObject {
+    /// Opens a connection; the outcome comes back as `Server.masterLinkConnected` or
+    /// `masterLinkFailed`, later (never from inside this call).
+    func connect(host: String, port: Int)
+    func send(_ bytes: [UInt8])
+    /// Closes the current connection, if any; no event follows.
+    func close()
+}
+
+/// The counters INFO stats reports for replication.
+public struct ReplicationStats: Sendable {
+    public var syncFull: Int64 = 0
+    public var syncPartialOK: Int64 = 0
+    public var syncPartialErr: Int64 = 0
+}
+
+public final class ServerReplication {
+    /// Wall-clock milliseconds for replication's timers (ACK times, timeouts, the backlog's
+    /// TTL); the simulator replaces it with its virtual clock.
+    public var clock: () -> Int64 = { wallClockMilliseconds() }
+    /// The node's replication IDs and backlog.
+    public internal(set) var history = ReplicationHistory()
+    /// Replicas attached to this node, by client id, in attach order.
+    var replicas: [ReplicaPeer] = []
+    public internal(set) var stats = ReplicationStats()
+    /// Unix seconds since when no replica is attached (the backlog's time to live counts from it).
+    var noReplicasSince: Int64 = wallClockMilliseconds() / 1000
+    /// Runs of the once-a-second cron (the PING period counts them, as Redis's replication_cron_loops).
+    var cronLoops = 0
+    /// When the once-a-second cron last ran (ms).
+    var lastCronMs: Int64 = 0
+
+    // MARK: replica side
+    /// Where this node replicates from; nil on a master.
+    public internal(set) var master: (host: String, port: Int)? = nil
+    /// The link's state machine while this node is a replica.
+    public internal(set) var link: ReplicaLink? = nil
+    /// The client that applies the master's stream (connected links only).
+    var masterClient: Client? = nil
+    /// Opens connections to the master; set by the network layer (or the simulator).
+    public var transport: MasterLinkTransport? = nil
+    /// The payload being received: its temporary file.
+    var transferFile: TransferFile? = nil
+    /// Unix seconds when the link went down (INFO master_link_down_since_seconds).
+    var linkDownSince: Int64 = 0
+    /// The database the master client had selected when the link dropped (a partial resync
+    /// continues the stream without a SELECT).
+    var masterDB = 0
+    /// The full sync's offset and replid announced by +FULLRESYNC, adopted once the payload loads.
+    var pendingFullSync: (replid: ReplicationID, offset: Int64)? = nil
+
+    public var isReplica: Bool { master != nil }
+
+    /// The replica peers that are online (streamed to), for INFO and WAIT.
+    var onlineReplicas: [ReplicaPeer] { replicas.filter { $0.state == .online } }
+}
+
+extension Server {
+    /// The replication position saved into RDB files (Redis's rdbPopulateSaveInfo): a master
+    /// with a backlog, or a replica with a master (or a cached one).
+    var replicationSaveInfo: ReplicationAux? {
+        let r = replication
+        if let client = r.masterClient {
+            return ReplicationAux(streamDB: client.db, replid: r.history.replid.text, offset: stream.offset)
+        }
+        if r.isReplica, r.link?.cachedMaster != nil {
+            return ReplicationAux(streamDB: 0, replid: r.history.replid.text, offset: stream.offset)
+        }
+        guard !r.isReplica, r.history.backlog != nil else { return nil }
+        return ReplicationAux(streamDB: max(stream.selectedDB, 0), replid: r.history.replid.text, offset: stream.offset)
+    }
+}
