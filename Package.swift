@@ -46,11 +46,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
-        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF"]),
+        // What every test target shares (seeded generator, child processes, ports, temporary
+        // directories); plain Swift + Foundation, linked into the test targets only.
+        .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "CairnTestSupport", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CairnTestSupport"]),
+        .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine", "CairnTestSupport"]),
+        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine", "CairnTestSupport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "RESP", "Engine", "RDB", "AOF", "CairnTestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v5]
 )

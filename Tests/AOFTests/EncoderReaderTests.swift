@@ -3,6 +3,7 @@
 import XCTest
 import Engine
 import RDB
+import CairnTestSupport
 @testable import AOF
 
 final class EncoderReaderTests: XCTestCase {
@@ -32,7 +33,7 @@ final class EncoderReaderTests: XCTestCase {
     }
 
     func testRoundTripWithDatabasesOffsetsAndAnyChunking() throws {
-        var g = SeededGenerator(seed: 7)
+        var g = SplitMix64(seed: 7)
         var e = AOFEncoder()
         var expected: [(db: Int, argv: [Bytes])] = []
         for _ in 0..<300 {

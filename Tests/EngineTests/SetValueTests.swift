@@ -3,6 +3,7 @@
 // random edits against a Swift Set model, random removal, SSCAN over a table,
 // and digests that match redis-server's.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class SetValueTests: XCTestCase {

@@ -5,6 +5,7 @@ import Glibc
 import XCTest
 import RESP
 import Engine
+import CairnTestSupport
 @testable import Server
 
 extension Harness {

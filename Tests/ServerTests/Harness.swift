@@ -4,6 +4,7 @@ import XCTest
 import NIOCore
 import RESP
 import Engine
+import CairnTestSupport
 @testable import Server
 
 final class Harness {
@@ -76,11 +77,4 @@ extension Harness {
         guard let i = server.keyspace.peek(db, Bytes(key)), case .string(let s) = server.keyspace.value(db, i) else { return nil }
         return s.bytes.text
     }
-}
-
-/// A new empty directory under the system's temporary directory.
-func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/cairn-test-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-    return String(cString: made)
 }
