@@ -51,13 +51,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine"]),
+        // What every test target shares (seeded generator, child processes, ports, temporary
+        // directories); plain Swift + Foundation, linked into the test targets only.
+        .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "CairnTestSupport", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CairnTestSupport"]),
+        .testTarget(name: "RDBTests", dependencies: ["RDB", "Engine", "CairnTestSupport"]),
         .testTarget(name: "ChangeStreamTests", dependencies: ["ChangeStream", "Engine"]),
-        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine", "ChangeStream"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RESP"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication"]),
+        .testTarget(name: "AOFTests", dependencies: ["AOF", "RDB", "Engine", "ChangeStream", "CairnTestSupport"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "RESP", "CairnTestSupport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnTestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v5]
 )

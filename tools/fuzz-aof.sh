@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # fuzz-aof.sh: builds the AOF reader's libFuzzer target (tools/fuzz/AOFFuzz.swift)
 # and runs it for a bounded time. Usage: tools/fuzz-aof.sh [seconds, default 60]
-# Exit status 0 when nothing was found; a crashing input is left in
-# .build/fuzz-aof/artifacts/ (replay it with: .build/fuzz-aof/aof-fuzz <file>).
+# Exit status 0 when nothing was found. The corpus lives in fixtures/fuzz/aof/
+# (committed, minimised after each run) and a crashing input is saved in
+# fixtures/fuzz/crashes/ (tools/fuzz/run-corpus.sh says how).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 out=.build/fuzz-aof
-mkdir -p "$out/corpus" "$out/artifacts"
+mkdir -p "$out/corpus"
 
 # The AOF target and everything it depends on (RDB, Engine, RESP and RESP's
 # NIOCore), compiled with coverage instrumentation; only that closure is built
@@ -35,5 +36,5 @@ seed multi '*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC
 seed select '*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n#TS:1\r\n*1\r\n$4\r\nPING\r\n'
 seed binary '*2\r\n$3\r\nGET\r\n$4\r\n\r\n*1\r\n'
 
-"$out/aof-fuzz" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/" "$out/corpus"
+. tools/fuzz/run-corpus.sh
+fuzz_run aof "$out/aof-fuzz" "$seconds" 4096 "$out"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # fuzz-rdb.sh: builds the RDB libFuzzer target (tools/fuzz/RDBFuzz.swift) and
 # runs it for a bounded time. Usage: tools/fuzz-rdb.sh [seconds, default 60]
-# Exit status 0 when nothing was found; a crashing input is left in
-# .build/fuzz-rdb/artifacts/ (replay it with: .build/fuzz-rdb/rdb-fuzz <file>).
+# Exit status 0 when nothing was found. The corpus lives in fixtures/fuzz/rdb/
+# (committed, minimised after each run) and a crashing input is saved in
+# fixtures/fuzz/crashes/ (tools/fuzz/run-corpus.sh says how).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 out=.build/fuzz-rdb
-mkdir -p "$out/corpus" "$out/artifacts"
+mkdir -p "$out/corpus"
 
 # The RDB target and Engine, compiled with coverage instrumentation.
 swift build -c release --build-path "$out" --target RDB \
@@ -30,5 +31,5 @@ seed intset '\x0b\x01s\x0c\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00\x05\x00'
 seed zset '\x03\x01z\x01\x01m\x032.5\x05\x01z\x01\x01m\x00\x00\x00\x00\x00\x00\xf0\x3f'
 seed zipmap '\x09\x01h\x0d\x02\x01f\x02\x01vv\x00\x01g\x00\x00\xff'
 
-"$out/rdb-fuzz" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/" "$out/corpus"
+. tools/fuzz/run-corpus.sh
+fuzz_run rdb "$out/rdb-fuzz" "$seconds" 8192 "$out"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # fuzz-resp.sh: builds the RESP libFuzzer target (tools/fuzz/RESPFuzz.swift) and
 # runs it for a bounded time. Usage: tools/fuzz-resp.sh [seconds, default 60]
-# Exit status 0 when nothing was found; a crashing input is left in
-# .build/fuzz/artifacts/ (replay it with: .build/fuzz/resp-fuzz <file>).
+# Exit status 0 when nothing was found. The corpus lives in fixtures/fuzz/resp/
+# (committed, minimised after each run) and a crashing input is saved in
+# fixtures/fuzz/crashes/ (tools/fuzz/run-corpus.sh says how).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 out=.build/fuzz
-mkdir -p "$out/corpus" "$out/artifacts"
+mkdir -p "$out/corpus"
 
 # The RESP target and its dependencies, compiled with coverage instrumentation.
 swift build -c release --build-path "$out" --target RESP \
@@ -38,5 +39,5 @@ seed empty '*0\r\n*-1\r\n$0\r\n'
 seed errors '*1\r\n$-1\r\n*01\r\nx'
 seed reply '*2\r\n$1\r\na\r\n:-5\r\n+OK\r\n-ERR x\r\n$-1\r\n*-1\r\n'
 
-"$out/resp-fuzz" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/" "$out/corpus"
+. tools/fuzz/run-corpus.sh
+fuzz_run resp "$out/resp-fuzz" "$seconds" 4096 "$out"

@@ -9,6 +9,9 @@
 #      tools/rdb-interop.sh                           (cairn rdb against redis-server 7.0)
 #   3. swift build -c release --product cairn-server  (the binary interop tests use)
 #   4. python3 -m pytest -q tools/tests               (interop + differential tests)
+#   5. tools/fuzz-{resp,rdb,aof}.sh FUZZ_SECONDS      (libFuzzer, 30 s each; the corpus
+#      they grow is kept, minimised, in fixtures/fuzz/; a crash's input lands in
+#      fixtures/fuzz/crashes/ and fails the step)
 # and exit non-zero if any step failed. Steps after a failed one still run when
 # they can (a failing unit test does not hide interop results).
 #
@@ -19,7 +22,9 @@
 # test uses port 6379.
 #
 # Environment: CAIRN_TEST_DEBUG_SERVER=1 runs the interop tests against the
-# debug binary and skips the release build (faster local runs).
+# debug binary and skips the release build (faster local runs). FUZZ_SECONDS
+# (default 30) bounds each fuzzer; 0 skips them. CAIRN_SEED replays one seed
+# of the seeded XCTest tests (Tests/CairnTestSupport/Seeds.swift).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -170,10 +175,18 @@ else
     FAILED+=("pytest (not run)")
 fi
 
+# ---- fuzzers (bounded; each builds its instrumented target in .build/fuzz*) ----
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+    for target in resp rdb aof; do
+        step fuzz-$target tools/fuzz-$target.sh "$FUZZ_SECONDS"
+    done
+fi
+
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release pytest; do
+for name in deps-redis deps-zlib deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release pytest fuzz-resp fuzz-rdb fuzz-aof; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"

@@ -5,6 +5,7 @@ import XCTest
 import Engine
 import ChangeStream
 import RDB
+import CairnTestSupport
 @testable import AOF
 
 final class CorruptionTests: XCTestCase {
@@ -75,7 +76,7 @@ final class CorruptionTests: XCTestCase {
     func testRandomBitFlipsKeepTheIntactPrefix() {
         let (file, safe) = smallLog()
         let clean = readOutcome(file).commands
-        var g = SeededGenerator(seed: 42)
+        var g = SplitMix64(seed: 42)
         for _ in 0..<3000 {
             var bad = file
             let flips = Int.random(in: 1...3, using: &g)

@@ -1,5 +1,6 @@
 // Support: helpers shared by the AOF tests: fixture paths, a source that
-// hands out bytes a few at a time, reading helpers, a seeded generator.
+// hands out bytes a few at a time, reading helpers, random arguments (the
+// seeded generator is CairnTestSupport's SplitMix64).
 import Foundation
 import XCTest
 import Engine
@@ -46,19 +47,6 @@ func readOutcome<S: ByteSource>(_ source: S) -> ReadOutcome {
 }
 
 func readOutcome(_ bytes: [UInt8]) -> ReadOutcome { readOutcome(MemorySource(bytes)) }
-
-/// A small deterministic generator (SplitMix64), so failures replay.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A random argument: often short text, sometimes binary with CR/LF, sometimes empty.
 func randomArgument<G: RandomNumberGenerator>(_ g: inout G) -> Bytes {

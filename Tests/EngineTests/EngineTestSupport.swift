@@ -1,5 +1,5 @@
-// EngineTestSupport: a seeded generator and a KeyTable invariant checker shared by
-// the engine tests.
+// EngineTestSupport: a KeyTable invariant checker shared by the engine tests
+// (the seeded generator is CairnTestSupport's SplitMix64).
 //
 // The checker reads KeyTable's internals (through @testable) and states what must
 // hold after every operation: live and free slots add up, every live entry sits in
@@ -8,19 +8,6 @@
 // its own slot.
 import XCTest
 @testable import Engine
-
-/// SplitMix64: small, fast, and replayable from a seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func stringValue(_ s: String) -> Value { .string(.bytes(Array(s.utf8), raw: false)) }
 

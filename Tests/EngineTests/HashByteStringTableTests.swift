@@ -2,6 +2,7 @@
 // after many inserts and removals (removal moves the last entry), bucket growth
 // and shrinking, and SCAN's promise across resizes.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class HashByteStringTableTests: XCTestCase {

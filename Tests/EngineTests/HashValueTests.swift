@@ -3,6 +3,7 @@
 // against a Dictionary model, digests that ignore form and order, and in-place
 // edits through the keyspace (no copy-on-write copy).
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class HashValueTests: XCTestCase {

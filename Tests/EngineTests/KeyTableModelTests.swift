@@ -6,6 +6,7 @@
 // compared with the model; every so often the whole table is, with the full
 // invariant check of EngineTestSupport.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class KeyTableModelTests: XCTestCase {
@@ -47,7 +48,7 @@ final class KeyTableModelTests: XCTestCase {
     }
 
     func testRandomOperationsAgainstModel() {
-        for seed in 1...6 as ClosedRange<UInt64> {
+        for seed in TestSeed.seeds(1...6 as ClosedRange<UInt64>) {
             var g = SplitMix64(seed: seed)
             var table = KeyTable()
             var model: [Bytes: ModelEntry] = [:]

@@ -2,6 +2,7 @@
 // when it began, whatever writes, deletes, expiries, flushes and SWAPDBs run
 // while the walk goes on in small steps.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class KeyspaceSnapshotTests: XCTestCase {
@@ -36,7 +37,7 @@ final class KeyspaceSnapshotTests: XCTestCase {
     }
 
     func testSnapshotSeesTheStartStateUnderRandomWrites() {
-        for seed in 1...40 as ClosedRange<UInt64> {
+        for seed in TestSeed.seeds(1...40 as ClosedRange<UInt64>) {
             var g = SplitMix64(seed: seed)
             let ks = Keyspace(databases: 3)
             ks.now = 1_000_000

@@ -5,6 +5,7 @@
 // uncompressed answers, that a shared copy is never changed, and random
 // operations against an array model. Also LZF itself, now in Engine.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class ListCompressionTests: XCTestCase {

@@ -6,6 +6,7 @@
 // `isConsistent` and the caller's `check` run. The tricky bit: LREM's expected
 // positions are computed on the model from the side the limit's sign names.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 /// Runs `steps` random pushes, pops, LSET, LINSERT, LREM, LTRIM and reads on a fresh list and a model.

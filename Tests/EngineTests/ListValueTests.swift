@@ -2,6 +2,7 @@
 // splits and merges, copy-on-write, digests, packed nodes, and random operations
 // against an array model for several fills.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class ListValueTests: XCTestCase {

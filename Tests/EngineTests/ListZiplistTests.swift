@@ -1,6 +1,7 @@
 // ListZiplistTests: the node format byte for byte (Redis's ziplist layout),
 // prevlen cascades in both directions, and random edits against an array model.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class ListZiplistTests: XCTestCase {

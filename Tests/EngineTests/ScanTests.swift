@@ -6,6 +6,7 @@
 // alternates bursts of inserts and deletes far larger than the stable set, and
 // the test asserts that resizes in both directions happened.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class ScanTests: XCTestCase {
@@ -28,7 +29,7 @@ final class ScanTests: XCTestCase {
 
     func testKeysPresentThroughoutAreReturnedDespiteResizes() {
         var grows = 0, shrinks = 0, compactions = 0
-        for seed in 1...60 as ClosedRange<UInt64> {
+        for seed in TestSeed.seeds(1...60 as ClosedRange<UInt64>) {
             var g = SplitMix64(seed: seed)
             var table = KeyTable()
             let stableCount = Int.random(in: 1...200, using: &g)
@@ -74,7 +75,7 @@ final class ScanTests: XCTestCase {
 
     func testKeyspaceScanWithCountAndChurn() {
         // The same promise through Keyspace.scan, which takes several buckets per call.
-        for seed in 1...20 as ClosedRange<UInt64> {
+        for seed in TestSeed.seeds(1...20 as ClosedRange<UInt64>) {
             var g = SplitMix64(seed: seed)
             let ks = Keyspace(databases: 2)
             let stable = (0..<300).map { Array("s\($0)".utf8) }

@@ -3,6 +3,7 @@
 // random edits against a Swift Set model, random removal, SSCAN over a table,
 // and digests that match redis-server's.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class SetValueTests: XCTestCase {
@@ -33,7 +34,15 @@ final class SetValueTests: XCTestCase {
         XCTAssertFalse(s.remove(12345))
         XCTAssertFalse(s.contains(70001))
         XCTAssertTrue(s.contains(70000))
-        XCTAssertNotNil(IntSet(blob: s.blob))
+        // The blob reads back to the same set: same width, same elements, same bytes.
+        let back = IntSet(blob: s.blob)
+        XCTAssertEqual(back, s)
+        XCTAssertEqual(back?.width, 8)
+        var backElements: [Int64] = []
+        back?.forEach { backElements.append($0) }
+        XCTAssertEqual(backElements, [-3, 5, 70000])
+        XCTAssertEqual(back?.blob, s.blob)
+        XCTAssertEqual(IntSet(blob: IntSet().blob), IntSet(), "the empty set round-trips")
         XCTAssertNil(IntSet(blob: [2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 5, 0]), "duplicates are refused")
         XCTAssertNil(IntSet(blob: [3, 0, 0, 0, 0, 0, 0, 0]), "bad width")
         XCTAssertNil(IntSet(blob: [2, 0, 0, 0, 2, 0, 0, 0, 5, 0]), "short")
@@ -56,7 +65,8 @@ final class SetValueTests: XCTestCase {
         }
         var all: [Int64] = []
         s.forEach { all.append($0) }
-        XCTAssertEqual(all, model.sorted())
+        XCTAssertEqual(all, model.sorted(), "\(rng)")
+        XCTAssertEqual(IntSet(blob: s.blob), s, "\(rng): the blob reads back to the same set")
         XCTAssertEqual(s.count, model.count)
     }
 

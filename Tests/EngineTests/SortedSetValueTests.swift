@@ -3,6 +3,7 @@
 // score and lex ranges, removal), the tree's invariants, ZSCAN completeness and
 // DEBUG DIGEST values captured from redis-server 7.0.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 /// The reference: a plain array kept sorted by (score, member).
@@ -126,7 +127,8 @@ final class SortedSetValueTests: XCTestCase {
 
     /// Random operations on both encodings, checked against the model after each step.
     func testRandomOperationsAgainstModel() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 0x25E7)
+        addTeardownBlock { [unowned self] in if (self.testRun?.failureCount ?? 0) > 0 { print("testRandomOperationsAgainstModel: \(rng)") } }
         for (entries, rounds, pool) in [(128, 3000, 40), (16, 3000, 60), (0, 6000, 400)] {
             let l = limits(entries: entries, value: 8)
             var z = SortedSetValue()

@@ -2,6 +2,7 @@
 // an offset inside the file), never a crash and never a silently wrong load.
 import XCTest
 import Engine
+import CairnTestSupport
 @testable import RDB
 
 final class CorruptionTests: XCTestCase {
@@ -38,18 +39,65 @@ final class CorruptionTests: XCTestCase {
         }
     }
 
-    func testRandomCorruptionWithoutChecksumNeverTraps() throws {
-        // Without a checksum, corruption may load or fail, but must not trap or hang.
-        var rng = SystemRandomNumberGenerator()
+    /// `file` with 1...8 bytes after the 9-byte header changed (each to a different value).
+    private func corrupt(_ file: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+        var f = file
+        for _ in 0..<Int.random(in: 1...8, using: &rng) {
+            f[Int.random(in: 9..<f.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+        }
+        return f
+    }
+
+    func testRandomCorruptionWithChecksumIsRefused() throws {
+        // A checksum-covered file with bytes changed after the header (the version, which
+        // decides whether there is a checksum, is left alone) never loads: it fails with an
+        // RDBError at an offset inside the file, whatever the bytes decode to on the way.
+        var rng = SplitMix64(seed: 0xC0FFEE)
+        let base = try writeRDB(sampleDataset())
+        let fixtureFile = try fixture("redis7-all.rdb")
+        for round in 0..<300 {
+            let f = corrupt(round % 2 == 0 ? base : fixtureFile, &rng)
+            guard f != (round % 2 == 0 ? base : fixtureFile) else { continue }
+            XCTAssertThrowsError(try readAll(f), "\(rng) round \(round)") { e in
+                guard let err = e as? RDBError else { return XCTFail("\(rng) round \(round): not an RDBError: \(e)") }
+                XCTAssertLessThanOrEqual(err.offset, f.count, "\(rng) round \(round)")
+            }
+        }
+    }
+
+    func testRandomCorruptionWithoutChecksumFailsCleanlyOrRoundTrips() throws {
+        // Without a checksum, corruption may load or fail, but must not trap or hang; a
+        // failure is an RDBError inside the file, and what loads is a dataset the writer
+        // writes and the reader reads back unchanged (so nothing half-decoded got through).
+        var rng = SplitMix64(seed: 0xBADF00D)
         let base = try writeRDB(sampleDataset(), checksum: false)
         let fixtureFile = try fixture("redis7-nochecksum.rdb")
+        var loaded = 0, refused = 0
         for round in 0..<300 {
-            var f = round % 2 == 0 ? base : fixtureFile
-            for _ in 0..<Int.random(in: 1...8, using: &rng) {
-                f[Int.random(in: 9..<f.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            let f = corrupt(round % 2 == 0 ? base : fixtureFile, &rng)
+            let context = "\(rng) round \(round)"
+            let entries: [RDBEntry]
+            do {
+                entries = try readAll(f).entries
+            } catch let err as RDBError {
+                XCTAssertLessThanOrEqual(err.offset, f.count, context)
+                refused += 1
+                continue
+            } catch {
+                XCTFail("\(context): not an RDBError: \(error)")
+                continue
             }
-            _ = try? readAll(f)
+            loaded += 1
+            let writable = entries.filter { e in
+                if case .unsupported = e.value { return false }
+                return e.value.count > 0
+            }
+            let back = try readAll(writeRDB(writable)).entries
+            XCTAssertEqual(back.count, writable.count, context)
+            assertSameDataset(back, writable, context)
         }
+        XCTAssertGreaterThan(refused, 0, "\(rng): some corruptions must be refused")
+        XCTAssertGreaterThan(loaded, 0, "\(rng): some corruptions must still load (values changed in place)")
     }
 
     func testCorruptLengthsDoNotAllocate() throws {

@@ -4,28 +4,14 @@
 import XCTest
 import Foundation
 import Engine
+import CairnTestSupport
 @testable import RDB
-
-@discardableResult
-func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let pipe = Pipe()
-    p.standardOutput = pipe; p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-func freePort() -> Int { Int.random(in: 20000..<60000) }
 
 final class InteropTests: XCTestCase {
     func testWrittenFilePassesRedisCheckRDBAndLoadsInRedisServer() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-rdb-\(getpid())-\(Int.random(in: 0..<1_000_000))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let tmp = TempDir(prefix: "rdb")
+        defer { tmp.remove() }
+        let dir = URL(fileURLWithPath: tmp.path)
         let data = sampleDataset()
         let file = dir.appendingPathComponent("x.rdb")
         var w = RDBWriter(try FileSink(path: file.path))
@@ -43,20 +29,11 @@ final class InteropTests: XCTestCase {
         XCTAssertTrue(check.output.contains("RDB looks OK"), check.output)
         XCTAssertTrue(check.output.contains("Checksum OK"), check.output)
 
-        let port = freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        server.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", dir.path, "--dbfilename", "x.rdb",
-                            "--save", "", "--appendonly", "no", "--daemonize", "no"]
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        var up = false
-        for _ in 0..<100 {
-            if (try? runTool("/usr/bin/redis-cli", ["-p", "\(port)", "ping"]))?.output.contains("PONG") == true { up = true; break }
-            usleep(50_000)
+        guard let redis = RedisServer(directory: dir.path, extra: ["--dbfilename", "x.rdb"]) else {
+            return XCTFail("redis-server (Debian's 7.0) is a test peer and must be installed")
         }
-        XCTAssertTrue(up, "redis-server did not come up")
+        defer { redis.stop() }
+        let port = redis.port
         let info = try runTool("/usr/bin/redis-cli", ["-p", "\(port)", "info", "keyspace"]).output
         XCTAssertTrue(info.contains("db0:keys=14,expires=2"), info)
         XCTAssertTrue(info.contains("db1:keys=3,expires=1"), info)

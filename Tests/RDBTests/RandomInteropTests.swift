@@ -5,20 +5,10 @@
 import XCTest
 import Foundation
 import Engine
+import CairnTestSupport
 @testable import RDB
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func randomBytes(_ rng: inout SplitMix) -> Bytes {
+func randomBytes(_ rng: inout SplitMix64) -> Bytes {
     switch Int.random(in: 0..<10, using: &rng) {
     case 0: return bytesOf(Int64.random(in: -20...20, using: &rng))
     case 1: return bytesOf(Int64.random(in: Int64.min...Int64.max, using: &rng))
@@ -33,7 +23,7 @@ func randomBytes(_ rng: inout SplitMix) -> Bytes {
 }
 
 func randomDataset(seed: UInt64) -> [RDBEntry] {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix64(seed: seed)
     var out: [RDBEntry] = []
     for db in 0..<3 {
         var used = Set<Bytes>()
@@ -70,35 +60,26 @@ func randomDataset(seed: UInt64) -> [RDBEntry] {
 
 final class RandomInteropTests: XCTestCase {
     func testRandomDatasetsLoadInRedisServer() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-rdbr-\(getpid())-\(Int.random(in: 0..<1_000_000))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let tmp = TempDir(prefix: "rdbr")
+        defer { tmp.remove() }
+        let dir = URL(fileURLWithPath: tmp.path)
         let file = dir.appendingPathComponent("r.rdb")
-        let port = freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        server.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", dir.path, "--dbfilename", "r.rdb",
-                            "--save", "", "--appendonly", "no", "--daemonize", "no", "--enable-debug-command", "yes"]
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        var up = false
-        for _ in 0..<100 {
-            if (try? runTool("/usr/bin/redis-cli", ["-p", "\(port)", "ping"]))?.output.contains("PONG") == true { up = true; break }
-            usleep(50_000)
+        guard let redis = RedisServer(directory: dir.path, extra: ["--dbfilename", "r.rdb", "--enable-debug-command", "yes"]) else {
+            return XCTFail("redis-server (Debian's 7.0) is a test peer and must be installed")
         }
-        XCTAssertTrue(up, "redis-server did not come up")
-        for seed: UInt64 in 1...6 {
+        defer { redis.stop() }
+        let port = redis.port
+        for seed in TestSeed.seeds(1...6) {
             let data = randomDataset(seed: seed)
             let bytes = try writeRDB(data, compression: seed % 2 == 0)
             try Data(bytes).write(to: file)
             let check = try runTool("/usr/bin/redis-check-rdb", [file.path])
-            XCTAssertEqual(check.status, 0, "seed \(seed): " + check.output)
+            XCTAssertEqual(check.status, 0, "\(TestSeed.describe(seed)): " + check.output)
             let reload = try runTool("/usr/bin/redis-cli", ["-p", "\(port)", "debug", "reload", "nosave"])
-            XCTAssertEqual(reload.output.trimmingCharacters(in: .whitespacesAndNewlines), "OK", "seed \(seed)")
+            XCTAssertEqual(reload.output.trimmingCharacters(in: .whitespacesAndNewlines), "OK", TestSeed.describe(seed))
             XCTAssertEqual(try runTool("/usr/bin/redis-cli", ["-p", "\(port)", "save"]).output.trimmingCharacters(in: .whitespacesAndNewlines), "OK")
             let (_, _, back) = try readAll(Array(try Data(contentsOf: file)))
-            assertSameDataset(back, data)
+            assertSameDataset(back, data, TestSeed.describe(seed))
         }
     }
 }

@@ -31,17 +31,17 @@ func sampleDataset() -> [RDBEntry] {
     return es
 }
 
-func assertSameDataset(_ a: [RDBEntry], _ b: [RDBEntry], file: StaticString = #filePath, line: UInt = #line) {
+func assertSameDataset(_ a: [RDBEntry], _ b: [RDBEntry], _ context: String = "", file: StaticString = #filePath, line: UInt = #line) {
     func index(_ es: [RDBEntry]) -> [String: (RDBValue, Int64?)] {
         var d: [String: (RDBValue, Int64?)] = [:]
         for e in es { d["\(e.db):\(e.key.hex)"] = (canonical(e.value), e.expireMs) }
         return d
     }
     let x = index(a), y = index(b)
-    XCTAssertEqual(Set(x.keys), Set(y.keys), file: file, line: line)
+    XCTAssertEqual(Set(x.keys), Set(y.keys), context, file: file, line: line)
     for (k, v) in x {
-        XCTAssertEqual(v.0, y[k]?.0, k, file: file, line: line)
-        XCTAssertEqual(v.1, y[k]?.1, k, file: file, line: line)
+        XCTAssertEqual(v.0, y[k]?.0, "\(context) \(k)", file: file, line: line)
+        XCTAssertEqual(v.1, y[k]?.1, "\(context) \(k)", file: file, line: line)
     }
 }
 

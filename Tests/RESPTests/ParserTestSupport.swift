@@ -66,16 +66,3 @@ func multibulk(_ argv: [[UInt8]]) -> [UInt8] {
 func multibulk(_ argv: String...) -> [UInt8] { multibulk(argv.map { Array($0.utf8) }) }
 
 func words(_ argv: String...) -> [[UInt8]] { argv.map { Array($0.utf8) } }
-
-/// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -5,6 +5,7 @@ import Glibc
 import XCTest
 import RESP
 import Engine
+import CairnTestSupport
 @testable import Server
 
 extension Harness {
@@ -67,7 +68,7 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "100mb"),
                        .error("ERR 'maxmemory 100mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"))
         XCTAssertEqual(h.run("CONFIG", "SET", "min-replicas-to-write", "2"),
-                       .error("ERR 'min-replicas-to-write 2' is not supported yet: replication is not built in this version of Cairn"))
+                       .error("ERR 'min-replicas-to-write 2' is not supported yet: min-slaves write guarantees are not built in this version of Cairn"))
         XCTAssertEqual(h.run("CONFIG", "SET", "watchdog-period", "100"),
                        .error("ERR 'watchdog-period 100' is not supported yet: the software watchdog is not built in this version of Cairn"))
         XCTAssertEqual(h.run("CONFIG"), .error("ERR wrong number of arguments for 'config' command"))

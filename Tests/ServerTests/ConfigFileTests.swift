@@ -5,37 +5,8 @@ import Glibc
 #endif
 import XCTest
 import Engine
+import CairnTestSupport
 @testable import Server
-
-/// A fresh temporary directory, removed with its files by `remove()`.
-final class TempDir {
-    let path: String
-    init() {
-        var template = Array("/tmp/cairn-config-XXXXXX".utf8CString)
-        path = String(cString: mkdtemp(&template)!)
-    }
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let file = path + "/" + name
-        let f = fopen(file, "w")!
-        fputs(text, f)
-        fclose(f)
-        return file
-    }
-    func read(_ name: String) -> String {
-        String(decoding: ConfigFileParser.readFile(path + "/" + name) ?? [], as: UTF8.self)
-    }
-    func remove() {
-        if let d = opendir(path) {
-            while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { unlink(path + "/" + name) }
-            }
-            closedir(d)
-        }
-        rmdir(path)
-    }
-}
 
 func parse(_ text: String, directory: String = "/tmp") throws -> ServerConfig {
     var parser = ConfigFileParser(directory: directory)

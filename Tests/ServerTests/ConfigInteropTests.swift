@@ -8,77 +8,8 @@ import Glibc
 import XCTest
 import RESP
 import Engine
+import CairnTestSupport
 @testable import Server
-
-/// A child process with stdout and stderr sent to files; every wait is bounded.
-final class ChildProcess {
-    let pid: pid_t
-    let stderrPath: String
-    /// Reaped: the pid may belong to someone else now, so it is never signalled again.
-    private(set) var exited = false
-
-    init?(_ program: String, _ arguments: [String], stderrPath: String) {
-        self.stderrPath = stderrPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        guard posix_spawnp(&child, program, &actions, nil, argv, environ) == 0 else { return nil }
-        pid = child
-    }
-
-    /// The exit status, waiting at most `seconds` (then the child is killed and nil returned).
-    func exitStatus(within seconds: Double = 10) -> Int32? {
-        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
-        var status: Int32 = 0
-        while monotonicNanoseconds() < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                exited = true
-                return (status >> 8) & 0xff
-            }
-            usleep(10_000)
-        }
-        stop()
-        return nil
-    }
-
-    /// SIGTERM, then SIGKILL after 5 seconds; waits for the child.
-    func stop() {
-        guard !exited else { return }
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<500 {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                exited = true
-                return
-            }
-            usleep(10_000)
-        }
-        kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
-        exited = true
-    }
-
-    var stderrText: String { String(decoding: ConfigFileParser.readFile(stderrPath) ?? [], as: UTF8.self) }
-}
-
-/// A loopback port nobody listens on right now.
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
 
 /// Connects to `port`, retrying for up to 5 seconds while the server starts.
 func connectWhenReady(_ port: Int) throws -> SocketClient {
@@ -93,14 +24,12 @@ final class ConfigInteropTests: XCTestCase {
     func testConfigGetAgreesWithRedis70WhereRedis40Does() throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let port = freePort()
-        let flags = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--daemonize", "no", "--dir", dir.path]
-        guard let redis = ChildProcess("redis-server", flags, stderrPath: dir.path + "/redis.err") else {
+        guard let redis = RedisServer(directory: dir.path) else {
             return XCTFail("redis-server (Debian's 7.0) is a test peer and must be installed")
         }
         defer { redis.stop() }
-        let client = try connectWhenReady(port)
+        let flags = redis.arguments
+        let client = try connectWhenReady(redis.port)
         let h = Harness(config: try ConfigLoader.load(arguments: flags))
         let names = ["save", "bind", "port", "dir", "client-output-buffer-limit", "proto-max-bulk-len",
                      "client-query-buffer-limit", "hz", "tcp-keepalive", "tcp-backlog", "timeout", "databases",

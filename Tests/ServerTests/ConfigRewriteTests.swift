@@ -6,6 +6,7 @@ import Glibc
 import XCTest
 import RESP
 import Engine
+import CairnTestSupport
 @testable import Server
 
 final class ConfigRewriteTests: XCTestCase {

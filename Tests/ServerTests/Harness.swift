@@ -5,6 +5,7 @@ import NIOCore
 import RESP
 import Engine
 import ChangeStream
+import CairnTestSupport
 @testable import Server
 
 final class Harness {
@@ -77,11 +78,4 @@ extension Harness {
         guard let i = server.keyspace.peek(db, Bytes(key)), case .string(let s) = server.keyspace.value(db, i) else { return nil }
         return s.bytes.text
     }
-}
-
-/// A new empty directory under the system's temporary directory.
-func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/cairn-test-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-    return String(cString: made)
 }

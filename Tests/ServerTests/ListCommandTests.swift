@@ -246,14 +246,25 @@ final class ListCommandTests: XCTestCase {
     }
 
     func testCommandsMutateInPlace() {
+        // Four elements per node and 40 elements: the list is a QuickList of ten nodes, so a
+        // command that copied it would show in the stored QuickList's copy generation.
         let h = Harness()
-        h.run("RPUSH", "l", "a")
-        let copies = QuickList.copies
+        XCTAssertEqual(h.run("CONFIG", "SET", "list-max-ziplist-size", "4"), .ok)
+        h.run([Bytes("RPUSH"), Bytes("l")] + (0..<40).map { Bytes("e\($0)") })
+        func stored() -> (nodes: Int, generation: Int)? {
+            guard let i = h.server.keyspace.peek(0, Bytes("l")), case .list(let list) = h.server.keyspace.value(0, i),
+                  case .nodes(let q) = list.storage else { return nil }
+            return (q.nodes, q.copyGeneration)
+        }
+        guard let before = stored() else { return XCTFail("40 elements at 4 per node must be a QuickList") }
+        XCTAssertGreaterThanOrEqual(before.nodes, 10)
         for cmd in [["LPUSH", "l", "b"], ["RPUSH", "l", "c"], ["LPOP", "l"], ["LSET", "l", "0", "x"],
-                    ["LINSERT", "l", "after", "x", "y"], ["LREM", "l", "1", "y"], ["LTRIM", "l", "0", "5"],
-                    ["RPOPLPUSH", "l", "l"], ["BLPOP", "l", "0"], ["RPUSHX", "l", "z"]] {
+                    ["LSET", "l", "20", "mid"], ["LINSERT", "l", "after", "mid", "y"], ["LREM", "l", "1", "y"],
+                    ["LTRIM", "l", "0", "-3"], ["RPOPLPUSH", "l", "l"], ["BLPOP", "l", "0"], ["RPUSHX", "l", "z"]] {
             h.run(cmd.map { Bytes($0) })
-            XCTAssertEqual(QuickList.copies, copies, "\(cmd) copied the list")
+            guard let now = stored() else { return XCTFail("\(cmd) left the list a single node") }
+            XCTAssertGreaterThan(now.nodes, 1, "\(cmd)")
+            XCTAssertEqual(now.generation, before.generation, "\(cmd) copied the list")
         }
     }
 

@@ -9,18 +9,16 @@ import XCTest
 import NIOCore
 import RESP
 import Engine
+import CairnTestSupport
 @testable import Server
 
 final class ListInteropTests: XCTestCase {
-    private func startRedis(_ dir: TempDir, _ extra: [String] = []) throws -> (ChildProcess, SocketClient)? {
-        let port = freePort()
-        let flags = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--daemonize", "no", "--dir", dir.path, "--enable-debug-command", "yes"] + extra
-        guard let redis = ChildProcess("redis-server", flags, stderrPath: dir.path + "/redis.err") else {
+    private func startRedis(_ dir: TempDir, _ extra: [String] = []) throws -> (RedisServer, SocketClient)? {
+        guard let redis = RedisServer(directory: dir.path, extra: ["--enable-debug-command", "yes"] + extra) else {
             XCTFail("redis-server (Debian's 7.0) is a test peer and must be installed")
             return nil
         }
-        return (redis, try connectWhenReady(port))
+        return (redis, try connectWhenReady(redis.port))
     }
 
     func testSameRepliesAndDigestAsRedis() throws {
@@ -29,7 +27,7 @@ final class ListInteropTests: XCTestCase {
         guard let (redis, client) = try startRedis(dir) else { return }
         defer { redis.stop() }
         let h = Harness()
-        var rng = SplitMixServer(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let keys = ["a", "b", "c"]
         let values = ["x", "y", "1", "-5", "300", "70000", "9999999999", "01", "", String(repeating: "z", count: 300)]
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
@@ -53,9 +51,9 @@ final class ListInteropTests: XCTestCase {
             }
             let theirs = try client.command(argv)
             let ours = h.run(argv.map { Bytes($0) })
-            XCTAssertEqual(ours, theirs, "step \(step): \(argv)")
+            XCTAssertEqual(ours, theirs, "\(rng) step \(step): \(argv)")
             if step % 100 == 99 {
-                XCTAssertEqual(h.run("DEBUG", "DIGEST"), try client.command(["DEBUG", "DIGEST"]), "step \(step)")
+                XCTAssertEqual(h.run("DEBUG", "DIGEST"), try client.command(["DEBUG", "DIGEST"]), "\(rng) step \(step)")
             }
         }
         XCTAssertEqual(h.run("DEBUG", "DIGEST"), try client.command(["DEBUG", "DIGEST"]))
@@ -91,10 +89,7 @@ final class ListInteropTests: XCTestCase {
         rdb += [0xFF] + [UInt8](repeating: 0, count: 8)
         let dir = TempDir()
         defer { dir.remove() }
-        _ = dir.write("lists.rdb", String(decoding: [], as: UTF8.self))
-        let fd = open(dir.path + "/lists.rdb", O_WRONLY | O_TRUNC)
-        _ = rdb.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        dir.write("lists.rdb", rdb)
         guard let (redis, client) = try startRedis(dir, ["--dbfilename", "lists.rdb", "--sanitize-dump-payload", "yes"]) else { return }
         defer { redis.stop() }
         let h = Harness()
@@ -122,18 +117,5 @@ extension SocketClient {
         b.writeCommand(args.map { Array($0.utf8) })
         send(Array(b.readableBytesView))
         return try reply()
-    }
-}
-
-/// A deterministic generator for server-side random tests.
-struct SplitMixServer {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import NIOCore
 import RESP
+import CairnTestSupport
 @testable import Server
 
 final class SocketClient {

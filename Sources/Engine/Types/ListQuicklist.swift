@@ -84,13 +84,15 @@ enum NodeLimits {
         ring.deallocate()
     }
 
-    /// How many copies were made (tests check that commands mutate in place).
-    nonisolated(unsafe) static var copies = 0
+    /// How many copies stand between this list and the one first made: a copy's is
+    /// its source's plus one. Per instance, so no shared counter: tests read it
+    /// before and after a command to see that the command mutated in place.
+    private(set) var copyGeneration = 0
 
     /// A copy sharing node buffers until either side writes to them.
     func copy() -> QuickList {
-        QuickList.copies += 1
         let c = QuickList(capacity: Int(max(capacity, 1)), compressDepth: compressDepth)
+        c.copyGeneration = copyGeneration + 1
         for i in 0..<Int(nodeCount) { (c.ring + i).initialize(to: slot(i).pointee) }
         c.nodeCount = nodeCount
         c.count = count

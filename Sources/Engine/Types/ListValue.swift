@@ -99,19 +99,26 @@ public struct ListValue: CollectionValue {
     /// of one node or none returns to the single form.
     private mutating func withQuickList<R>(depth: Int = 0, _ body: (QuickList) -> R) -> R {
         var q: QuickList
-        switch storage {
-        case .single(let z):
+        if case .single(let z) = storage {
             q = QuickList(single: z, compressDepth: depth)
             storage = .single(Ziplist())
-        case .nodes(let existing):
-            q = existing
-            storage = .single(Ziplist())
+        } else {
+            // Taken out through a function: a `case .nodes(let existing)` binding here would
+            // live to the end of its scope and make every list look shared (a copy per write).
+            q = takeNodes()
             if !isKnownUniquelyReferenced(&q) { q = q.copy() }
         }
         let result = body(q)
         q.settleCompression()
         storage = q.nodes <= 1 ? .single(q.nodes == 1 ? q.read(0) : Ziplist()) : .nodes(q)
         return result
+    }
+
+    /// The QuickList of a `.nodes` list, moved out (the storage is left a single empty node).
+    private mutating func takeNodes() -> QuickList {
+        guard case .nodes(let q) = storage else { preconditionFailure("not a quicklist") }
+        storage = .single(Ziplist())
+        return q
     }
 
     // MARK: ends
