@@ -3,6 +3,7 @@
 // drops and the cached master, cut transfers, failed loads, protocol errors,
 // and a whole session fed in two chunks split at every position.
 import XCTest
+import CairnTestSupport
 @testable import Replication
 
 final class ReplicaLinkStreamTests: XCTestCase {

@@ -2,6 +2,7 @@
 // byte ever appended, with random append sizes (seeded), every wrap-around
 // position of a small ring, resizing, and the edges of `covers`.
 import XCTest
+import CairnTestSupport
 @testable import Replication
 
 final class ReplicationBacklogTests: XCTestCase {

@@ -2,6 +2,7 @@
 // Redis 4.0's masterTryPartialResynchronization, before and after a
 // promotion shifts the IDs, with the log lines Redis writes.
 import XCTest
+import CairnTestSupport
 @testable import Replication
 
 final class ReplicationHistoryTests: XCTestCase {

@@ -4,6 +4,7 @@
 // replica is both served and waiting, and that once everything has run down
 // every replica that asked was served exactly once (or forgotten).
 import XCTest
+import CairnTestSupport
 @testable import Server
 
 final class SnapshotSchedulerTests: XCTestCase {
@@ -57,8 +58,8 @@ final class SnapshotSchedulerTests: XCTestCase {
 
     func testSimulation() {
         let seeds = 300
-        for seed in 0..<UInt64(seeds) {
-            var rng = SchedulerRandom(seed: seed)
+        for seed in TestSeed.seeds(0..<UInt64(seeds)) {
+            var rng = SplitMix64(seed: seed)
             var s = SnapshotScheduler()
             var asked: Set<Int64> = [], servedCount: [Int64: Int] = [:], dropped: Set<Int64> = []
             var nextReplica: Int64 = 1
@@ -98,18 +99,5 @@ final class SnapshotSchedulerTests: XCTestCase {
             }
             for (id, n) in servedCount { XCTAssertLessThanOrEqual(n, 1, "seed \(seed): replica \(id) served twice") }
         }
-    }
-}
-
-/// SplitMix64 (TODO: CairnTestSupport's generator once it lands).
-private struct SchedulerRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
