@@ -318,7 +318,7 @@ extension Server {
     }
 
     /// Both sides' once-a-second work.
-    func replicationCron(nowMs: Int64) {
+    public func replicationCron(nowMs: Int64) {
         replication.lastCronMs = nowMs
         if replication.isReplica { replicationReplicaCron(nowMs: nowMs) }
         replicationMasterCron(nowMs: nowMs)
