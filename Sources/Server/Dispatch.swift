@@ -39,9 +39,9 @@ extension Server {
             return
         }
         if !client.replaysLog && !client.isMaster, let refusal = stateRefusal(command) {
-            client.transaction?.hasErrors = true
+            if refusal.abortsTransaction { client.transaction?.hasErrors = true }
             stats.errorReplies += 1
-            client.output.writeError(refusal)
+            client.output.writeError(refusal.message)
             return
         }
         if let transaction = client.transaction, !Self.transactionControl.contains(command.name) {
@@ -89,15 +89,27 @@ extension Server {
         #endif
     }
 
-    /// Why the server's state refuses `command` now (a failed background save, a load in progress), or nil.
-    @inline(__always) private func stateRefusal(_ command: Command) -> String? {
-        if persistence.loading != nil && !command.flags.contains(.loading) {
-            return "LOADING Redis is loading the dataset in memory"
-        }
-        if (!persistence.lastBgsaveOK || persistence.aof.lastWriteError != nil)
+    /// Why the server's state refuses `command` now (a failed background save on a master, a
+    /// read-only replica, a replica whose link is down with slave-serve-stale-data no, a load in
+    /// progress), or nil; in Redis 4.0's order. A READONLY refusal leaves a MULTI block intact,
+    /// as in Redis.
+    @inline(__always) private func stateRefusal(_ command: Command) -> (message: String, abortsTransaction: Bool)? {
+        let isReplica = replication.isReplica
+        if !isReplica && (!persistence.lastBgsaveOK || persistence.aof.lastWriteError != nil)
             && (command.flags.contains(.write) || command.name == "ping"),
            let refusal = persistence.writeRefusal {
-            return refusal
+            return (refusal, true)
+        }
+        if isReplica {
+            if config.replicaReadOnly && command.flags.contains(.write) {
+                return ("READONLY You can't write against a read only slave.", false)
+            }
+            if !config.replicaServeStaleData && replication.link?.state != .connected && !command.flags.contains(.stale) {
+                return ("MASTERDOWN Link with MASTER is down and slave-serve-stale-data is set to 'no'.", true)
+            }
+        }
+        if persistence.loading != nil && !command.flags.contains(.loading) {
+            return ("LOADING Redis is loading the dataset in memory", true)
         }
         return nil
     }

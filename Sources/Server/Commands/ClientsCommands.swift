@@ -110,7 +110,7 @@ private func killFiltered(_ call: Call) {
     }
     let victims = call.server.clients.values.filter { c in
         if let id, c.id != id { return false }
-        if let type, c.clientClass.rawValue != type { return false }
+        if let type, c.typeName != type { return false }
         if let address, c.address != address { return false }
         if skipMe && c === call.client { return false }
         return true
@@ -127,4 +127,15 @@ private func describe(_ c: Client, now: Int64, server: Server) -> String {
     return "id=\(c.id) addr=\(c.address) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=\(c.flagsText) "
         + "db=\(c.db) sub=0 psub=0 multi=-1 qbuf=\(c.queryBufferBytes) qbuf-free=0 obl=\(c.output.readableBytes) "
         + "oll=0 omem=\(c.pendingOutputBytes) events=r cmd=\(c.lastCommand)"
+}
+
+extension Client {
+    /// The type CLIENT KILL TYPE matches (Redis's getClientType): the master link, a replica,
+    /// a pub/sub client, or normal (monitors included).
+    var typeName: String {
+        if isMaster { return "master" }
+        if isReplica { return "slave" }
+        if clientClass == .pubsub { return "pubsub" }
+        return "normal"
+    }
 }

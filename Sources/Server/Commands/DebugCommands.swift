@@ -16,6 +16,7 @@ private func debugCommand(_ call: Call) {
     case ("help", 2):
         call.bulkArray([
             "DEBUG <subcommand> arg arg ... arg. Subcommands:",
+            "change-repl-id -- Change the replication IDs of the instance. Dangerous, should be used only for testing the replication subsystem.",
             "digest -- Outputs an hex signature representing the current DB content.",
             "object <key> -- Show low level info about key and associated value.",
             "populate <count> [prefix] [size] -- Create <count> string keys named key:<num>.",
@@ -25,6 +26,11 @@ private func debugCommand(_ call: Call) {
     case ("sleep", 3):
         let seconds = call.argv[2].parseDouble() ?? 0
         if seconds > 0 { usleep(useconds_t(min(seconds, 3600) * 1_000_000)) }
+        call.ok()
+    case ("change-repl-id", 2):
+        // A new history: no replica may continue the old one by partial resync.
+        call.server.replication.history.changeReplicationID()
+        call.server.replication.history.clearSecondaryID()
         call.ok()
     case ("digest", 2):
         call.status(DatasetDigest.hex(DatasetDigest.of(ks)))
