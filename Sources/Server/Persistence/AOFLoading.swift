@@ -293,6 +293,7 @@ extension Persistence {
             try replayAll(loader)
         } catch {
             server.log.warning("Fatal error loading the AOF for DEBUG LOADAOF: \(error). Exiting.")
+            server.log.flush()
             exit(1)
         }
         server.keyspace.dirty = 0

@@ -128,6 +128,7 @@ final class AppendOnlyFile {
         guard write() else {
             if policy == .always {
                 log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
+                log.flush()
                 exit(1)
             }
             return
@@ -137,6 +138,7 @@ final class AppendOnlyFile {
         case .always:
             if fdatasync(fd) != 0 {
                 log.warning("Can't persist the AOF (fsync: \(String(cString: strerror(errno)))) with the 'always' policy. Exiting...")
+                log.flush()
                 exit(1)
             }
         case .everysec:
