@@ -21,31 +21,25 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 import Engine
 import ChangeStream
 import AOF
 
 /// fsync() calls run off the owner thread, in order; also closes old descriptors after them.
-final class BackgroundFsync: @unchecked Sendable {
+/// The jobs run on a serial Dispatch queue; the count of jobs not yet done is an atomic.
+final class BackgroundFsync: Sendable {
     private let queue = DispatchQueue(label: "cairn.aof-fsync")
-    private var mutex = pthread_mutex_t()
-    private var pending = 0
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
+    private let pending = Atomic<Int>(0)
 
     /// Jobs queued or running (INFO aof_pending_bio_fsync).
-    var inProgress: Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return pending
-    }
+    var inProgress: Int { pending.load(ordering: .acquiring) }
 
     private func run(_ body: @escaping @Sendable () -> Void) {
-        pthread_mutex_lock(&mutex); pending += 1; pthread_mutex_unlock(&mutex)
+        pending.add(1, ordering: .relaxed)
         queue.async { [self] in
             body()
-            pthread_mutex_lock(&mutex); pending -= 1; pthread_mutex_unlock(&mutex)
+            pending.subtract(1, ordering: .releasing)
         }
     }
 
