@@ -1,6 +1,7 @@
 // BatchQueue: batches handed from one thread to another, in order: captured
-// keys from the owner thread to the snapshot writer, decoded keys from the
-// RDB reader thread to the owner thread.
+// keys from the owner thread to the snapshot writer, decoded keys (and AOF
+// commands) from a reader thread to the owner thread, fsync jobs to the AOF's
+// fsync thread.
 //
 // Contract: `push` appends a batch; with `maxQueued` set, a producer waits
 // while that many elements are queued (backpressure for a producer that may

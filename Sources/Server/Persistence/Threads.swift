@@ -19,7 +19,7 @@ import Glibc
 #endif
 import CairnCSystem
 
-/// Detached, named threads for background work (snapshot writer, dataset readers).
+/// Detached, named threads for background work (snapshot writer, dataset readers, AOF fsyncs).
 enum BackgroundThread {
     /// Runs `body` on a new thread called `name` (Linux keeps the first 15 bytes).
     static func start(name: String, _ body: @escaping @Sendable () -> Void) {
