@@ -1,5 +1,7 @@
 // swift-tools-version:6.0
 // Cairn: a Redis-compatible server and toolkit. See README.md and DESIGN (shared/DESIGN.md).
+// Linux only: the server calls Glibc directly (open/write, mallinfo2, syslog), so no
+// platforms line claims macOS; Synchronization's Mutex needs no deployment target on Linux.
 import PackageDescription
 
 // Release builds drop exclusivity checks on the hot paths; debug builds keep them.
@@ -9,7 +11,6 @@ let releaseSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Cairn",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cairn-server", targets: ["cairn-server"]),
         .executable(name: "cairn", targets: ["cairn"]),
@@ -47,7 +48,8 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Engine", "RDB", "AOF", "ChangeStream", "Server", "CZlib",
+                "Engine", "RDB", "AOF", "ChangeStream", "Server", "CZlib", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
@@ -65,6 +67,7 @@ let package = Package(
             dependencies: [
                 "Server", "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnTestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v5]

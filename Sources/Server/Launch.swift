@@ -31,8 +31,9 @@ public enum Launch {
             }
         }
         // A relative logfile (or pidfile) is relative to `dir`, as after Redis's chdir at `dir`.
-        let log = ServerLog(level: config.loglevel,
-                            path: config.logfile.isEmpty ? "" : ConfigValue.absolute(config.logfile, from: config.dir))
+        let log = ServerLog(config: config)
+        // Every return below ends the process (main.swift exits with the status).
+        defer { log.flush() }
         let pid = getpid()
         log.notice("Cairn is starting")
         log.notice("Cairn version=\(Server.cairnVersion), redis_version=\(Server.implementedRedisVersion), bits=64, pid=\(pid), just started")

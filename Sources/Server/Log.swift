@@ -1,29 +1,59 @@
-// Log: lines in Redis's format, `pid:role dd Mon yyyy hh:mm:ss.mmm <level> message`,
-// where the level mark is '.' debug, '-' verbose, '*' notice, '#' warning.
-// Written to stdout, or appended to `logfile` when one is set.
-#if canImport(Glibc)
-import Glibc
-#endif
-import Engine
+// Log: the server's log, Redis's levels and lines, through swift-log.
+//
+// Contract: `ServerLog` is what the server calls (`log.notice(...)` and its
+// siblings); each call goes through a swift-log `Logger` whose handler
+// (`RedisLineHandler`, LogOutput.swift) writes Redis's line format,
+// `pid:role dd Mon yyyy hh:mm:ss.mmm <mark> message`, to stdout or the
+// `logfile`, and to syslog with `syslog-enabled`. Redis's levels map onto
+// swift-log's: debug -> debug, verbose -> info, notice -> notice,
+// warning -> warning; `level` filters as `loglevel` does. A message below the
+// level is never built (the argument is an autoclosure).
+// Anything that exits the process right after logging calls `flush()` first.
+// Tricky bit: swift-log's `LoggingSystem.bootstrap` is process-wide and
+// one-shot, while tests run many servers with their own logs in one process;
+// so each ServerLog builds its Logger with its own handler instead.
+import Logging
+import Synchronization
 
-public final class ServerLog {
-    public var level: LogLevel
-    public var role: Character = "M"
-    private var file: UnsafeMutablePointer<FILE>?
-    private let pid = getpid()
+/// The server's log: Redis's levels and line format, written through swift-log.
+public final class ServerLog: Sendable {
+    let output = LogOutput()
+    /// Copied out under the lock for each line, so `level` may change from any thread.
+    private let logger: Mutex<Logger>
 
+    /// A log at `level`, to `path` ("" for stdout).
     public init(level: LogLevel = .notice, path: String = "") {
-        self.level = level
+        let output = self.output
+        var logger = Logger(label: "cairn-server") { _ in RedisLineHandler(output: output, logLevel: .notice) }
+        logger.logLevel = level.swiftLogLevel
+        self.logger = Mutex(logger)
         setPath(path)
     }
 
-    /// Sends further lines to `path` ("" for stdout).
+    /// The log a started server uses: `loglevel`, `logfile` (relative to `dir`, as after
+    /// Redis's chdir), and syslog under `syslog-ident`/`syslog-facility` with `syslog-enabled`.
+    public convenience init(config: ServerConfig) {
+        self.init(level: config.loglevel,
+                  path: config.logfile.isEmpty ? "" : ConfigValue.absolute(config.logfile, from: config.dir))
+        if config.syslogEnabled { output.enableSyslog(ident: config.syslogIdent, facility: config.syslogFacility) }
+    }
+
+    /// Lines below this level are dropped (`loglevel`).
+    public var level: LogLevel {
+        get { LogLevel(logger.withLock { $0.logLevel }) }
+        set { logger.withLock { $0.logLevel = newValue.swiftLogLevel } }
+    }
+
+    /// The role letter after the pid: 'M' on a master, 'S' on a replica.
+    public var role: Character {
+        get { output.role }
+        set { output.role = newValue }
+    }
+
+    /// Sends further lines to `path` ("" for stdout); on failure they go to stdout, with a warning.
     public func setPath(_ path: String) {
-        if let f = file, f != stdout { fclose(f) }
-        file = path.isEmpty ? stdout : fopen(path, "a")
-        if file == nil {
-            file = stdout
-            warning("Can't open the log file \(path): \(String(cString: strerror(errno)))")
+        if let error = output.setPath(path) {
+            warning("Can't open the log file \(path): \(error)")
         }
     }
 
@@ -32,24 +62,13 @@ public final class ServerLog {
     public func notice(_ s: @autoclosure () -> String) { write(.notice, s()) }
     public func warning(_ s: @autoclosure () -> String) { write(.warning, s()) }
 
-    public func write(_ l: LogLevel, _ message: String) {
-        guard l >= level, let file else { return }
-        let marks: [Character] = [".", "-", "*", "#"]
-        let line = "\(pid):\(role) \(Self.timestamp()) \(marks[l.rawValue]) \(message)\n"
-        fputs(line, file)
-        fflush(file)
+    /// Logs `message` at `l` when `l` is at least `level`.
+    public func write(_ l: LogLevel, _ message: @autoclosure () -> String) {
+        let logger = self.logger.withLock { $0 }
+        logger.log(level: l.swiftLogLevel, "\(message())")
     }
 
-    static func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = ts.tv_sec
-        var parts = tm()
-        localtime_r(&t, &parts)
-        var buf = [CChar](repeating: 0, count: 64)
-        let n = strftime(&buf, 64, "%d %b %Y %H:%M:%S", &parts)
-        let ms = Int(ts.tv_nsec / 1_000_000)
-        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) + "." + msText
-    }
+    /// Returns once every line logged so far is out of the process (in the kernel, or with
+    /// syslog). Called before any exit, so a fatal line is never lost.
+    public func flush() { output.flush() }
 }

@@ -5,13 +5,17 @@
 // throws a message. `send` writes everything. `nextReply(wait:)` returns the
 // next complete top-level reply (nil if none is buffered and `wait` is
 // false), telling whether it is an error and its first line.
-// Tricky bit: replies are skipped structurally (bulk lengths, nested arrays
-// such as EXEC's) without building values; a reply split across reads stays
-// buffered until it is whole.
-import Engine
+// Replies are read by RESP's own decoder (`RESPValue.decode(from:)`), the
+// one the tests and the replication link use; a malformed reply throws.
+// Tricky bit: a reply split across reads stays buffered until it is whole
+// (the decoder consumes a whole value or nothing); consumed bytes are dropped
+// when no partial reply follows them, or once there are `compactAfterBytes`
+// of them, so the buffer holds about the largest reply plus that much.
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOCore
+import RESP
 
 struct ReplayError: Error, CustomStringConvertible {
     var description: String
@@ -21,12 +25,27 @@ struct ReplayError: Error, CustomStringConvertible {
 struct Reply {
     var isError: Bool
     var line: String
+
+    /// The reply's first line as the server sent it (type byte included), at most 300 bytes.
+    init(_ value: RESPValue) {
+        switch value {
+        case .error(let text): (isError, line) = (true, "-" + text)
+        case .simple(let text): (isError, line) = (false, "+" + text)
+        case .integer(let n): (isError, line) = (false, ":\(n)")
+        case .bulk(let bytes): (isError, line) = (false, "$\(bytes.count)")
+        case .null: (isError, line) = (false, "$-1")
+        case .array(let items): (isError, line) = (false, "*\(items.count)")
+        case .nullArray: (isError, line) = (false, "*-1")
+        }
+        if line.utf8.count > 300 { line = String(decoding: line.utf8.prefix(300), as: UTF8.self) }
+    }
 }
 
 final class ReplayConnection {
     let fd: Int32
-    var input: [UInt8] = []
-    var position = 0
+    private var input = ByteBuffer()
+    /// Consumed bytes kept ahead of a partial reply before they are moved out.
+    static let compactAfterBytes = 1 << 20
 
     init(host: String, port: Int) throws {
         var hints = addrinfo()
@@ -72,59 +91,39 @@ final class ReplayConnection {
         }
     }
 
-    /// Reads what is available (blocking when `wait`); false at end of stream without data.
+    /// Reads what is available (blocking when `wait`); false when nothing is (without `wait`).
     func receive(wait: Bool) throws -> Bool {
-        if position > 0 && position == input.count { input.removeAll(keepingCapacity: true); position = 0 }
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        if input.readableBytes == 0 {
+            input.clear()
+        } else if input.readerIndex >= Self.compactAfterBytes {
+            input.discardReadBytes()
+        }
         while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, wait ? 0 : Int32(MSG_DONTWAIT)) }
-            if n > 0 { input.append(contentsOf: buf[0..<n]); return true }
-            if n == 0 { throw ReplayError(description: "the server closed the connection") }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { return false }
-            throw ReplayError(description: "read failed: \(String(cString: strerror(errno)))")
+            var (received, failure) = (0, Int32(0))
+            input.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 16) { space in
+                received = recv(fd, space.baseAddress, space.count, wait ? 0 : Int32(MSG_DONTWAIT))
+                failure = errno
+                return max(0, received)
+            }
+            if received > 0 { return true }
+            if received == 0 { throw ReplayError(description: "the server closed the connection") }
+            if failure == EINTR { continue }
+            if failure == EAGAIN || failure == EWOULDBLOCK { return false }
+            throw ReplayError(description: "read failed: \(String(cString: strerror(failure)))")
         }
     }
 
     /// The next whole reply, reading more as needed when `wait`.
     func nextReply(wait: Bool) throws -> Reply? {
         while true {
-            if let end = input.withUnsafeBufferPointer({ replyEnd($0, position) }) {
-                let first = input[position]
-                var lineEnd = position
-                while lineEnd < end, input[lineEnd] != 13 { lineEnd += 1 }
-                let reply = Reply(isError: first == UInt8(ascii: "-"),
-                                  line: String(decoding: input[position..<Swift.min(lineEnd, position + 300)], as: UTF8.self))
-                position = end
-                return reply
+            let value: RESPValue?
+            do {
+                value = try RESPValue.decode(from: &input)
+            } catch let error as ProtocolError {
+                throw ReplayError(description: "bad reply from the server: \(error.message)")
             }
+            if let value { return Reply(value) }
             if try !receive(wait: wait) { return nil }
         }
-    }
-}
-
-/// Offset past the reply starting at `i`, or nil if it is not complete yet.
-func replyEnd(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
-    guard i < p.count else { return nil }
-    var j = i + 1
-    while j + 1 < p.count, !(p[j] == 13 && p[j + 1] == 10) { j += 1 }
-    guard j + 1 < p.count else { return nil }
-    let next = j + 2
-    switch p[i] {
-    case UInt8(ascii: "$"):
-        guard let n = Array(p[(i + 1)..<j]).parseInt64() else { return nil }
-        if n < 0 { return next }
-        let end = next + Int(n) + 2
-        return end <= p.count ? end : nil
-    case UInt8(ascii: "*"):
-        guard let n = Array(p[(i + 1)..<j]).parseInt64() else { return nil }
-        var k = next
-        for _ in 0..<Swift.max(0, Int(n)) {
-            guard let e = replyEnd(p, k) else { return nil }
-            k = e
-        }
-        return k
-    default:
-        return next
     }
 }

@@ -54,7 +54,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
         client = Client(id: 0, address: "", localAddress: "", authenticated: true)
         client.replaysLog = true
         let (limits, databases, now) = (server.keyspace.encodingLimits, server.keyspace.databaseCount, server.keyspace.now)
-        Thread.detach(name: "cairn-aof-load") { [self] in
+        BackgroundThread.start(name: "cairn-aof-load") { [self] in
             read(truncateTail: truncateTail, limits: limits, databases: databases, now: now)
         }
     }
@@ -293,6 +293,7 @@ extension Persistence {
             try replayAll(loader)
         } catch {
             server.log.warning("Fatal error loading the AOF for DEBUG LOADAOF: \(error). Exiting.")
+            server.log.flush()
             exit(1)
         }
         server.keyspace.dirty = 0

@@ -20,39 +20,57 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
+import Synchronization
 import Engine
 import ChangeStream
 import AOF
 
-/// fsync() calls run off the owner thread, in order; also closes old descriptors after them.
-final class BackgroundFsync: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "cairn.aof-fsync")
-    private var mutex = pthread_mutex_t()
-    private var pending = 0
+/// fsync() calls run off the owner thread, in order, on a thread of their own
+/// ("cairn-aof-fsync", started with the first job, ended when this object goes);
+/// also closes old descriptors after their fsyncs.
+final class BackgroundFsync: Sendable {
+    private enum Job: Sendable {
+        case fsync(Int32)
+        case close(Int32)
 
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    /// Jobs queued or running (INFO aof_pending_bio_fsync).
-    var inProgress: Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return pending
-    }
-
-    private func run(_ body: @escaping @Sendable () -> Void) {
-        pthread_mutex_lock(&mutex); pending += 1; pthread_mutex_unlock(&mutex)
-        queue.async { [self] in
-            body()
-            pthread_mutex_lock(&mutex); pending -= 1; pthread_mutex_unlock(&mutex)
+        func run() {
+            switch self {
+            case .fsync(let fd): _ = fdatasync(fd)
+            case .close(let fd): _ = Glibc.close(fd)
+            }
         }
     }
 
-    func fsync(_ fd: Int32) { run { _ = fdatasync(fd) } }
-    func close(_ fd: Int32) { run { _ = Glibc.close(fd) } }
+    private let jobs = BatchQueue<Job>()
+    /// Jobs queued or running.
+    private let pending = Monitor(0)
+    private let started = Atomic(false)
+
+    deinit { jobs.close() }  // the thread runs what is queued, then ends
+
+    /// Jobs queued or running (INFO aof_pending_bio_fsync).
+    var inProgress: Int { pending.read { $0 } }
+
+    private func run(_ job: Job) {
+        if !started.exchange(true, ordering: .relaxed) {
+            let (jobs, pending) = (self.jobs, self.pending)
+            BackgroundThread.start(name: "cairn-aof-fsync") {
+                while case .batch(let batch) = jobs.pop() {
+                    for job in batch {
+                        job.run()
+                        pending.update { $0 -= 1 }
+                    }
+                }
+            }
+        }
+        pending.update { $0 += 1 }
+        jobs.push([job])
+    }
+
+    func fsync(_ fd: Int32) { run(.fsync(fd)) }
+    func close(_ fd: Int32) { run(.close(fd)) }
     /// Waits until every queued job has run.
-    func drain() { queue.sync {} }
+    func drain() { _ = pending.wait(until: { $0 == 0 }) { _ in } }
 }
 
 final class AppendOnlyFile {
@@ -128,6 +146,7 @@ final class AppendOnlyFile {
         guard write() else {
             if policy == .always {
                 log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
+                log.flush()
                 exit(1)
             }
             return
@@ -137,6 +156,7 @@ final class AppendOnlyFile {
         case .always:
             if fdatasync(fd) != 0 {
                 log.warning("Can't persist the AOF (fsync: \(String(cString: strerror(errno)))) with the 'always' policy. Exiting...")
+                log.flush()
                 exit(1)
             }
         case .everysec:

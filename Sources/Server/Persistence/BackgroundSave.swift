@@ -12,33 +12,20 @@
 // Tricky bit: the writer thread only reads values; a write on the owner
 // thread to a value the writer still holds copies it (copy-on-write), so the
 // two threads never share mutable storage.
-#if canImport(Glibc)
-import Glibc
-#endif
-import Dispatch
 import Engine
 import RDB
+import Synchronization
 
 /// Captured keys from the owner thread to the writer thread, and the writer's outcome.
-final class SnapshotChannel: @unchecked Sendable {
+final class SnapshotChannel: Sendable {
     private let queue = BatchQueue<SnapshotItem>()
-    private var mutex = pthread_mutex_t()
-    private var outcome: Result<Int, Error>?
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    private func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
-    }
+    private let outcome = Mutex<Result<Int, Error>?>(nil)
 
     /// Keys queued and not yet taken by the writer.
     var backlog: Int { queue.backlog }
 
     /// The writer's result (keys written), once it has finished.
-    var result: Result<Int, Error>? { locked { outcome } }
+    var result: Result<Int, Error>? { outcome.withLock { $0 } }
 
     func push(_ batch: [SnapshotItem]) { queue.push(batch) }
 
@@ -52,11 +39,11 @@ final class SnapshotChannel: @unchecked Sendable {
     }
 
     /// Records the writer's result (an earlier abort stands).
-    func finish(_ result: Result<Int, Error>) { locked { if outcome == nil { outcome = result } } }
+    func finish(_ result: Result<Int, Error>) { outcome.withLock { if $0 == nil { $0 = result } } }
 
     /// Makes the writer stop at its next batch and discard the file.
     func abandon() {
-        locked { outcome = outcome ?? .failure(SaveAborted()) }
+        outcome.withLock { $0 = $0 ?? .failure(SaveAborted()) }
         queue.cancel()
     }
 
@@ -108,7 +95,7 @@ final class BackgroundSave {
         self.snapshot = snapshot
         let channel = self.channel
         let job = WriterJob(file: file, rename: rename, makeSerializer: serializer)
-        Thread.detach(name: "cairn-bgsave") { channel.finish(job.run(channel)) }
+        BackgroundThread.start(name: "cairn-bgsave") { channel.finish(job.run(channel)) }
     }
 
     /// One step on the owner thread; the outcome once the file is written (or failed).
@@ -177,21 +164,5 @@ private struct WriterJob: @unchecked Sendable {
             file.abandon(sink)
             return .failure(error)
         }
-    }
-}
-
-/// A detached POSIX thread running one closure.
-enum Thread {
-    static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
-        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { arg in
-            let box = Unmanaged<AnyObject>.fromOpaque(arg!).takeRetainedValue() as! Box
-            box.body()
-            return nil
-        }, box)
-        precondition(rc == 0, "cannot start the \(name) thread")
-        pthread_detach(thread)
     }
 }

@@ -1,6 +1,7 @@
 // BatchQueue: batches handed from one thread to another, in order: captured
-// keys from the owner thread to the snapshot writer, decoded keys from the
-// RDB reader thread to the owner thread.
+// keys from the owner thread to the snapshot writer, decoded keys (and AOF
+// commands) from a reader thread to the owner thread, fsync jobs to the AOF's
+// fsync thread.
 //
 // Contract: `push` appends a batch; with `maxQueued` set, a producer waits
 // while that many elements are queued (backpressure for a producer that may
@@ -8,9 +9,8 @@
 // waits for a batch, up to a timeout if given; it says `.finished` once the
 // queue is closed and drained, or cancelled. `cancel` wakes everyone and makes
 // further pushes no-ops, so an abandoned producer ends quickly.
-#if canImport(Glibc)
-import Glibc
-#endif
+// Tricky bit: every wait and wake-up goes through one Monitor (Threads.swift):
+// any change to the queue wakes both sides, and each re-checks its own condition.
 
 final class BatchQueue<Element>: @unchecked Sendable {
     enum Popped {
@@ -19,97 +19,68 @@ final class BatchQueue<Element>: @unchecked Sendable {
         case finished
     }
 
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
-    private var batches: [[Element]] = []
-    private var head = 0
-    private var queued = 0
-    private var closed = false
-    private(set) var cancelled = false
+    /// What both threads share, under the monitor's lock.
+    private struct Queue {
+        var batches: [[Element]] = []
+        var head = 0
+        var queued = 0
+        var closed = false
+        var cancelled = false
+
+        var hasBatch: Bool { head < batches.count }
+    }
+
+    private let monitor = Monitor(Queue())
     let maxQueued: Int?
 
     init(maxQueued: Int? = nil) {
         self.maxQueued = maxQueued
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
-    }
-
-    private func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 
     /// Elements queued and not yet popped.
-    var backlog: Int { locked { queued } }
+    var backlog: Int { monitor.read { $0.queued } }
 
-    var isCancelled: Bool { locked { cancelled } }
+    var isCancelled: Bool { monitor.read { $0.cancelled } }
 
     func push(_ batch: [Element]) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        if let limit = maxQueued {
-            while queued > limit && !cancelled { pthread_cond_wait(&changed, &mutex) }
+        let limit = maxQueued ?? Int.max
+        _ = monitor.wait(until: { $0.queued <= limit || $0.cancelled }) { q in
+            guard !q.cancelled else { return }
+            q.batches.append(batch)
+            q.queued += batch.count
         }
-        guard !cancelled else { return }
-        batches.append(batch)
-        queued += batch.count
-        pthread_cond_broadcast(&changed)
     }
 
     /// No more batches will come.
     func close() {
-        locked {
-            closed = true
-            pthread_cond_broadcast(&changed)
-        }
+        monitor.update { $0.closed = true }
     }
 
     /// Drops what is queued; pops finish and pushes are ignored from now on.
     func cancel() {
-        locked {
-            cancelled = true
-            batches.removeAll()
-            head = 0
-            queued = 0
-            pthread_cond_broadcast(&changed)
+        monitor.update { q in
+            q.cancelled = true
+            q.batches.removeAll()
+            q.head = 0
+            q.queued = 0
         }
     }
 
     /// The next batch; waits at most `timeoutNs` when given.
     func pop(timeoutNs: UInt64? = nil) -> Popped {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        var deadline = timespec()
-        if let timeoutNs {
-            clock_gettime(CLOCK_REALTIME, &deadline)
-            let ns = UInt64(deadline.tv_nsec) + timeoutNs
-            deadline.tv_sec += Int(ns / 1_000_000_000)
-            deadline.tv_nsec = Int(ns % 1_000_000_000)
-        }
-        while head == batches.count && !closed && !cancelled {
-            if timeoutNs != nil {
-                if pthread_cond_timedwait(&changed, &mutex, &deadline) == ETIMEDOUT { return .timedOut }
-            } else {
-                pthread_cond_wait(&changed, &mutex)
+        let popped = monitor.wait(until: { $0.hasBatch || $0.closed || $0.cancelled }, timeoutNs: timeoutNs) { q -> Popped in
+            guard !q.cancelled, q.hasBatch else { return .finished }
+            let batch = q.batches[q.head]
+            q.batches[q.head] = []
+            q.head += 1
+            if q.head == q.batches.count {
+                q.batches.removeAll(keepingCapacity: true)
+                q.head = 0
             }
+            q.queued -= batch.count
+            return .batch(batch)
         }
-        guard !cancelled, head < batches.count else { return .finished }
-        let batch = batches[head]
-        batches[head] = []
-        head += 1
-        if head == batches.count {
-            batches.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        queued -= batch.count
-        pthread_cond_broadcast(&changed)
-        return .batch(batch)
+        return popped ?? .timedOut
     }
 }
 

@@ -18,6 +18,7 @@ import Glibc
 #endif
 import Engine
 import RDB
+import Synchronization
 
 /// An error that stops a load; the message is what the log says.
 struct LoadError: Error, CustomStringConvertible {
@@ -60,26 +61,18 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
     let totalBytes: Int
     private(set) var tally = LoadTally()
     private let queue = BatchQueue<LoadItem>(maxQueued: 1 << 16)
-    private var mutex = pthread_mutex_t()
-    private var readBytes = 0
-    private var failure: Error?
+    /// Set by the reader thread: bytes read so far, and what stopped it, if anything.
+    private let progress = Mutex<(readBytes: Int, failure: Error?)>((0, nil))
 
     /// Starts the reader thread on `source`.
     init(source: FileSource, totalBytes: Int, limits: EncodingLimits, keepExpired: Bool, databases: Int, now: Int64) {
         self.totalBytes = totalBytes
-        pthread_mutex_init(&mutex, nil)
-        Thread.detach(name: "cairn-rdb-load") { [self] in
+        BackgroundThread.start(name: "cairn-rdb-load") { [self] in
             read(source, limits: limits, keepExpired: keepExpired, databases: databases, now: now)
         }
     }
 
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    var loadedBytes: Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return readBytes
-    }
+    var loadedBytes: Int { progress.withLock { $0.readBytes } }
 
     /// Stops the reader thread (a load abandoned midway).
     func cancel() { queue.cancel() }
@@ -87,12 +80,7 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
     /// Inserts what the reader has produced, up to about `budget` keys; true once the stream has ended.
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
         let finished = try queue.drain(budget: budget) { try tally.apply($0, to: ks, source: "dataset") }
-        if finished {
-            pthread_mutex_lock(&mutex)
-            let error = failure
-            pthread_mutex_unlock(&mutex)
-            if let error { throw error }
-        }
+        if finished, let error = progress.withLock({ $0.failure }) { throw error }
         return finished
     }
 
@@ -137,19 +125,13 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
             queue.push(batch)
             setProgress(reader.offset)
         } catch {
-            pthread_mutex_lock(&mutex)
-            failure = error
-            pthread_mutex_unlock(&mutex)
+            progress.withLock { $0.failure = error }
             queue.push(batch)  // what came before the damage is applied, then the error stops the load
         }
         queue.close()
     }
 
-    private func setProgress(_ bytes: Int) {
-        pthread_mutex_lock(&mutex)
-        readBytes = bytes
-        pthread_mutex_unlock(&mutex)
-    }
+    private func setProgress(_ bytes: Int) { progress.withLock { $0.readBytes = bytes } }
 
     static func tooManyDatabases(_ n: Int) -> LoadError {
         LoadError(description: "the data file was created with a server configured to handle more than \(n) databases")
