@@ -1,4 +1,6 @@
-// Blocking: clients waiting in BLPOP, BRPOP and BRPOPLPUSH, and serving them.
+// Blocking: clients waiting in BLPOP, BRPOP and BRPOPLPUSH, and serving them;
+// and the one registry of blocked clients, whatever they wait for (a list
+// pop, or WAIT's replica acknowledgements: ReplicationWait.swift).
 //
 // Contract (Redis 4.0's): a client blocks on keys that hold no list; it waits
 // in a FIFO queue per (db, key) and runs none of its pipelined commands until
@@ -18,6 +20,32 @@
 // a BRPOPLPUSH whose destination is its source pushes back onto the same list.
 import Engine
 import ChangeStream
+
+/// Why a client is blocked.
+public enum BlockReason: Sendable {
+    /// BLPOP, BRPOP, BRPOPLPUSH: a list at one of some keys.
+    case pop(BlockedPop)
+    /// WAIT: enough replicas acknowledging an offset.
+    case replicas(BlockedWait)
+
+    /// Absolute deadline in ms, 0 = wait forever.
+    var deadline: Int64 {
+        switch self {
+        case .pop(let p): return p.deadline
+        case .replicas(let w): return w.deadline
+        }
+    }
+}
+
+/// What a client blocked in WAIT waits for.
+public struct BlockedWait: Sendable {
+    /// The replication offset its writes reached.
+    public var offset: Int64
+    /// How many replicas must acknowledge it.
+    public var replicas: Int
+    /// Absolute deadline in ms, 0 = wait forever.
+    public var deadline: Int64
+}
 
 /// What a blocked client waits for.
 public struct BlockedPop: Sendable {
@@ -56,17 +84,30 @@ public final class BlockedClients {
     /// Number of blocked clients (INFO blocked_clients).
     public var count: Int { clientsById.count }
 
+    /// Clients blocked in WAIT, oldest first.
+    var waitingForReplicas: [Client] = []
+
     func add(_ client: Client, _ pop: BlockedPop) {
         client.blockedPop = pop
         clientsById[client.id] = client
         for key in pop.keys { waiting[BlockingKey(db: pop.db, key: key), default: []].append(client) }
     }
 
-    /// Takes `client` out of every queue; its `blockedPop` is cleared.
+    func add(_ client: Client, _ wait: BlockedWait) {
+        client.blocked = .replicas(wait)
+        clientsById[client.id] = client
+        waitingForReplicas.append(client)
+    }
+
+    /// Takes `client` out of every queue; its `blocked` reason is cleared.
     func remove(_ client: Client) {
-        guard let pop = client.blockedPop else { return }
-        client.blockedPop = nil
+        guard let reason = client.blocked else { return }
+        client.blocked = nil
         clientsById[client.id] = nil
+        guard case .pop(let pop) = reason else {
+            waitingForReplicas.removeAll { $0 === client }
+            return
+        }
         for key in pop.keys {
             let k = BlockingKey(db: pop.db, key: key)
             guard var queue = waiting[k] else { continue }
@@ -199,10 +240,16 @@ extension Server {
     func timeOutBlockedClients(now: Int64) {
         guard blocking.count > 0 else { return }
         for client in blocking.clientsById.values {
-            guard let pop = client.blockedPop, pop.deadline != 0, pop.deadline <= now else { continue }
+            guard let reason = client.blocked, reason.deadline != 0, reason.deadline <= now else { continue }
             blocking.remove(client)
             client.lastInteraction = now  // as Redis, whose reply write counts as interaction
-            if case .popPush = pop.kind { client.output.writeNullBulk() } else { client.output.writeNullArray() }
+            switch reason {
+            case .pop(let pop):
+                if case .popPush = pop.kind { client.output.writeNullBulk() } else { client.output.writeNullArray() }
+            case .replicas(let wait):
+                // At the timeout WAIT replies how many replicas got that far.
+                client.output.writeIntegerReply(Int64(replicasAcknowledging(wait.offset)))
+            }
             client.connection?.resumeAfterUnblock()
         }
     }

@@ -61,9 +61,16 @@ public final class Client {
     /// Channels and patterns this client listens to; nil when not in pub/sub mode.
     public var subscriptions: ClientSubscriptions? = nil
     public weak var connection: ClientConnection?
-    /// What the client waits for while blocked in BLPOP/BRPOP/BRPOPLPUSH (see Blocking.swift).
-    public var blockedPop: BlockedPop? = nil
-    public var isBlocked: Bool { blockedPop != nil }
+    /// What the client waits for while blocked (a list pop, WAIT; see Blocking.swift).
+    public var blocked: BlockReason? = nil
+    public var isBlocked: Bool { blocked != nil }
+    /// The pop a client blocked in BLPOP/BRPOP/BRPOPLPUSH waits for.
+    public var blockedPop: BlockedPop? {
+        get { if case .pop(let pop) = blocked { return pop } else { return nil } }
+        set { blocked = newValue.map { .pop($0) } }
+    }
+    /// The replication offset after this client's last command (Redis's woff): what WAIT waits for.
+    public var replicationOffset: Int64 = 0
     /// A replica of this server (after SYNC/PSYNC); its state is in `replicaPeer`.
     public var isReplica = false
     /// What a (future) replica told with REPLCONF, and its replication state once attached.

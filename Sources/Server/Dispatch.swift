@@ -53,6 +53,7 @@ extension Server {
         // Clients blocked on keys this command (or a whole EXEC) made ready are served now.
         if !blocking.ready.isEmpty { handleClientsBlockedOnKeys() }
         deliverChanges()
+        client.replicationOffset = stream.offset  // what a WAIT after this command waits for
         // A snapshot starts between two commands' records, never inside one's.
         if persistence.scheduler.next != nil { persistence.startPendingSnapshot() }
     }

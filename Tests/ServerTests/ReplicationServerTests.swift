@@ -150,6 +150,32 @@ final class ReplicationServerTests: XCTestCase {
                                               .bulk(Bytes("connecting")), .integer(-1)]))
     }
 
+    func testWaitBlocksUntilAReplicaAcknowledgesTheWrite() {
+        let h = Harness()
+        let (replica, _) = attachReplica(h)
+        h.run("SET", "k", "v")
+        let writer = h.client
+        h.server.execute(writer, ["WAIT", "1", "0"].map { Bytes($0) })
+        XCTAssertTrue(writer.isBlocked, "no replica has acknowledged the SET yet")
+        let asked = drain(replica).text
+        XCTAssertTrue(asked.hasSuffix("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"), asked)
+        let offset = Int64(info(h, "master_repl_offset") ?? "") ?? -1
+        h.run(["REPLCONF", "ACK", String(offset)].map { Bytes($0) }, as: replica)
+        XCTAssertFalse(writer.isBlocked)
+        XCTAssertEqual(h.takeReply(writer), .int(1))
+        XCTAssertEqual(info(h, "slave0"), "ip=127.0.0.1,port=7000,state=online,offset=\(offset),lag=0")
+
+        // Two replicas asked for, one there: the timeout answers with the count reached.
+        h.run("SET", "k", "w")
+        h.server.execute(writer, ["WAIT", "2", "5"].map { Bytes($0) })
+        XCTAssertTrue(writer.isBlocked)
+        usleep(10_000)
+        h.server.cron()
+        XCTAssertEqual(h.takeReply(writer), .int(0), "the replica has not acknowledged the second SET")
+        XCTAssertEqual(h.run("WAIT", "0", "0"), .int(0), "nothing to wait for: the count (of replicas that got this far) at once")
+        XCTAssertEqual(h.run("WAIT", "1", "-1"), .error("ERR timeout is negative"))
+    }
+
     func testReplconfAndSyncErrors() {
         let h = Harness()
         XCTAssertEqual(h.run("REPLCONF", "listening-port"), .error("ERR syntax error"))

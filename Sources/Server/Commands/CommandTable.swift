@@ -174,6 +174,7 @@ public struct CommandTable {
         sortedSetCommands,
         geoCommands,
         replicationCommands,
+        replicationWaitCommands,
         sortCommands,
         persistenceCommands,
     ]) }

@@ -33,9 +33,9 @@ let listBlockingCommands: [Command] = [
     },
 ]
 
-/// The absolute deadline (ms) of a blocking timeout argument in seconds, 0 for none;
-/// nil after replying with Redis 4.0's error.
-func blockingDeadline(_ call: Call, _ arg: Bytes) -> Int64? {
+/// The absolute deadline (ms) of a blocking timeout argument in seconds (milliseconds for
+/// WAIT), 0 for none; nil after replying with Redis 4.0's error.
+func blockingDeadline(_ call: Call, _ arg: Bytes, unitMs: Int64 = 1000) -> Int64? {
     guard let seconds = arg.parseInt64() else {
         call.error("ERR timeout is not an integer or out of range")
         return nil
@@ -45,7 +45,7 @@ func blockingDeadline(_ call: Call, _ arg: Bytes) -> Int64? {
         return nil
     }
     if seconds == 0 { return 0 }
-    let (ms, o1) = seconds.multipliedReportingOverflow(by: 1000)
+    let (ms, o1) = seconds.multipliedReportingOverflow(by: unitMs)
     let (deadline, o2) = ms.addingReportingOverflow(call.ks.now)
     return o1 || o2 ? Int64.max : deadline
 }

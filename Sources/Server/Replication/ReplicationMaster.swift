@@ -302,6 +302,7 @@ extension Server {
                 if client.isReplica, let offset = value.parseInt64() {
                     if offset > peer.ackOffset { peer.ackOffset = offset }
                     peer.ackTimeMs = replication.clock()
+                    serveClientsWaitingForReplicas()
                 }
                 return
             case "getack":

@@ -44,6 +44,8 @@ public final class ServerReplication {
     var noReplicasSince: Int64 = wallClockMilliseconds() / 1000
     /// Runs of the once-a-second cron (the PING period counts them, as Redis's replication_cron_loops).
     var cronLoops = 0
+    /// A `REPLCONF GETACK *` is due at the end of this loop turn (WAIT).
+    var ackRequested = false
     /// When the once-a-second cron last ran (ms).
     var lastCronMs: Int64 = 0
 
