@@ -91,6 +91,7 @@ public final class Server {
         attachKeyspaceEvents()
         persistence.onRDBJobStarting = { [unowned self] ids in self.replicaSnapshotStarting(ids) }
         persistence.onRDBJobFinished = { [unowned self] ids, ok in self.replicaSnapshotFinished(ids, success: ok) }
+        persistence.onRDBStreamPump = { [unowned self] in self.pumpDiskless() }
         // The AOF (and its rewrite buffer) take every record; a disabled AOF drops them at once.
         stream.recordConsumers.append { [unowned self] record in self.persistence.feed(record) }
     }

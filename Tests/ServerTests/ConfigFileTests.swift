@@ -200,7 +200,6 @@ final class ConfigFileTests: XCTestCase {
 
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
-            ("repl-diskless-sync yes", "'repl-diskless-sync yes' is not supported yet: diskless replication is not built in this version of Cairn"),
             ("maxmemory 1mb", "'maxmemory 1mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"),
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),

@@ -101,6 +101,35 @@ final class ReplicationServerTests: XCTestCase {
         XCTAssertEqual(stat(h, "sync_full"), "2")
     }
 
+    func testDisklessSyncFramesThePayloadAndStreamsAfterTheFirstAck() {
+        var config = ServerConfig()
+        config.replDisklessSync = true
+        config.replDisklessSyncDelay = 0
+        let h = Harness(config: config)
+        for i in 0..<500 { h.put("k\(i)", "v\(i)") }
+        let replica = h.newClient()
+        h.run("REPLCONF", "capa", "eof", "capa", "psync2", as: replica)
+        h.server.execute(replica, ["PSYNC", "?", "-1"].map { Bytes($0) })
+        for _ in 0..<2000 where h.server.persistence.bgsaveInProgress || h.server.persistence.rdbStream != nil {
+            h.server.cron()
+            h.server.pumpDiskless()
+            usleep(1000)
+        }
+        h.run("SET", "after", "1")
+        let out = drain(replica)
+        XCTAssertTrue(out.text.hasPrefix("+FULLRESYNC "), String(out.text.prefix(60)))
+        guard let eof = find(Array("$EOF:".utf8), in: out) else { return XCTFail("no $EOF: framing") }
+        let markStart = eof + 5
+        let mark = Array(out[markStart..<(markStart + 40)])
+        XCTAssertTrue(out.count > markStart + 42 + 40)
+        XCTAssertEqual(Array(out.suffix(40)), mark, "the payload ends with the mark, and nothing follows before an ACK")
+        XCTAssertTrue(Array(out[(markStart + 42)...]).text.hasPrefix("REDIS0008"))
+        XCTAssertEqual(info(h, "slave0")?.contains("state=online"), true)
+        // The first ACK (the replica has loaded) releases the held stream.
+        h.run("REPLCONF", "ACK", "0", as: replica)
+        XCTAssertTrue(drain(replica).text.contains("$5\r\nafter\r\n"))
+    }
+
     func testReplicasJoiningARunningSyncShareItsOffset() {
         let h = Harness()
         for i in 0..<2000 { h.put("k\(i)", "v") }
@@ -186,6 +215,12 @@ final class ReplicationServerTests: XCTestCase {
         h.server.execute(replica, ["PSYNC", "?", "-1"].map { Bytes($0) })
         XCTAssertEqual(drain(replica).text, "-NOMASTERLINK Can't SYNC while not connected with my master\r\n")
         XCTAssertEqual(h.run("DEBUG", "CHANGE-REPL-ID"), .ok)
+    }
+
+    /// Where `pattern` first occurs in `bytes`.
+    private func find(_ pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= pattern.count else { return nil }
+        return (0...(bytes.count - pattern.count)).first { Array(bytes[$0..<($0 + pattern.count)]) == pattern }
     }
 
     private func encodeCommands(_ commands: [[String]]) -> [UInt8] {

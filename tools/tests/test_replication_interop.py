@@ -18,8 +18,7 @@ node:
 
 Contract: ("redis7", "redis7") and the redis4/redis7 pairs check the test
 itself and must always pass; so must every case with Cairn on either side,
-except diskless syncs from a Cairn master, which xfail until diskless sync is
-built (Cairn refuses `repl-diskless-sync yes` meanwhile).
+disk and diskless.
 
 Tricky bits:
 - Every TTL is far in the future: a key expiring during the test would be
@@ -67,8 +66,7 @@ def cases(kinds_list, marks=()):
 
 
 PAIR_CASES = cases(PAIRS)
-DISKLESS_CASES = cases(SELF_CHECKS) + cases([p for p in CAIRN_PAIRS if p[0] != "cairn"]) + cases(
-    [p for p in CAIRN_PAIRS if p[0] == "cairn"], marks=pytest.mark.xfail(strict=True, reason="diskless not built yet"))
+DISKLESS_CASES = cases(PAIRS)
 
 
 # ------------------------------------------------------------- nodes

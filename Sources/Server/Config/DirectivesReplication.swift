@@ -1,8 +1,8 @@
 // DirectivesReplication: replication and cluster directives.
 //
 // `slaveof`/`replicaof` starts the server as a replica (the SLAVEOF command
-// changes it at run time). `repl-diskless-sync yes` and `min-slaves-to-write`
-// > 0 are refused until those features exist, `cluster-enabled yes` until
+// changes it at run time). `min-slaves-to-write` > 0 is refused until that
+// feature exists, `cluster-enabled yes` until
 // cluster mode does; the rest are tunables, stored and shown. Redis 5 renamed
 // slave-* to replica-*; both spellings are read (the 4.0 name is the one
 // CONFIG GET lists).
@@ -21,7 +21,7 @@ let replicationDirectives: [ConfigDirective] = [
     .bool("slave-serve-stale-data", \.replicaServeStaleData, aliases: ["replica-serve-stale-data"],
           status: .later, settable: true),
     .bool("slave-read-only", \.replicaReadOnly, aliases: ["replica-read-only"], status: .later, settable: true),
-    .bool("repl-diskless-sync", \.replDisklessSync, status: .later, settable: true, enables: "diskless replication is"),
+    .bool("repl-diskless-sync", \.replDisklessSync, status: .built, settable: true),
     .int("repl-diskless-sync-delay", \.replDisklessSyncDelay, status: .later, settable: true, range: 0...Int.max,
          problem: "repl-diskless-sync-delay can't be negative"),
     .int("repl-ping-slave-period", \.replPingReplicaPeriod, aliases: ["repl-ping-replica-period"],

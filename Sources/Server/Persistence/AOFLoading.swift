@@ -261,8 +261,8 @@ extension Persistence {
     /// Writes the whole dataset as a new AOF at once (temporary file, sync, rename).
     func writeAppendOnlyNow() throws {
         let ks = server.keyspace
-        let file = AtomicFile(target: aofPath, prefix: "temp-rewriteaof", suffix: "aof")
-        let sink = try file.open()
+        let target = FileTarget(file: AtomicFile(target: aofPath, prefix: "temp-rewriteaof", suffix: "aof"), rename: true)
+        let sink = try target.open()
         var serializer = AOFCommandSerializer(sink: sink, now: ks.now)
         do {
             for db in 0..<ks.databaseCount {
@@ -271,9 +271,9 @@ extension Persistence {
                 }
             }
             let (done, _) = try serializer.finish()
-            try file.commit(done)
+            try target.commit(done)
         } catch {
-            file.abandon(sink)
+            target.abandon(sink)
             throw error
         }
     }

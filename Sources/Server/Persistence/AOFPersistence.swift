@@ -25,7 +25,7 @@ import AOF
 
 /// The commands form of a rewrite: each key as the commands that recreate it.
 struct AOFCommandSerializer: SnapshotSerializer {
-    var sink: FileSink
+    var sink: SnapshotSink
     var encoder = CommandEncoder(capacity: 1 << 16)
     var keys = 0
     /// Keys already expired when the snapshot began are left out, as Redis's rewrite does.
@@ -41,7 +41,7 @@ struct AOFCommandSerializer: SnapshotSerializer {
         if encoder.buffer.count >= 1 << 16 { try sink.write(encoder.take()) }
     }
 
-    mutating func finish() throws -> (FileSink, Int) {
+    mutating func finish() throws -> (SnapshotSink, Int) {
         try sink.write(encoder.take())
         return (sink, keys)
     }
@@ -145,7 +145,7 @@ extension Persistence {
             return
         }
         let file = AtomicFile(target: aofPath, prefix: "temp-rewriteaof-bg", suffix: "aof")
-        let serializer: @Sendable (FileSink) -> SnapshotSerializer
+        let serializer: @Sendable (SnapshotSink) -> SnapshotSerializer
         if server.config.aofUseRdbPreamble {
             var preambleHeader = self.header
             preambleHeader.aofPreamble = true
@@ -156,7 +156,7 @@ extension Persistence {
             let now = server.keyspace.now
             serializer = { AOFCommandSerializer(sink: $0, now: now) }
         }
-        aofRewrite = BackgroundSave(snapshot: snapshot, file: file, rename: false, serializer: serializer)
+        aofRewrite = BackgroundSave(snapshot: snapshot, target: FileTarget(file: file, rename: false), serializer: serializer)
         rewriteFile = file
         rewriteBuffer = CommandEncoder(capacity: 1 << 16)
         rewriteStartedMs = wallClockMilliseconds()

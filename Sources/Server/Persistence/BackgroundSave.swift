@@ -1,7 +1,8 @@
 // BackgroundSave: BGSAVE without fork. The owner thread walks a keyspace
 // snapshot (Engine/KeyspaceSnapshot.swift) in small steps and hands captured
-// keys to a writer thread, which serializes them to a temporary file, syncs
-// it and renames it into place.
+// keys to a writer thread, which serializes them into a SnapshotSink: a
+// temporary file synced and renamed into place, or the stream of chunks a
+// diskless full sync sends to replicas (SnapshotSink.swift).
 //
 // Contract: `tick()` runs on the owner thread (scheduled by Persistence);
 // each call captures a bounded number of keys, so clients are served between
@@ -50,20 +51,20 @@ final class SnapshotChannel: Sendable {
     var isAbandoned: Bool { queue.isCancelled }
 }
 
-/// Serializes snapshot items into a file on the writer thread (an RDB, or an AOF rewrite).
+/// Serializes snapshot items into a sink on the writer thread (an RDB, or an AOF rewrite).
 protocol SnapshotSerializer {
     mutating func begin() throws
     mutating func write(_ item: SnapshotItem) throws
-    /// Ends the stream; returns the sink to close, and how many keys were written.
-    mutating func finish() throws -> (FileSink, Int)
+    /// Ends the stream; returns the sink to commit, and how many keys were written.
+    mutating func finish() throws -> (SnapshotSink, Int)
 }
 
 /// The RDB form: BGSAVE's file, or an AOF rewrite's preamble.
 struct RDBSerializer: SnapshotSerializer {
-    var writer: DatasetWriter<FileSink>
+    var writer: DatasetWriter<SnapshotSink>
     let header: DatasetHeader
 
-    init(sink: FileSink, header: DatasetHeader, compression: Bool, checksum: Bool) {
+    init(sink: SnapshotSink, header: DatasetHeader, compression: Bool, checksum: Bool) {
         writer = DatasetWriter(sink: sink, compression: compression, checksum: checksum)
         self.header = header
     }
@@ -72,7 +73,7 @@ struct RDBSerializer: SnapshotSerializer {
     mutating func write(_ item: SnapshotItem) throws {
         try writer.write(db: item.db, key: item.key, value: item.value, expireAt: item.expireAt)
     }
-    mutating func finish() throws -> (FileSink, Int) {
+    mutating func finish() throws -> (SnapshotSink, Int) {
         try writer.finish()
         return (writer.rdb.sink, writer.keys)
     }
@@ -88,13 +89,12 @@ final class BackgroundSave {
     static let maxBacklog = 65536
     private var walkDone = false
 
-    /// Starts the writer thread; the snapshot must have just begun. With `rename` the finished
-    /// file replaces its target at once; otherwise it is left synced under its temporary name.
-    init(snapshot: KeyspaceSnapshot, file: AtomicFile, rename: Bool = true,
-         serializer: @escaping @Sendable (FileSink) -> SnapshotSerializer) {
+    /// Starts the writer thread; the snapshot must have just begun.
+    init(snapshot: KeyspaceSnapshot, target: SnapshotTarget,
+         serializer: @escaping @Sendable (SnapshotSink) -> SnapshotSerializer) {
         self.snapshot = snapshot
         let channel = self.channel
-        let job = WriterJob(file: file, rename: rename, makeSerializer: serializer)
+        let job = WriterJob(target: target, makeSerializer: serializer)
         BackgroundThread.start(name: "cairn-bgsave") { channel.finish(job.run(channel)) }
     }
 
@@ -137,14 +137,13 @@ struct SaveAborted: Error, CustomStringConvertible {
 
 /// What the writer thread does: serialize batches until the channel closes.
 private struct WriterJob: @unchecked Sendable {
-    let file: AtomicFile
-    let rename: Bool
-    let makeSerializer: @Sendable (FileSink) -> SnapshotSerializer
+    let target: SnapshotTarget
+    let makeSerializer: @Sendable (SnapshotSink) -> SnapshotSerializer
 
     func run(_ channel: SnapshotChannel) -> Result<Int, Error> {
-        var sink: FileSink?
+        var sink: SnapshotSink?
         do {
-            sink = try file.open()
+            sink = try target.open()
             var serializer = makeSerializer(sink!)
             try serializer.begin()
             while let batch = channel.pop() {
@@ -154,14 +153,10 @@ private struct WriterJob: @unchecked Sendable {
             if channel.isAbandoned { throw SaveAborted() }
             let (done, keys) = try serializer.finish()
             sink = nil
-            if rename {
-                try file.commit(done)
-            } else {
-                try done.close()
-            }
+            try target.commit(done)
             return .success(keys)
         } catch {
-            file.abandon(sink)
+            target.abandon(sink)
             return .failure(error)
         }
     }

@@ -30,8 +30,14 @@ public final class Persistence {
     var lastBgsaveTry: Int64 = 0
     /// Decides which snapshot runs and who waits for it.
     var scheduler = SnapshotScheduler()
-    /// The RDB job writing now (BGSAVE, a save point, a full sync's file).
+    /// The RDB job writing now (BGSAVE, a save point, a full sync's file or sockets).
     var bgsave: BackgroundSave?
+    /// The chunks of a diskless sync's RDB, while replicas take them.
+    var rdbStream: SnapshotStream?
+    /// How the last socket job's writer ended (nil while it runs).
+    var socketJobSucceeded: Bool?
+    /// Pumps the diskless stream to the replicas (set by replication); called on every tick.
+    var onRDBStreamPump: (() -> Void)? = nil
     var bgsaveStartedMs: Int64 = 0
     var dirtyAtBgsaveStart: Int64 = 0
     /// Told when an RDB job ends: the replicas it served, and whether its file is complete.
@@ -119,9 +125,31 @@ public final class Persistence {
                 lastBgsaveOK = false
                 finishRDBJob(success: false)
             }
+        case .rdbSockets:
+            if let problem = beginSocketJob() {
+                server.log.warning("Can't start the diskless transfer: \(problem)")
+                finishRDBJob(success: false)
+            }
         case .aofRewrite:
             beginRewriteJob()
         }
+    }
+
+    /// Starts an RDB job whose bytes go to the sockets of the replicas it serves (diskless
+    /// sync): no file, no change to LASTSAVE or the dirty count.
+    private func beginSocketJob() -> String? {
+        onRDBJobStarting?(scheduler.replicasServed)
+        guard let snapshot = server.keyspace.beginSnapshot() else { return "Another snapshot is in progress" }
+        let (header, compression, checksum) = (header, server.config.rdbCompression, server.config.rdbChecksum)
+        let stream = SnapshotStream()
+        bgsave = BackgroundSave(snapshot: snapshot, target: StreamTarget(stream: stream)) { sink in
+            RDBSerializer(sink: sink, header: header, compression: compression, checksum: checksum)
+        }
+        rdbStream = stream
+        socketJobSucceeded = nil
+        bgsaveStartedMs = wallClockMilliseconds()
+        scheduleTick()
+        return nil
     }
 
     /// Starts writing dump.rdb from a snapshot; nil when started, else why not.
@@ -129,7 +157,7 @@ public final class Persistence {
         if !scheduler.replicasServed.isEmpty { onRDBJobStarting?(scheduler.replicasServed) }
         guard let snapshot = server.keyspace.beginSnapshot() else { return "Another snapshot is in progress" }
         let (header, compression, checksum) = (header, server.config.rdbCompression, server.config.rdbChecksum)
-        let job = BackgroundSave(snapshot: snapshot, file: AtomicFile(target: dumpPath)) { sink in
+        let job = BackgroundSave(snapshot: snapshot, target: FileTarget(file: AtomicFile(target: dumpPath), rename: true)) { sink in
             RDBSerializer(sink: sink, header: header, compression: compression, checksum: checksum)
         }
         bgsave = job
@@ -144,8 +172,21 @@ public final class Persistence {
     /// Advances the background save; runs on the owner thread.
     func tick() {
         guard let job = bgsave else { return }
+        if rdbStream != nil { onRDBStreamPump?() }
         guard let result = job.tick(server.keyspace) else {
             scheduleTick()
+            return
+        }
+        if scheduler.running == .rdbSockets {
+            // A diskless transfer: its end is the replicas' business, not a save.
+            socketJobSucceeded = result.isSuccess
+            if case .failure(let error) = result, !(error is SaveAborted) {
+                server.log.warning("Background transfer error: \(error)")
+            } else if result.isSuccess {
+                server.log.notice("Background RDB transfer terminated with success")
+            }
+            finishRDBJob(success: result.isSuccess)
+            startPendingSnapshot()
             return
         }
         lastCapturedBeforeWrite = job.snapshot.capturedBeforeWrite

@@ -15,12 +15,16 @@
 // during a BGSAVE is scheduled; a replica joins an RDB job that already serves
 // another replica (it then shares that replica's buffered stream), and
 // otherwise waits for the next one.
+// Diskless full syncs (replicas that said `capa eof`, with repl-diskless-sync
+// yes) wait apart: their job writes to the sockets of all of them at once and
+// starts when the server says the diskless delay has passed
+// (`startDiskless`); nobody joins a socket job once it runs.
 // Tricky bit: a replica may attach only to a job that began for replicas: a
 // BGSAVE started for the user may have begun inside an EXEC, at no offset a
 // replica could continue from.
 
 struct SnapshotScheduler: Equatable {
-    enum Job: Equatable { case rdbFile, aofRewrite }
+    enum Job: Equatable { case rdbFile, rdbSockets, aofRewrite }
 
     /// The job writing now.
     private(set) var running: Job? = nil
@@ -30,6 +34,8 @@ struct SnapshotScheduler: Equatable {
     private(set) var replicasServed: [Int64] = []
     /// Replicas waiting for an RDB job after the current one.
     private(set) var replicasWaiting: [Int64] = []
+    /// Replicas waiting for a diskless (socket) job.
+    private(set) var disklessWaiting: [Int64] = []
     /// BGSAVE SCHEDULE during a rewrite.
     private(set) var bgsaveScheduled = false
     /// BGREWRITEAOF during a BGSAVE.
@@ -37,7 +43,7 @@ struct SnapshotScheduler: Equatable {
 
     var isIdle: Bool { running == nil && next == nil }
     /// The RDB job runs (or is about to): INFO rdb_bgsave_in_progress.
-    var rdbInProgress: Bool { running == .rdbFile || next == .rdbFile }
+    var rdbInProgress: Bool { [running, next].contains { $0 == .rdbFile || $0 == .rdbSockets } }
     var rewriteInProgress: Bool { running == .aofRewrite || next == .aofRewrite }
 
     // MARK: requests
@@ -85,9 +91,13 @@ struct SnapshotScheduler: Equatable {
         case waits
     }
 
-    /// A replica needs a full sync (disk-based).
-    mutating func requestFullSync(replica: Int64) -> FullSyncAnswer {
-        if rdbInProgress, let first = replicasServed.first {
+    /// A replica needs a full sync: through dump.rdb, or `diskless` to its socket.
+    mutating func requestFullSync(replica: Int64, diskless: Bool = false) -> FullSyncAnswer {
+        if diskless {
+            disklessWaiting.append(replica)
+            return .waits
+        }
+        if running == .rdbFile || next == .rdbFile, let first = replicasServed.first {
             replicasServed.append(replica)
             return .joins(sharingWith: first)
         }
@@ -104,6 +114,17 @@ struct SnapshotScheduler: Equatable {
     mutating func forget(replica: Int64) {
         replicasServed.removeAll { $0 == replica }
         replicasWaiting.removeAll { $0 == replica }
+        disklessWaiting.removeAll { $0 == replica }
+    }
+
+    /// The diskless delay has passed: one socket job for every replica waiting for one, when
+    /// nothing else runs. True when it is `next`.
+    mutating func startDiskless() -> Bool {
+        guard isIdle, !disklessWaiting.isEmpty else { return false }
+        replicasServed = disklessWaiting
+        disklessWaiting = []
+        next = .rdbSockets
+        return true
     }
 
     // MARK: running
@@ -122,7 +143,7 @@ struct SnapshotScheduler: Equatable {
         guard running == job || next == job else { return [] }
         if running == job { running = nil } else { next = nil }
         var served: [Int64] = []
-        if job == .rdbFile { swap(&served, &replicasServed) }
+        if job != .aofRewrite { swap(&served, &replicasServed) }
         promoteWaiting()
         return served
     }

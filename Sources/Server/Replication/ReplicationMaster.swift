@@ -56,6 +56,14 @@ final class ReplicaPeer {
     var held: [UInt8] = []
     /// The RDB file being sent.
     var fileSender: RDBFileSender? = nil
+    /// Its full sync streams the RDB to the socket (diskless), framed by `eofMark`.
+    var diskless = false
+    var eofMark: [UInt8] = []
+    /// After a diskless transfer: online, but the stream waits for its first ACK (it is
+    /// loading until then), as Redis's repl_put_online_on_ack.
+    var onlineOnAck = false
+    /// When it started waiting for a full sync (the diskless delay counts from it).
+    var waitingSinceMs: Int64 = 0
 
     init(client: Client) { self.client = client }
 
@@ -146,11 +154,22 @@ extension Server {
         }
         r.stats.syncFull += 1
         attach(peer, as: .waitBgsaveStart)
+        peer.waitingSinceMs = replication.clock()
+        peer.diskless = config.replDisklessSync && peer.capaEOF
         if r.replicas.count == 1 && r.history.backlog == nil {
             // A new backlog starts a new history: no replica may continue an older one with it.
             r.history.changeReplicationID()
             r.history.clearSecondaryID()
             createBacklog()
+        }
+        if peer.diskless {
+            _ = persistence.scheduler.requestFullSync(replica: client.id, diskless: true)
+            if config.replDisklessSyncDelay > 0 {
+                log.notice("Delay next BGSAVE for diskless SYNC")
+            } else if !persistence.scheduler.startDiskless() {
+                log.notice("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
+            }
+            return
         }
         switch persistence.scheduler.requestFullSync(replica: client.id) {
         case .startsJob:
@@ -195,12 +214,12 @@ extension Server {
             switch peer.state {
             case .waitBgsaveStart:
                 continue
-            case .waitBgsaveEnd, .sendBulk:
-                peer.held.append(contentsOf: bytes)
-                if exceedsReplicaLimits(peer) { dropReplica(peer) }
-            case .online:
+            case .online where !peer.onlineOnAck:
                 peer.client.output.writeBytes(bytes)
                 peer.client.connection?.flushOutput()
+            case .waitBgsaveEnd, .sendBulk, .online:
+                peer.held.append(contentsOf: bytes)
+                if exceedsReplicaLimits(peer) { dropReplica(peer) }
             }
         }
     }
@@ -231,16 +250,33 @@ extension Server {
 
     /// An RDB job for `ids` begins now, at a command boundary: they learn its offset.
     func replicaSnapshotStarting(_ ids: [Int64]) {
-        log.notice("Starting BGSAVE for SYNC with target: disk")
+        let peers = replication.replicas.filter { ids.contains($0.client.id) && $0.state == .waitBgsaveStart }
+        let diskless = peers.first?.diskless ?? false
+        log.notice("Starting BGSAVE for SYNC with target: \(diskless ? "slaves sockets" : "disk")")
         // Like Redis's slaveseldb = -1: the stream after the snapshot starts with a SELECT.
         stream.forgetSelectedDB()
-        for peer in replication.replicas where ids.contains(peer.client.id) && peer.state == .waitBgsaveStart {
+        for peer in peers {
             beginFullResync(peer, offset: stream.offset)
+            guard diskless else { continue }
+            // The payload's size is unknown: it is framed by a random mark (capa eof).
+            peer.eofMark = Array(ReplicationID.random().text.utf8)
+            peer.state = .sendBulk
+            peer.client.output.writeBytes(Array("$EOF:".utf8) + peer.eofMark + [13, 10])
+            peer.client.connection?.flushOutput()
         }
     }
 
-    /// The RDB job for `ids` ended: send them the file, or drop them if it failed.
+    /// The RDB job for `ids` ended: send them the file (or the rest of the stream), or drop
+    /// them if it failed.
     func replicaSnapshotFinished(_ ids: [Int64], success: Bool) {
+        for peer in replication.replicas where ids.contains(peer.client.id) && peer.diskless && peer.state == .sendBulk {
+            if !success {
+                log.warning("SYNC failed. BGSAVE child returned an error")
+                peer.client.connection?.close(flush: false)
+                disconnect(peer.client)
+            }
+        }
+        if success && persistence.rdbStream != nil { pumpDiskless() }
         for peer in replication.replicas where ids.contains(peer.client.id) && peer.state == .waitBgsaveEnd {
             guard success, let sender = RDBFileSender(path: persistence.dumpPath) else {
                 log.warning("SYNC failed. BGSAVE child returned an error")
@@ -278,6 +314,51 @@ extension Server {
         peer.client.connection?.flushOutput()
     }
 
+    /// Moves the diskless RDB's chunks to the replicas' sockets as they drain; at its end the
+    /// mark follows, and each replica is online once it ACKs (it has loaded the payload).
+    func pumpDiskless() {
+        guard let source = persistence.rdbStream else { return }
+        let peers = replication.replicas.filter { $0.diskless && $0.state == .sendBulk }
+        if peers.isEmpty {
+            source.cancel()  // nobody left to send to: the writer stops, the job fails
+            persistence.rdbStream = nil
+            return
+        }
+        var done = false
+        pumping: while peers.allSatisfy({ $0.client.outputBytes < RDBFileSender.inFlightLimit }) {
+            switch source.take() {
+            case .chunk(let chunk):
+                for peer in peers { peer.client.output.writeBytes(chunk) }
+            case .empty:
+                break pumping
+            case .finished:
+                guard let ok = persistence.socketJobSucceeded else { break pumping }
+                done = true
+                persistence.rdbStream = nil
+                guard ok else { break pumping }  // replicaSnapshotFinished drops them
+                for peer in peers {
+                    peer.client.output.writeBytes(peer.eofMark)
+                    peer.state = .online
+                    peer.onlineOnAck = true
+                    peer.ackTimeMs = replication.clock()
+                    log.notice("Streamed RDB transfer with slave \(peer.name) succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming")
+                }
+                break pumping
+            }
+        }
+        for peer in peers { peer.client.connection?.flushOutput() }
+        if !done { schedule?(1) { [weak self] in self?.pumpDiskless() } }
+    }
+
+    /// A replica that loaded a diskless payload ACKed: it gets what was held, then the stream.
+    private func putOnline(_ peer: ReplicaPeer) {
+        peer.onlineOnAck = false
+        peer.client.output.writeBytes(peer.held)
+        peer.held = []
+        peer.client.connection?.flushOutput()
+        log.notice("Synchronization with slave \(peer.name) succeeded")
+    }
+
     // MARK: REPLCONF
 
     func replconf(_ call: Call) {
@@ -302,6 +383,7 @@ extension Server {
                 if client.isReplica, let offset = value.parseInt64() {
                     if offset > peer.ackOffset { peer.ackOffset = offset }
                     peer.ackTimeMs = replication.clock()
+                    if peer.onlineOnAck && peer.state == .online { putOnline(peer) }
                     serveClientsWaitingForReplicas()
                 }
                 return
@@ -337,7 +419,14 @@ extension Server {
                 disconnect(peer.client)
             }
         }
-        for peer in r.replicas where peer.state == .sendBulk { pumpFile(to: peer) }
+        for peer in r.replicas where peer.state == .sendBulk && !peer.diskless { pumpFile(to: peer) }
+        if persistence.rdbStream != nil { pumpDiskless() }
+        // Diskless syncs start once the oldest waiting replica has waited repl-diskless-sync-delay.
+        let delayMs = Int64(config.replDisklessSyncDelay) * 1000
+        if r.replicas.contains(where: { $0.diskless && $0.state == .waitBgsaveStart && nowMs - $0.waitingSinceMs >= delayMs }),
+           persistence.scheduler.startDiskless() {
+            persistence.startPendingSnapshot()
+        }
         if r.replicas.isEmpty && !r.isReplica && config.replBacklogTTL > 0 && r.history.backlog != nil
             && nowMs / 1000 - r.noReplicasSince > Int64(config.replBacklogTTL) {
             r.history.changeReplicationID()
