@@ -17,6 +17,13 @@ public protocol ClientConnection: AnyObject {
     /// The client was unblocked (served or timed out): send its reply and go on
     /// with the commands it pipelined behind the blocking one.
     func resumeAfterUnblock()
+    /// Sends the output once the current loop turn is over (a replica fed by many
+    /// clients' writes gets one write per turn, not one per command).
+    func flushSoon()
+}
+
+extension ClientConnection {
+    public func flushSoon() { flushOutput() }
 }
 
 public enum ReplyMode: Sendable {

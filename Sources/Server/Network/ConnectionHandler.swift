@@ -165,6 +165,18 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
         if client.closeAfterReply { close(flush: true) }
     }
 
+    private var flushScheduled = false
+
+    func flushSoon() {
+        guard !flushScheduled, let context, !closed else { return }
+        flushScheduled = true
+        context.eventLoop.execute { [weak self] in
+            guard let self else { return }
+            self.flushScheduled = false
+            self.flushOutput()
+        }
+    }
+
     /// Served or timed out while blocked: on the next loop turn, send the reply and run
     /// the commands that waited behind the blocking one (Redis's unblocked-clients pass).
     func resumeAfterUnblock() {

@@ -216,7 +216,7 @@ extension Server {
                 continue
             case .online where !peer.onlineOnAck:
                 peer.client.output.writeBytes(bytes)
-                peer.client.connection?.flushOutput()
+                peer.client.connection?.flushSoon()
             case .waitBgsaveEnd, .sendBulk, .online:
                 peer.held.append(contentsOf: bytes)
                 if exceedsReplicaLimits(peer) { dropReplica(peer) }
