@@ -85,13 +85,16 @@ class ServerProcess:
     PATH or $REDIS_SERVER) or "redis4" (the reference Redis 4.0.14; pass its binary, which
     tools/redis4.sh builds and prints)."""
 
-    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None, env=None, preexec_fn=None):
+    def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None, env=None, preexec_fn=None,
+                 port=None):
         """workdir: run in this existing directory (kept after stop) instead of a fresh temporary one.
+        port: listen on this port (a restarted master keeps its port) instead of a fresh free one.
         env, preexec_fn: as subprocess.Popen's (fault injection: LD_PRELOAD, resource limits)."""
         self.kind = kind
         self.env = env
         self.preexec_fn = preexec_fn
         self.fixed_workdir = workdir
+        self.fixed_port = port
         self.extra_args = list(extra_args)
         if binary:
             self.binary = os.path.abspath(binary)
@@ -128,8 +131,8 @@ class ServerProcess:
         for _ in range(attempts):
             self.workdir = self.fixed_workdir or tempfile.mkdtemp(prefix=f"{self.kind}-")
             self.logpath = os.path.join(self.workdir, "server.log")
-            port = free_port()
-            with open(self.logpath, "wb") as log:
+            port = self.fixed_port or free_port()
+            with open(self.logpath, "ab" if self.fixed_workdir else "wb") as log:
                 self.proc = subprocess.Popen(
                     self.argv(port), cwd=self.workdir, stdin=subprocess.DEVNULL,
                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -139,6 +139,7 @@ extension Persistence {
             case .success(let summary?):
                 Self.logAuxFields(summary.aux, server.log)
                 server.log.notice("DB loaded from disk: \(String(format3: summary.seconds)) seconds")
+                server.restoreReplicationPosition(from: summary.aux)
                 if summary.expiredSkipped > 0 {
                     server.log.verbose("\(summary.expiredSkipped) expired keys skipped while loading")
                 }

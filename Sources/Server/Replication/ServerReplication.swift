@@ -89,3 +89,22 @@ extension Server {
         return ReplicationAux(streamDB: max(stream.selectedDB, 0), replid: r.history.replid.text, offset: stream.offset)
     }
 }
+
+extension Server {
+    /// Start-up, after dump.rdb loaded: a file saved with a replication position (its
+    /// repl-id and repl-offset aux fields) lets this server continue from there. A replica
+    /// then PSYNCs its master with that ID and offset (Redis 4.0's promise); a master keeps
+    /// its ID and offset, with an empty backlog that starts at them, so its replicas continue
+    /// by partial resync too (later Redis's promise).
+    func restoreReplicationPosition(from aux: [String: Bytes]) {
+        guard let id = aux["repl-id"].flatMap({ ReplicationID($0.text) }),
+              let offset = aux["repl-offset"].flatMap({ $0.parseInt64() }), offset >= 0 else { return }
+        replication.history.setReplicationIDs(replid: id, replid2: .none, secondOffset: -1)
+        stream.resetOffset(to: offset)
+        if let db = aux["repl-stream-db"].flatMap({ $0.parseInt64() }), (0..<Int64(keyspace.databaseCount)).contains(db) {
+            replication.masterDB = Int(db)
+        }
+        createBacklog()
+        log.notice("Replication ID \(id) and offset \(offset) restored from the RDB file: replicas (or this replica) may continue by partial resync")
+    }
+}
