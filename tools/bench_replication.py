@@ -13,7 +13,8 @@ of --rounds and the ratio Cairn/Redis:
               that refuses to start with diskless is shown as n/a.
   throughput  `redis-benchmark -t set -P 16 -c 50 -n N -r 1000000 -q` against
               the master with 0, 1 and 2 replicas attached (fresh servers per
-              measurement).
+              measurement). Each run's progress line also gives the CPU
+              seconds the master and each replica spent on it.
   lag         during the 1-replica run above, every 100 ms, master_repl_offset
               (master) minus slave_repl_offset (replica) in bytes: median and
               max; then the time for the replica to reach the master's offset
@@ -230,6 +231,13 @@ def catch_up(master, replica, timeout=120.0):
     return None
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def set_benchmark(port, requests, keyspace, pipeline=16, clients=50):
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "set", "-P", str(pipeline),
             "-c", str(clients), "-n", str(requests), "-r", str(keyspace), "-q"]
@@ -262,14 +270,17 @@ def bench_throughput(binaries, requests, rounds, counts, want_lag):
                     if n == 1 and want_lag:
                         sampler = threading.Thread(target=sample_lag, args=(master, replicas[0], stop, samples))
                         sampler.start()
+                    cpu0 = [cpu_seconds(s.pid) for s in servers]
                     try:
                         v = set_benchmark(master.port, requests, 1000000)
+                        cpu = [cpu_seconds(s.pid) - c0 for s, c0 in zip(servers, cpu0)]
                     finally:
                         stop.set()
                         if sampler:
                             sampler.join()
                     rps[(kind, n)].append(v)
-                    line = "  round %d %s %d replica(s): %.0f SET/s" % (rnd + 1, kind, n, v)
+                    line = "  round %d %s %d replica(s): %.0f SET/s, CPU s master %s" % (
+                        rnd + 1, kind, n, v, " replica ".join("%.2f" % c for c in cpu))
                     if sampler:
                         up = catch_up(master, replicas[0])
                         if samples:
