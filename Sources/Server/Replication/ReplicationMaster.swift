@@ -52,8 +52,8 @@ final class ReplicaPeer {
     var ackTimeMs: Int64 = 0
     /// The stream offset its full sync starts from (+FULLRESYNC's offset).
     var initialOffset: Int64 = -1
-    /// Stream bytes held while its RDB is made and sent.
-    var held: [UInt8] = []
+    /// Stream bytes held while its RDB is made and sent (and then while they go out).
+    var held = HeldStream()
     /// The RDB file being sent.
     var fileSender: RDBFileSender? = nil
     /// Its full sync streams the RDB to the socket (diskless), framed by `eofMark`.
@@ -62,6 +62,8 @@ final class ReplicaPeer {
     /// After a diskless transfer: online, but the stream waits for its first ACK (it is
     /// loading until then), as Redis's repl_put_online_on_ack.
     var onlineOnAck = false
+    /// It has sent a REPLCONF ACK since its full sync began.
+    var acked = false
     /// When it started waiting for a full sync (the diskless delay counts from it).
     var waitingSinceMs: Int64 = 0
 
@@ -218,7 +220,7 @@ extension Server {
                 peer.client.output.writeBytes(bytes)
                 peer.client.connection?.flushSoon()
             case .waitBgsaveEnd, .sendBulk, .online:
-                peer.held.append(contentsOf: bytes)
+                peer.held.append(bytes)
                 if exceedsReplicaLimits(peer) { dropReplica(peer) }
             }
         }
@@ -301,10 +303,8 @@ extension Server {
             disconnect(peer.client)
             return
         }
-        if sender.done {
+        if sender.done && peer.held.drain(into: peer.client, limit: RDBFileSender.inFlightLimit) {
             peer.fileSender = nil
-            peer.client.output.writeBytes(peer.held)
-            peer.held = []
             peer.state = .online
             peer.ackTimeMs = replication.clock()
             log.notice("Synchronization with slave \(peer.name) succeeded")
@@ -350,13 +350,17 @@ extension Server {
         if !done { schedule?(1) { [weak self] in self?.pumpDiskless() } }
     }
 
-    /// A replica that loaded a diskless payload ACKed: it gets what was held, then the stream.
-    private func putOnline(_ peer: ReplicaPeer) {
-        peer.onlineOnAck = false
-        peer.client.output.writeBytes(peer.held)
-        peer.held = []
+    /// A replica that loaded a diskless payload ACKed: it gets what was held (as its socket
+    /// drains), then the stream.
+    func putOnline(_ peer: ReplicaPeer) {
+        guard peer.onlineOnAck, replication.replicas.contains(where: { $0 === peer }) else { return }
+        if peer.held.drain(into: peer.client, limit: RDBFileSender.inFlightLimit) {
+            peer.onlineOnAck = false
+            log.notice("Synchronization with slave \(peer.name) succeeded")
+        } else {
+            schedule?(1) { [weak self, weak peer] in if let self, let peer { self.putOnline(peer) } }
+        }
         peer.client.connection?.flushOutput()
-        log.notice("Synchronization with slave \(peer.name) succeeded")
     }
 
     // MARK: REPLCONF
@@ -383,6 +387,7 @@ extension Server {
                 if client.isReplica, let offset = value.parseInt64() {
                     if offset > peer.ackOffset { peer.ackOffset = offset }
                     peer.ackTimeMs = replication.clock()
+                    peer.acked = true
                     if peer.onlineOnAck && peer.state == .online { putOnline(peer) }
                     serveClientsWaitingForReplicas()
                 }
@@ -420,6 +425,7 @@ extension Server {
             }
         }
         for peer in r.replicas where peer.state == .sendBulk && !peer.diskless { pumpFile(to: peer) }
+        for peer in r.replicas where peer.onlineOnAck && peer.acked { putOnline(peer) }
         if persistence.rdbStream != nil { pumpDiskless() }
         // Diskless syncs start once the oldest waiting replica has waited repl-diskless-sync-delay.
         let delayMs = Int64(config.replDisklessSyncDelay) * 1000
