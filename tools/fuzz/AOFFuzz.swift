@@ -5,13 +5,14 @@
 // (validUpTo <= offset); (2) reading in chunks of 1...5 bytes gives the same
 // items and error as reading at once; (3) the prefix up to validUpTo reads
 // without error and yields the same commands that came before the damage;
-// (4) a file that reads cleanly, re-encoded by AOFEncoder, reads back to the
+// (4) a file that reads cleanly, re-encoded by CommandEncoder, reads back to the
 // same arguments. A broken property calls fatalError, which libFuzzer
 // reports as a crash with the input saved.
 // The tricky bit: most random inputs fail at byte 0, so the harness also
 // reads the input behind a valid command, and as the tail of a tiny preamble.
 import AOF
 import Engine
+import ChangeStream
 import RDB
 
 private struct Dribble: ByteSource {
@@ -56,7 +57,7 @@ private func check(_ input: [UInt8]) {
         let before = commands(whole.items).filter { $0.end <= e.validUpTo }
         guard commands(prefix.items) == before else { fatalError("the prefix reads different commands") }
     } else {
-        var enc = AOFEncoder()
+        var enc = CommandEncoder()
         for c in commands(whole.items) { enc.appendCommand(c.argv) }
         var back = AOFReader(MemorySource(enc.buffer))
         back.checkTransactions = false
