@@ -90,8 +90,8 @@ extension Server {
         #endif
     }
 
-    /// Why the server's state refuses `command` now (a failed background save on a master, a
-    /// read-only replica, a replica whose link is down with slave-serve-stale-data no, a load in
+    /// Why the server's state refuses `command` now (a failed background save on a master, too
+    /// few good replicas for min-slaves-to-write, a read-only replica, a replica whose link is down with slave-serve-stale-data no, a load in
     /// progress), or nil; in Redis 4.0's order. A READONLY refusal leaves a MULTI block intact,
     /// as in Redis.
     @inline(__always) private func stateRefusal(_ command: Command) -> (message: String, abortsTransaction: Bool)? {
@@ -100,6 +100,10 @@ extension Server {
             && (command.flags.contains(.write) || command.name == "ping"),
            let refusal = persistence.writeRefusal {
             return (refusal, true)
+        }
+        if !isReplica && config.minReplicasToWrite > 0 && config.minReplicasMaxLag > 0
+            && command.flags.contains(.write) && goodReplicaCount() < config.minReplicasToWrite {
+            return ("NOREPLICAS Not enough good slaves to write.", true)
         }
         if isReplica {
             if config.replicaReadOnly && command.flags.contains(.write) {

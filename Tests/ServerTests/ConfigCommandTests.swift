@@ -67,8 +67,10 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300"), .error("ERR Invalid argument '900 1 300' for CONFIG SET 'save'"))
         XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "100mb"),
                        .error("ERR 'maxmemory 100mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"))
-        XCTAssertEqual(h.run("CONFIG", "SET", "min-replicas-to-write", "2"),
-                       .error("ERR 'min-replicas-to-write 2' is not supported yet: min-slaves write guarantees are not built in this version of Cairn"))
+        XCTAssertEqual(h.run("CONFIG", "SET", "min-replicas-to-write", "2"), .ok)
+        XCTAssertEqual(h.run("SET", "k", "v"), .error("NOREPLICAS Not enough good slaves to write."))
+        XCTAssertEqual(h.run("GET", "k"), .null, "reads are served")
+        XCTAssertEqual(h.run("CONFIG", "SET", "min-replicas-to-write", "0"), .ok)
         XCTAssertEqual(h.run("CONFIG", "SET", "watchdog-period", "100"),
                        .error("ERR 'watchdog-period 100' is not supported yet: the software watchdog is not built in this version of Cairn"))
         XCTAssertEqual(h.run("CONFIG"), .error("ERR wrong number of arguments for 'config' command"))

@@ -206,7 +206,6 @@ final class ConfigFileTests: XCTestCase {
             ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
             ("rename-command FLUSHALL \"\"", "'rename-command FLUSHALL \"\"' is not supported yet: renaming commands is not built in this version of Cairn"),
             ("daemonize yes", "'daemonize yes' is not supported yet: running as a daemon is not built in this version of Cairn"),
-            ("min-slaves-to-write 1", "'min-slaves-to-write 1' is not supported yet: min-slaves write guarantees are not built in this version of Cairn"),
             ("latency-monitor-threshold 100", "'latency-monitor-threshold 100' is not supported yet: the latency monitor is not built in this version of Cairn"),
         ]
         for (line, reason) in refused {

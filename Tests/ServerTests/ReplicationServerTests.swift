@@ -205,6 +205,21 @@ final class ReplicationServerTests: XCTestCase {
         XCTAssertEqual(h.run("WAIT", "1", "-1"), .error("ERR timeout is negative"))
     }
 
+    func testMinSlavesToWriteCountsReplicasThatAckedRecently() {
+        let h = Harness()
+        h.run("CONFIG", "SET", "min-slaves-to-write", "1")
+        h.run("CONFIG", "SET", "min-slaves-max-lag", "10")
+        XCTAssertEqual(h.run("SET", "k", "v"), .error("NOREPLICAS Not enough good slaves to write."))
+        let (replica, _) = attachReplica(h)
+        h.run("REPLCONF", "ACK", "0", as: replica)
+        XCTAssertEqual(h.run("SET", "k", "v"), .ok)
+        XCTAssertEqual(info(h, "min_slaves_good_slaves"), "1")
+        // Its last ACK ages past the lag: no good replica left.
+        h.server.replication.clock = { wallClockMilliseconds() + 11_000 }
+        XCTAssertEqual(h.run("SET", "k", "w"), .error("NOREPLICAS Not enough good slaves to write."))
+        XCTAssertEqual(info(h, "min_slaves_good_slaves"), "0")
+    }
+
     func testReplconfAndSyncErrors() {
         let h = Harness()
         XCTAssertEqual(h.run("REPLCONF", "listening-port"), .error("ERR syntax error"))

@@ -1,8 +1,7 @@
 // DirectivesReplication: replication and cluster directives.
 //
 // `slaveof`/`replicaof` starts the server as a replica (the SLAVEOF command
-// changes it at run time). `min-slaves-to-write` > 0 is refused until that
-// feature exists, `cluster-enabled yes` until
+// changes it at run time); `cluster-enabled yes` until
 // cluster mode does; the rest are tunables, stored and shown. Redis 5 renamed
 // slave-* to replica-*; both spellings are read (the 4.0 name is the one
 // CONFIG GET lists).
@@ -19,8 +18,8 @@ let replicationDirectives: [ConfigDirective] = [
         rewrite: { c in c.replicaOf.map { [("\($0.host) \($0.port)", true)] } ?? [] }),
     .optionalString("masterauth", \.masterauth, status: .built, settable: true),
     .bool("slave-serve-stale-data", \.replicaServeStaleData, aliases: ["replica-serve-stale-data"],
-          status: .later, settable: true),
-    .bool("slave-read-only", \.replicaReadOnly, aliases: ["replica-read-only"], status: .later, settable: true),
+          status: .built, settable: true),
+    .bool("slave-read-only", \.replicaReadOnly, aliases: ["replica-read-only"], status: .built, settable: true),
     .bool("repl-diskless-sync", \.replDisklessSync, status: .built, settable: true),
     .int("repl-diskless-sync-delay", \.replDisklessSyncDelay, status: .later, settable: true, range: 0...Int.max,
          problem: "repl-diskless-sync-delay can't be negative"),
@@ -36,10 +35,9 @@ let replicationDirectives: [ConfigDirective] = [
          problem: "repl-backlog-ttl can't be negative"),
     .int("slave-priority", \.replicaPriority, aliases: ["replica-priority"], status: .built, settable: true,
          runtimeRange: 0...Int.max),
-    .int("min-slaves-to-write", \.minReplicasToWrite, aliases: ["min-replicas-to-write"], status: .later,
-         settable: true, range: 0...Int.max, problem: "Invalid value for min-slaves-to-write.",
-         enables: "min-slaves write guarantees are"),
-    .int("min-slaves-max-lag", \.minReplicasMaxLag, aliases: ["min-replicas-max-lag"], status: .later,
+    .int("min-slaves-to-write", \.minReplicasToWrite, aliases: ["min-replicas-to-write"], status: .built,
+         settable: true, range: 0...Int.max, problem: "Invalid value for min-slaves-to-write."),
+    .int("min-slaves-max-lag", \.minReplicasMaxLag, aliases: ["min-replicas-max-lag"], status: .built,
          settable: true, range: 0...Int.max, problem: "Invalid value for min-slaves-max-lag."),
     .optionalString("slave-announce-ip", \.replicaAnnounceIP, aliases: ["replica-announce-ip"],
                     status: .built, settable: true),

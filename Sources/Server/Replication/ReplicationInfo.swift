@@ -35,6 +35,9 @@ extension Server {
             ]
         }
         fields.append(("connected_slaves", "\(r.replicas.count)"))
+        if config.minReplicasToWrite > 0 && config.minReplicasMaxLag > 0 {
+            fields.append(("min_slaves_good_slaves", "\(goodReplicaCount())"))
+        }
         for (n, peer) in r.replicas.enumerated() {
             let lag = peer.state == .online ? nowSeconds - peer.ackTimeMs / 1000 : 0
             fields.append(("slave\(n)", "ip=\(peer.ip),port=\(peer.listeningPort),state=\(peer.state.infoName),offset=\(peer.ackOffset),lag=\(lag)"))

@@ -33,6 +33,14 @@ private func wait(_ call: Call) {
 }
 
 extension Server {
+    /// Online replicas whose last ACK is at most min-slaves-max-lag seconds old (Redis's
+    /// repl_good_slaves_count, counted when asked rather than kept).
+    func goodReplicaCount() -> Int {
+        let now = replication.clock()
+        let maxLagMs = Int64(config.minReplicasMaxLag) * 1000
+        return replication.replicas.reduce(0) { $0 + ($1.state == .online && now - $1.ackTimeMs <= maxLagMs ? 1 : 0) }
+    }
+
     /// Online replicas whose last ACK reached `offset`.
     func replicasAcknowledging(_ offset: Int64) -> Int {
         replication.replicas.reduce(0) { $0 + ($1.state == .online && $1.ackOffset >= offset ? 1 : 0) }
