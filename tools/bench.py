@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from serverproc import REPO_ROOT, ServerProcess  # noqa: E402
+from serverproc import release_binary, REPO_ROOT, ServerProcess  # noqa: E402
 
 WORKLOADS = [  # (name, clients, pipeline, share of --requests)
     ("c50-P1", 50, 1, 1.0),
@@ -62,11 +62,7 @@ def main():
     ap.add_argument("--cairn", help="cairn-server binary (default .build/release/cairn-server)")
     args = ap.parse_args()
 
-    binary = args.cairn or os.path.join(REPO_ROOT, ".build", "release", "cairn-server")
-    if not args.no_build and not args.cairn:
-        print("building release cairn-server ...", flush=True)
-        subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"],
-                       cwd=REPO_ROOT, check=True, stdin=subprocess.DEVNULL)
+    binary = release_binary(args.cairn, build=not args.no_build)
 
     servers = {}
     try:

@@ -49,7 +49,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from serverproc import REPO_ROOT, ServerProcess  # noqa: E402
+from serverproc import release_binary, REPO_ROOT, ServerProcess  # noqa: E402
 from bench_persistence import client, mixed_dataset, pipe_in, resp, rss  # noqa: E402
 
 import redis  # noqa: E402
@@ -449,11 +449,7 @@ def main():
     ap.add_argument("--pin", action="store_true", help="servers on core 0, clients on core 1")
     args = ap.parse_args()
 
-    binary = args.cairn or os.path.join(REPO_ROOT, ".build", "release", "cairn-server")
-    if not args.no_build and not args.cairn:
-        print("building release cairn-server ...", flush=True)
-        subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"],
-                       cwd=REPO_ROOT, check=True, stdin=subprocess.DEVNULL)
+    binary = release_binary(args.cairn, build=not args.no_build)
     binaries = {"cairn": os.path.abspath(binary), "redis": shutil.which("redis-server")}
     if args.pin:
         PIN["on"] = True

@@ -184,3 +184,15 @@ class ServerProcess:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def release_binary(path=None, build=True):
+    """The cairn-server a benchmark runs: `path` if given, else .build/release's, built first
+    (swift build -c release --product cairn-server) unless `build` is false."""
+    if path:
+        return os.path.abspath(path)
+    if build:
+        print("building release cairn-server ...", flush=True)
+        subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"],
+                       cwd=REPO_ROOT, check=True, stdin=subprocess.DEVNULL)
+    return os.path.join(REPO_ROOT, ".build", "release", "cairn-server")

@@ -241,3 +241,14 @@ public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
         words.append(word)
     }
 }
+
+/// `argv` as a client sends it: a RESP multibulk command (`*N`, then `$len` and each argument).
+public func multibulk(_ argv: [[UInt8]]) -> [UInt8] {
+    var out = Array("*\(argv.count)\r\n".utf8)
+    for arg in argv {
+        out += Array("$\(arg.count)\r\n".utf8)
+        out += arg
+        out += [13, 10]
+    }
+    return out
+}

@@ -8,6 +8,8 @@
 // chunks split anywhere; a line longer than its bound is an error, so a
 // master sending garbage without newlines cannot grow memory without end.
 
+import RESP
+
 /// Encodings shared by the replica link and the server.
 public enum ReplicationWire {
     /// `words` as a RESP multibulk command: `*N\r\n$len\r\nword\r\n...`.
@@ -16,15 +18,7 @@ public enum ReplicationWire {
     }
 
     /// `words` as a RESP multibulk command.
-    public static func command(_ words: [[UInt8]]) -> [UInt8] {
-        var out = Array("*\(words.count)\r\n".utf8)
-        for word in words {
-            out += Array("$\(word.count)\r\n".utf8)
-            out += word
-            out += [13, 10]
-        }
-        return out
-    }
+    public static func command(_ words: [[UInt8]]) -> [UInt8] { multibulk(words) }
 
     /// `REPLCONF ACK <offset>`, the replica's report of its applied offset.
     public static func ack(offset: Int64) -> [UInt8] {

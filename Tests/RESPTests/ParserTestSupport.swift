@@ -52,17 +52,6 @@ func parse(_ text: String, limits: RequestLimits = RequestLimits()) -> ParseOutc
     parse(Array(text.utf8), limits: limits)
 }
 
-/// The multibulk encoding of a command, as a client sends it.
-func multibulk(_ argv: [[UInt8]]) -> [UInt8] {
-    var out = Array("*\(argv.count)\r\n".utf8)
-    for arg in argv {
-        out += Array("$\(arg.count)\r\n".utf8)
-        out += arg
-        out += [13, 10]
-    }
-    return out
-}
-
 func multibulk(_ argv: String...) -> [UInt8] { multibulk(argv.map { Array($0.utf8) }) }
 
 func words(_ argv: String...) -> [[UInt8]] { argv.map { Array($0.utf8) } }
