@@ -108,7 +108,8 @@ extension SimWorld {
                 violation("node\(node.index) slave_repl_offset \(replicaOffset) != node\(parent) master_repl_offset \(masterOffset)")
             }
             if digests[node.index] != digests[parent] {
-                violation("node\(node.index) digest \(digests[node.index]!) != node\(parent) digest \(digests[parent]!)")
+                violation("node\(node.index) digest \(digests[node.index]!) != node\(parent) digest \(digests[parent]!): "
+                    + differences(node, nodes[parent]))
             }
         }
     }
