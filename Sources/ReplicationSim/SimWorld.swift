@@ -181,7 +181,8 @@ public final class SimWorld {
         return parts.joined(separator: ", ")
     }
 
-    /// Removes every node's directory contents' owner: closes logs. The caller deletes the directories.
+    /// Ends the run: drops what is due, lets running RDB jobs end, closes the nodes' logs
+    /// (the caller removes the directories).
     func shutDown() {
         agenda.removeAll()
         for node in nodes {
