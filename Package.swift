@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "cairn-server", targets: ["cairn-server"]),
         .executable(name: "cairn", targets: ["cairn"]),
+        .executable(name: "replication-sim", targets: ["replication-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -53,6 +54,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
+        // The replication simulator: whole Servers in one process over a simulated network,
+        // driven by one seed (Sources/ReplicationSim; tools/replication-sim.sh runs many seeds).
+        .target(
+            name: "ReplicationSim",
+            dependencies: ["Server", "RESP", "Engine", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: releaseSettings),
+        .executableTarget(name: "replication-sim", dependencies: ["ReplicationSim", "Server"], swiftSettings: releaseSettings),
         // What every test target shares (seeded generator, child processes, ports, temporary
         // directories); plain Swift + Foundation, linked into the test targets only.
         .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
@@ -69,6 +77,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "ReplicationSimTests", dependencies: ["ReplicationSim", "Server"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -8,6 +8,7 @@
 #   2. swift test                                     (XCTest, prints its summary)
 #      tools/rdb-interop.sh                           (cairn rdb against redis-server 7.0)
 #   3. swift build -c release --product cairn-server  (the binary interop tests use)
+#      tools/replication-sim.sh 500                   (the replication simulator, 500 seeds)
 #   4. python3 -m pytest -q tools/tests               (interop + differential tests)
 #   5. tools/fuzz-{resp,rdb,aof}.sh FUZZ_SECONDS      (libFuzzer, 30 s each; the corpus
 #      they grow is kept, minimised, in fixtures/fuzz/; a crash's input lands in
@@ -167,6 +168,8 @@ else
     SERVER=
     step swift-build-release swift build -c release --product cairn-server && SERVER=$ROOT/.build/release/cairn-server
 fi
+# Whole servers over a simulated network, 500 seeds (tools/replication-sim.sh; about 2-3 minutes).
+step replication-sim tools/replication-sim.sh 500
 if [ -n "$SERVER" ] && [ -x "$SERVER" ]; then
     export CAIRN_SERVER=$SERVER
     step pytest python3 -m pytest -q -p no:cacheprovider tools/tests
@@ -186,7 +189,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release pytest fuzz-resp fuzz-rdb fuzz-aof; do
+for name in deps-redis deps-zlib deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"

@@ -13,6 +13,11 @@
 // does; and bare newlines between commands (empty inline commands) are not
 // lost: their bytes travel with the next command's raw bytes, so that
 // sub-replicas and the backlog see every byte at the master's offsets.
+// A MULTI block is held until its EXEC and only then applied, forwarded and
+// counted (as Redis 6 moves reploff only outside MULTI): a link that drops
+// inside a block leaves the offset before its MULTI, so the partial resync
+// sends the whole block again instead of continuing in its middle, where the
+// new master client would have lost the commands queued before the drop.
 import NIOCore
 import RESP
 
@@ -77,6 +82,18 @@ extension ReplicaLink {
             pendingRaw = []
             if Self.isGetAck(argv) {
                 actions.append(.send(ReplicationWire.ack(offset: offset)))
+            }
+            if transaction == nil && Self.equalsIgnoringCase(argv[0], "multi") { transaction = [] }
+            if transaction != nil {
+                // Held until EXEC: the block is applied, forwarded and counted whole, or not at all.
+                transaction!.append((argv, bytes))
+                guard Self.equalsIgnoringCase(argv[0], "exec") || Self.equalsIgnoringCase(argv[0], "discard") else { continue }
+                for (heldArgv, heldRaw) in transaction! {
+                    offset += Int64(heldRaw.count)
+                    actions.append(.apply(argv: heldArgv, raw: heldRaw))
+                }
+                transaction = nil
+                continue
             }
             offset += Int64(bytes.count)
             actions.append(.apply(argv: argv, raw: bytes))

@@ -51,6 +51,8 @@ public struct ReplicaLink {
     var commandStart = 0
     /// Bytes of empty commands (bare newlines) waiting to be forwarded with the next command.
     var pendingRaw: [UInt8] = []
+    /// The commands of a MULTI block read so far (held until its EXEC); nil outside one.
+    var transaction: [(argv: [[UInt8]], raw: [UInt8])]? = nil
     var lastConnectAttemptMs: Int64 = Int64.min / 2
     var lastAckMs: Int64 = 0
 
@@ -249,5 +251,6 @@ public struct ReplicaLink {
         streamParser.limits.maxBulkLength = config.maxBulkLength
         commandStart = stream.readerIndex
         pendingRaw = []
+        transaction = nil
     }
 }

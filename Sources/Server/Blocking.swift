@@ -254,6 +254,17 @@ extension Server {
         }
     }
 
+    /// A master turning replica (Redis's disconnectAllBlockedClients): its blocked clients are
+    /// told and closed, or the new master's stream would serve them and pop on this node alone.
+    func disconnectAllBlockedClients() {
+        for client in blocking.clientsById.values.sorted(by: { $0.id < $1.id }) {
+            blocking.remove(client)
+            client.output.writeError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> slave?)")
+            client.closeAfterReply = true
+            client.connection?.resumeAfterUnblock()
+        }
+    }
+
     /// Forgets a disconnected client's wait.
     func forgetBlocked(_ client: Client) {
         if client.isBlocked { blocking.remove(client) }

@@ -116,6 +116,7 @@ extension Server {
         }
         stopLink()
         disconnectReplicas()
+        disconnectAllBlockedClients()
         r.master = (host, port)
         r.linkDownSince = replication.clock() / 1000
         stream.encodesRecords = false

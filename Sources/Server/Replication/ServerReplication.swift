@@ -83,7 +83,8 @@ extension Server {
             return ReplicationAux(streamDB: client.db, replid: r.history.replid.text, offset: stream.offset)
         }
         if r.isReplica, r.link?.cachedMaster != nil {
-            return ReplicationAux(streamDB: 0, replid: r.history.replid.text, offset: stream.offset)
+            // The cached master's database (Redis: cached_master->db->id): the stream continues there.
+            return ReplicationAux(streamDB: r.masterDB, replid: r.history.replid.text, offset: stream.offset)
         }
         guard !r.isReplica, r.history.backlog != nil else { return nil }
         return ReplicationAux(streamDB: max(stream.selectedDB, 0), replid: r.history.replid.text, offset: stream.offset)
