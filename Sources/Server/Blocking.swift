@@ -22,7 +22,7 @@ import Engine
 import ChangeStream
 
 /// Why a client is blocked.
-public enum BlockReason: Sendable {
+package enum BlockReason: Sendable {
     /// BLPOP, BRPOP, BRPOPLPUSH: a list at one of some keys.
     case pop(BlockedPop)
     /// WAIT: enough replicas acknowledging an offset.
@@ -38,28 +38,28 @@ public enum BlockReason: Sendable {
 }
 
 /// What a client blocked in WAIT waits for.
-public struct BlockedWait: Sendable {
+package struct BlockedWait: Sendable {
     /// The replication offset its writes reached.
-    public var offset: Int64
+    package var offset: Int64
     /// How many replicas must acknowledge it.
-    public var replicas: Int
+    package var replicas: Int
     /// Absolute deadline in ms, 0 = wait forever.
-    public var deadline: Int64
+    package var deadline: Int64
 }
 
 /// What a blocked client waits for.
-public struct BlockedPop: Sendable {
-    public enum Kind: Equatable, Sendable {
+package struct BlockedPop: Sendable {
+    package enum Kind: Equatable, Sendable {
         case popHead
         case popTail
         case popPush(destination: Bytes)
     }
-    public var kind: Kind
-    public var db: Int
+    package var kind: Kind
+    package var db: Int
     /// Distinct keys, in argument order.
-    public var keys: [Bytes]
+    package var keys: [Bytes]
     /// Absolute deadline in ms, 0 = wait forever.
-    public var deadline: Int64
+    package var deadline: Int64
 }
 
 /// A (db, key) pair clients wait on, hashed over the key bytes at once.
@@ -73,16 +73,16 @@ struct BlockingKey: Hashable {
 }
 
 /// The blocked clients of one server: who waits on which key, and which keys are ready.
-public final class BlockedClients {
+package final class BlockedClients {
     var waiting: [BlockingKey: [Client]] = [:]
     var ready: [BlockingKey] = []
     var readySet: Set<BlockingKey> = []
     var clientsById: [Int64: Client] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Number of blocked clients (INFO blocked_clients).
-    public var count: Int { clientsById.count }
+    package var count: Int { clientsById.count }
 
     /// Clients blocked in WAIT, oldest first.
     var waitingForReplicas: [Client] = []
@@ -137,7 +137,7 @@ extension Server {
 
     /// Serves the clients blocked on keys that became ready. Dispatch calls this after
     /// every command; call it after EXEC (and scripts) too.
-    public func handleClientsBlockedOnKeys() {
+    package func handleClientsBlockedOnKeys() {
         while !blocking.ready.isEmpty {
             let batch = blocking.ready
             blocking.ready.removeAll()

@@ -8,7 +8,7 @@ import Engine
 import ChangeStream
 
 extension Server {
-    public func execute(_ client: Client, _ argv: [Bytes]) {
+    package func execute(_ client: Client, _ argv: [Bytes]) {
         let started = monotonicNanoseconds()
         let now = clock.wallMilliseconds(at: started)
         keyspace.now = now
@@ -167,7 +167,7 @@ extension Server {
 }
 
 /// Bytes as Redis's sdscatrepr shows them: double-quoted, with escapes.
-public func quotedRepresentation(_ b: Bytes) -> String {
+package func quotedRepresentation(_ b: Bytes) -> String {
     var s = "\""
     for c in b {
         switch c {

@@ -5,10 +5,10 @@ import Glibc
 #endif
 import Engine
 
-public enum Launch {
+package enum Launch {
     /// Runs the server for these command-line arguments (without the program name);
     /// returns the process exit status.
-    public static func run(arguments: [String]) -> Int32 {
+    package static func run(arguments: [String]) -> Int32 {
         var config: ServerConfig
         var fromFile = false
         switch ConfigLoader.request(arguments) {

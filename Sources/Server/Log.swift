@@ -16,13 +16,13 @@ import Logging
 import Synchronization
 
 /// The server's log: Redis's levels and line format, written through swift-log.
-public final class ServerLog: Sendable {
+package final class ServerLog: Sendable {
     let output = LogOutput()
     /// Copied out under the lock for each line, so `level` may change from any thread.
     private let logger: Mutex<Logger>
 
     /// A log at `level`, to `path` ("" for stdout).
-    public init(level: LogLevel = .notice, path: String = "") {
+    package init(level: LogLevel = .notice, path: String = "") {
         let output = self.output
         var logger = Logger(label: "cairn-server") { _ in RedisLineHandler(output: output, logLevel: .notice) }
         logger.logLevel = level.swiftLogLevel
@@ -32,43 +32,43 @@ public final class ServerLog: Sendable {
 
     /// The log a started server uses: `loglevel`, `logfile` (relative to `dir`, as after
     /// Redis's chdir), and syslog under `syslog-ident`/`syslog-facility` with `syslog-enabled`.
-    public convenience init(config: ServerConfig) {
+    package convenience init(config: ServerConfig) {
         self.init(level: config.loglevel,
                   path: config.logfile.isEmpty ? "" : ConfigValue.absolute(config.logfile, from: config.dir))
         if config.syslogEnabled { output.enableSyslog(ident: config.syslogIdent, facility: config.syslogFacility) }
     }
 
     /// Lines below this level are dropped (`loglevel`).
-    public var level: LogLevel {
+    package var level: LogLevel {
         get { LogLevel(logger.withLock { $0.logLevel }) }
         set { logger.withLock { $0.logLevel = newValue.swiftLogLevel } }
     }
 
     /// The role letter after the pid: 'M' on a master, 'S' on a replica.
-    public var role: Character {
+    package var role: Character {
         get { output.role }
         set { output.role = newValue }
     }
 
     /// Sends further lines to `path` ("" for stdout); on failure they go to stdout, with a warning.
-    public func setPath(_ path: String) {
+    package func setPath(_ path: String) {
         if let error = output.setPath(path) {
             warning("Can't open the log file \(path): \(error)")
         }
     }
 
-    public func debug(_ s: @autoclosure () -> String) { write(.debug, s()) }
-    public func verbose(_ s: @autoclosure () -> String) { write(.verbose, s()) }
-    public func notice(_ s: @autoclosure () -> String) { write(.notice, s()) }
-    public func warning(_ s: @autoclosure () -> String) { write(.warning, s()) }
+    package func debug(_ s: @autoclosure () -> String) { write(.debug, s()) }
+    package func verbose(_ s: @autoclosure () -> String) { write(.verbose, s()) }
+    package func notice(_ s: @autoclosure () -> String) { write(.notice, s()) }
+    package func warning(_ s: @autoclosure () -> String) { write(.warning, s()) }
 
     /// Logs `message` at `l` when `l` is at least `level`.
-    public func write(_ l: LogLevel, _ message: @autoclosure () -> String) {
+    package func write(_ l: LogLevel, _ message: @autoclosure () -> String) {
         let logger = self.logger.withLock { $0 }
         logger.log(level: l.swiftLogLevel, "\(message())")
     }
 
     /// Returns once every line logged so far is out of the process (in the kernel, or with
     /// syslog). Called before any exit, so a fatal line is never lost.
-    public func flush() { output.flush() }
+    package func flush() { output.flush() }
 }

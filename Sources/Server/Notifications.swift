@@ -8,21 +8,21 @@
 import Engine
 
 /// The classes of notify-keyspace-events (its letters: g $ l s h z x e, K E, A).
-public struct NotificationClass: OptionSet, Sendable {
-    public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-    public static let keyspace = NotificationClass(rawValue: 1 << 0)  // K
-    public static let keyevent = NotificationClass(rawValue: 1 << 1)  // E
-    public static let generic = NotificationClass(rawValue: 1 << 2)   // g
-    public static let string = NotificationClass(rawValue: 1 << 3)    // $
-    public static let list = NotificationClass(rawValue: 1 << 4)      // l
-    public static let set = NotificationClass(rawValue: 1 << 5)       // s
-    public static let hash = NotificationClass(rawValue: 1 << 6)      // h
-    public static let zset = NotificationClass(rawValue: 1 << 7)      // z
-    public static let expired = NotificationClass(rawValue: 1 << 8)   // x
-    public static let evicted = NotificationClass(rawValue: 1 << 9)   // e
+package struct NotificationClass: OptionSet, Sendable {
+    package let rawValue: UInt16
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
+    package static let keyspace = NotificationClass(rawValue: 1 << 0)  // K
+    package static let keyevent = NotificationClass(rawValue: 1 << 1)  // E
+    package static let generic = NotificationClass(rawValue: 1 << 2)   // g
+    package static let string = NotificationClass(rawValue: 1 << 3)    // $
+    package static let list = NotificationClass(rawValue: 1 << 4)      // l
+    package static let set = NotificationClass(rawValue: 1 << 5)       // s
+    package static let hash = NotificationClass(rawValue: 1 << 6)      // h
+    package static let zset = NotificationClass(rawValue: 1 << 7)      // z
+    package static let expired = NotificationClass(rawValue: 1 << 8)   // x
+    package static let evicted = NotificationClass(rawValue: 1 << 9)   // e
     /// "A": every type class.
-    public static let all: NotificationClass = [.generic, .string, .list, .set, .hash, .zset, .expired, .evicted]
+    package static let all: NotificationClass = [.generic, .string, .list, .set, .hash, .zset, .expired, .evicted]
 
     private static let letterTable: [(UInt8, NotificationClass)] = [
         (UInt8(ascii: "g"), .generic), (UInt8(ascii: "$"), .string), (UInt8(ascii: "l"), .list),
@@ -31,7 +31,7 @@ public struct NotificationClass: OptionSet, Sendable {
     ]
 
     /// Parses notify-keyspace-events' letters; nil on an unknown letter.
-    public init?(letters: Bytes) {
+    package init?(letters: Bytes) {
         var classes: NotificationClass = []
         for c in letters {
             switch c {
@@ -47,7 +47,7 @@ public struct NotificationClass: OptionSet, Sendable {
     }
 
     /// The canonical letters, as CONFIG GET shows them ("A" for all type classes, then K, E).
-    public var letters: String {
+    package var letters: String {
         var out = ""
         if isSuperset(of: .all) {
             out = "A"
@@ -62,7 +62,7 @@ public struct NotificationClass: OptionSet, Sendable {
 
 extension Server {
     /// Reports a keyspace event for `key` in `db`, if its class is selected.
-    public func notifyKeyspaceEvent(_ type: NotificationClass, _ event: String, _ key: Bytes, db: Int) {
+    package func notifyKeyspaceEvent(_ type: NotificationClass, _ event: String, _ key: Bytes, db: Int) {
         guard !notificationClasses.isDisjoint(with: type) else { return }
         if notificationClasses.contains(.keyspace) {
             publish(channel: Bytes("__keyspace@\(db)__:") + key, message: Bytes(event))
@@ -83,7 +83,7 @@ extension Server {
 
 extension Call {
     /// Reports a keyspace event for `key` in the client's database.
-    public func notify(_ type: NotificationClass, _ event: String, _ key: Bytes) {
+    package func notify(_ type: NotificationClass, _ event: String, _ key: Bytes) {
         server.notifyKeyspaceEvent(type, event, key, db: db)
     }
 }

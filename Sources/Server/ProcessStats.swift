@@ -7,14 +7,14 @@ import Glibc
 #endif
 import CairnCSystem
 
-public enum ProcessStats {
+package enum ProcessStats {
     /// Bytes currently allocated by malloc (Redis's used_memory counterpart).
-    public static func heapBytes() -> Int {
+    package static func heapBytes() -> Int {
         Int(cairn_heap_allocated_bytes())
     }
 
     /// Resident set size in bytes.
-    public static func residentBytes() -> Int {
+    package static func residentBytes() -> Int {
         guard let f = fopen("/proc/self/statm", "r") else { return 0 }
         defer { fclose(f) }
         var size = 0, resident = 0
@@ -34,12 +34,12 @@ public enum ProcessStats {
     }
 
     /// Total physical memory in bytes.
-    public static func systemMemoryBytes() -> Int {
+    package static func systemMemoryBytes() -> Int {
         Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// (system, user) CPU seconds of this process and of its children.
-    public static func cpuSeconds() -> (sys: Double, user: Double, childSys: Double, childUser: Double) {
+    package static func cpuSeconds() -> (sys: Double, user: Double, childSys: Double, childUser: Double) {
         var me = rusage(), children = rusage()
         getrusage(RUSAGE_SELF.rawValue, &me)
         getrusage(RUSAGE_CHILDREN.rawValue, &children)
@@ -48,7 +48,7 @@ public enum ProcessStats {
     }
 
     /// Bytes as Redis's bytesToHuman shows them ("1.50M").
-    public static func human(_ n: Int) -> String {
+    package static func human(_ n: Int) -> String {
         let d = Double(n)
         func f(_ v: Double, _ unit: String) -> String {
             let r = (v * 100).rounded() / 100

@@ -9,22 +9,22 @@
 import Engine
 
 /// One client's subscriptions, in subscription order.
-public final class ClientSubscriptions {
-    public var channels: [Bytes] = []
-    public var patterns: [Bytes] = []
-    public var count: Int { channels.count + patterns.count }
+package final class ClientSubscriptions {
+    package var channels: [Bytes] = []
+    package var patterns: [Bytes] = []
+    package var count: Int { channels.count + patterns.count }
 }
 
-public struct PubSubRegistry {
-    public var subscribers: [Bytes: [Client]] = [:]
-    public var patternSubscribers: [(pattern: Bytes, client: Client)] = []
-    public init() {}
+package struct PubSubRegistry {
+    package var subscribers: [Bytes: [Client]] = [:]
+    package var patternSubscribers: [(pattern: Bytes, client: Client)] = []
+    package init() {}
 }
 
 extension Server {
     /// Delivers `message` on `channel`; returns the number of receivers.
     @discardableResult
-    public func publish(channel: Bytes, message: Bytes) -> Int {
+    package func publish(channel: Bytes, message: Bytes) -> Int {
         var receivers = 0
         if let clients = pubsub.subscribers[channel] {
             for c in clients {

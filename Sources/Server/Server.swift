@@ -15,69 +15,69 @@ import Engine
 import ChangeStream
 import Replication
 
-public struct ServerStats: Sendable {
-    public var connectionsReceived: Int64 = 0
-    public var commandsProcessed: Int64 = 0
-    public var rejectedConnections: Int64 = 0
-    public var netInputBytes: Int64 = 0
-    public var netOutputBytes: Int64 = 0
-    public var errorReplies: Int64 = 0
-    public var evictedKeys: Int64 = 0
+package struct ServerStats: Sendable {
+    package var connectionsReceived: Int64 = 0
+    package var commandsProcessed: Int64 = 0
+    package var rejectedConnections: Int64 = 0
+    package var netInputBytes: Int64 = 0
+    package var netOutputBytes: Int64 = 0
+    package var errorReplies: Int64 = 0
+    package var evictedKeys: Int64 = 0
 }
 
-public final class Server {
-    public static let implementedRedisVersion = "4.0.14"
-    public static let cairnVersion = "0.1.0"
+package final class Server {
+    package static let implementedRedisVersion = "4.0.14"
+    package static let cairnVersion = "0.1.0"
 
-    public var config: ServerConfig
-    public let keyspace: Keyspace
-    public let commands = CommandTable.standard
+    package var config: ServerConfig
+    package let keyspace: Keyspace
+    package let commands = CommandTable.standard
     /// Commands as INFO commandstats lists them: those called at least once.
-    public var commandStats: [(name: String, stats: CommandStats)] {
+    package var commandStats: [(name: String, stats: CommandStats)] {
         commands.all.filter { $0.stats.calls > 0 }.map { ($0.name, $0.stats) }.sorted { $0.name < $1.name }
     }
-    public var stats = ServerStats()
-    public let log: ServerLog
-    public var clients: [Int64: Client] = [:]
-    public private(set) var nextClientId: Int64 = 1
-    public var monitors: [Client] = []
-    public var slowlog = Slowlog()
-    public var opsSampler = InstantaneousSampler()
+    package var stats = ServerStats()
+    package let log: ServerLog
+    package var clients: [Int64: Client] = [:]
+    package private(set) var nextClientId: Int64 = 1
+    package var monitors: [Client] = []
+    package var slowlog = Slowlog()
+    package var opsSampler = InstantaneousSampler()
     /// The change stream: every write's propagation records, and the replication offset.
-    public let stream: ChangeStream
+    package let stream: ChangeStream
     /// Replication, both roles (Replication/).
-    public let replication = ServerReplication()
-    public let startTime = wallClockMilliseconds()
+    package let replication = ServerReplication()
+    package let startTime = wallClockMilliseconds()
     /// The time commands see (derived from the monotonic clock, recalibrated by the cron).
-    public var clock = ServerClock()
-    public let runId: String
+    package var clock = ServerClock()
+    package let runId: String
     /// Clients other than replicas and monitors wait until this time (ms); CLIENT PAUSE.
-    public var pausedUntil: Int64 = 0
+    package var pausedUntil: Int64 = 0
     /// Asked to stop (SHUTDOWN, a signal); the network layer sets this to do the closing.
-    public var onShutdown: ((_ save: Bool?) -> Void)? = nil
+    package var onShutdown: ((_ save: Bool?) -> Void)? = nil
     /// RDB state and operations (Persistence/).
     /// A constant, not a lazy var: the command path reads it several times per command,
     /// and a constant reference costs no retain/release to read.
-    public let persistence: Persistence
+    package let persistence: Persistence
     /// Runs work on the keyspace thread after `delayMs` (0: as soon as the loop is free). The
     /// network layer provides it; nil without one (tests), where the cron drives background work.
-    public var schedule: ((_ delayMs: Int, _ work: @escaping () -> Void) -> Void)? = nil
+    package var schedule: ((_ delayMs: Int, _ work: @escaping () -> Void) -> Void)? = nil
     /// The listening port actually bound (differs from config when started with port 0).
-    public var boundPort: Int = 0
+    package var boundPort: Int = 0
     /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.
-    public var activeExpireEnabled = true
-    public var pubsub = PubSubRegistry()
-    public var watches = WatchRegistry()
+    package var activeExpireEnabled = true
+    package var pubsub = PubSubRegistry()
+    package var watches = WatchRegistry()
     /// The event classes notify-keyspace-events selects (empty: none).
-    public var notificationClasses: NotificationClass = []
+    package var notificationClasses: NotificationClass = []
     /// The highest heap use seen (INFO used_memory_peak).
-    public var peakMemory = 0
+    package var peakMemory = 0
     /// Connections whose replies wait for this loop turn's AOF write (AOFPersistence.swift).
     var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
-    public let blocking = BlockedClients()
+    package let blocking = BlockedClients()
 
-    public init(config: ServerConfig, log: ServerLog? = nil) {
+    package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
         self.keyspace = Keyspace(databases: config.databases)
         self.stream = ChangeStream(keyspace: keyspace)
@@ -97,7 +97,7 @@ public final class Server {
     }
 
     /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.
-    public func resetStats() {
+    package func resetStats() {
         stats = ServerStats()
         for command in commands.all { command.stats.reset() }
         keyspace.stats = KeyspaceStats()
@@ -107,7 +107,7 @@ public final class Server {
     // MARK: clients
 
     /// Registers a new client; nil (with the error already in its output) if refused.
-    public func connect(address: String, localAddress: String, isLocal: Bool,
+    package func connect(address: String, localAddress: String, isLocal: Bool,
                         allocator: ByteBufferAllocator = ByteBufferAllocator()) -> (Client, refusal: String?) {
         let client = Client(id: nextClientId, address: address, localAddress: localAddress,
                             authenticated: config.requirepass == nil, allocator: allocator)
@@ -125,7 +125,7 @@ public final class Server {
         return (client, nil)
     }
 
-    public func disconnect(_ client: Client) {
+    package func disconnect(_ client: Client) {
         clients[client.id] = nil
         forgetBlocked(client)
         removeSubscriptions(client)
@@ -144,12 +144,12 @@ public final class Server {
     // MARK: the change stream
 
     /// Hands every pending propagation record to the stream's consumers, in order.
-    public func deliverChanges() { stream.deliver() }
+    package func deliverChanges() { stream.deliver() }
 
     // MARK: periodic work
 
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
-    public func cron() {
+    package func cron() {
         clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now
@@ -177,14 +177,14 @@ public final class Server {
     }
 
     /// Whether bytes in flight to `client` must be counted: only when a limit applies to it.
-    public func tracksOutput(of client: Client) -> Bool {
+    package func tracksOutput(of client: Client) -> Bool {
         guard let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
         return limit.hardBytes > 0 || limit.softBytes > 0
     }
 
     /// Closes a client past its output buffer limits; true if it was closed.
     @discardableResult
-    public func checkOutputLimits(_ client: Client) -> Bool {
+    package func checkOutputLimits(_ client: Client) -> Bool {
         guard tracksOutput(of: client), let limit = config.clientOutputBufferLimits[client.isMonitor ? .normal : client.clientClass] else { return false }
         let used = client.outputBytes
         var exceeded = limit.hardBytes > 0 && used >= limit.hardBytes
@@ -210,7 +210,7 @@ public final class Server {
 
 extension Server {
     /// Frees detached tables off the keyspace thread (FLUSHALL ASYNC, later UNLINK of big values).
-    public func lazyFree(_ tables: [KeyTable]) {
+    package func lazyFree(_ tables: [KeyTable]) {
         let box = LazyFreeBox(tables)
         lazyFreeQueue.async { box.release() }
     }

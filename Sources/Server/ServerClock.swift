@@ -7,24 +7,24 @@
 // within one cron period, and between calibrations time never goes backwards.
 import Engine
 
-public struct ServerClock {
+package struct ServerClock {
     // Microseconds, so the derived milliseconds are not truncated a second time.
     private var wallBaseMicros: Int64
     private var monotonicBase: UInt64
 
-    public init() {
+    package init() {
         monotonicBase = monotonicNanoseconds()
         wallBaseMicros = wallClockMicroseconds()
     }
 
     /// Wall-clock milliseconds at the monotonic reading `monotonic`.
-    public func wallMilliseconds(at monotonic: UInt64) -> Int64 {
+    package func wallMilliseconds(at monotonic: UInt64) -> Int64 {
         let elapsed = monotonic >= monotonicBase ? Int64((monotonic - monotonicBase) / 1000) : 0
         return (wallBaseMicros + elapsed) / 1000
     }
 
     /// Re-reads both clocks.
-    public mutating func recalibrate() {
+    package mutating func recalibrate() {
         monotonicBase = monotonicNanoseconds()
         wallBaseMicros = wallClockMicroseconds()
     }

@@ -4,25 +4,25 @@
 // more there were), each at most 128 bytes (with how many more bytes there were).
 import Engine
 
-public struct SlowlogEntry: Sendable {
-    public let id: Int64
-    public let timestamp: Int64
-    public let microseconds: Int64
-    public let argv: [Bytes]
-    public let clientAddress: String
-    public let clientName: Bytes
+package struct SlowlogEntry: Sendable {
+    package let id: Int64
+    package let timestamp: Int64
+    package let microseconds: Int64
+    package let argv: [Bytes]
+    package let clientAddress: String
+    package let clientName: Bytes
 }
 
-public struct Slowlog: Sendable {
-    public private(set) var entries: [SlowlogEntry] = []
+package struct Slowlog: Sendable {
+    package private(set) var entries: [SlowlogEntry] = []
     private var nextId: Int64 = 0
 
     static let maxArgs = 32
     static let maxArgLength = 128
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(argv: [Bytes], microseconds: Int64, client: Client, maxLength: Int) {
+    package mutating func add(argv: [Bytes], microseconds: Int64, client: Client, maxLength: Int) {
         var kept: [Bytes] = []
         let shown = min(argv.count, Self.maxArgs)
         for j in 0..<shown {
@@ -41,16 +41,16 @@ public struct Slowlog: Sendable {
         trim(to: maxLength)
     }
 
-    public mutating func trim(to maxLength: Int) {
+    package mutating func trim(to maxLength: Int) {
         if entries.count > max(maxLength, 0) { entries.removeLast(entries.count - max(maxLength, 0)) }
     }
 
-    public mutating func reset() { entries.removeAll() }
+    package mutating func reset() { entries.removeAll() }
 }
 
 /// Instantaneous per-second rates (ops, input and output kbps), averaged over the
 /// last 16 samples taken by the cron, as INFO's instantaneous_* fields are.
-public struct InstantaneousSampler: Sendable {
+package struct InstantaneousSampler: Sendable {
     private var last: (time: Int64, commands: Int64, input: Int64, output: Int64)? = nil
     private var ops: [Double] = []
     private var inputRates: [Double] = []
@@ -59,9 +59,9 @@ public struct InstantaneousSampler: Sendable {
     static let samples = 16
     static let intervalMs: Int64 = 100
 
-    public init() {}
+    package init() {}
 
-    public mutating func sample(now: Int64, commands: Int64, input: Int64, output: Int64) {
+    package mutating func sample(now: Int64, commands: Int64, input: Int64, output: Int64) {
         guard now - lastSampleTime >= Self.intervalMs else { return }
         lastSampleTime = now
         if let last, now > last.time {
@@ -80,7 +80,7 @@ public struct InstantaneousSampler: Sendable {
 
     private func mean(_ a: [Double]) -> Double { a.isEmpty ? 0 : a.reduce(0, +) / Double(a.count) }
 
-    public var opsPerSecond: Int64 { Int64(mean(ops)) }
-    public var inputKbps: Double { mean(inputRates) }
-    public var outputKbps: Double { mean(outputRates) }
+    package var opsPerSecond: Int64 { Int64(mean(ops)) }
+    package var inputKbps: Double { mean(inputRates) }
+    package var outputKbps: Double { mean(outputRates) }
 }

@@ -11,22 +11,22 @@
 import Engine
 
 /// The commands queued by one MULTI.
-public final class Transaction {
-    public var queue: [(command: Command, argv: [Bytes])] = []
+package final class Transaction {
+    package var queue: [(command: Command, argv: [Bytes])] = []
     /// A queued command was refused (unknown, wrong arity...): EXEC aborts with EXECABORT.
-    public var hasErrors = false
+    package var hasErrors = false
 }
 
 /// Who watches what: (db, key) -> watching clients.
-public struct WatchRegistry {
-    public var watchers: [WatchedKey: [Client]] = [:]
-    public init() {}
+package struct WatchRegistry {
+    package var watchers: [WatchedKey: [Client]] = [:]
+    package init() {}
 }
 
-public struct WatchedKey: Hashable {
-    public let db: Int
-    public let key: Bytes
-    public func hash(into h: inout Hasher) {
+package struct WatchedKey: Hashable {
+    package let db: Int
+    package let key: Bytes
+    package func hash(into h: inout Hasher) {
         h.combine(db)
         key.withUnsafeBytes { h.combine(bytes: $0) }
     }

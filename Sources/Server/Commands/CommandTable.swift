@@ -8,26 +8,26 @@
 // joined here.
 import Engine
 
-public struct CommandFlags: OptionSet, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public static let write = CommandFlags(rawValue: 1 << 0)
-    public static let readonly = CommandFlags(rawValue: 1 << 1)
-    public static let denyoom = CommandFlags(rawValue: 1 << 2)
-    public static let admin = CommandFlags(rawValue: 1 << 3)
-    public static let pubsub = CommandFlags(rawValue: 1 << 4)
-    public static let noscript = CommandFlags(rawValue: 1 << 5)
-    public static let random = CommandFlags(rawValue: 1 << 6)
-    public static let sortForScript = CommandFlags(rawValue: 1 << 7)
-    public static let loading = CommandFlags(rawValue: 1 << 8)
-    public static let stale = CommandFlags(rawValue: 1 << 9)
-    public static let skipMonitor = CommandFlags(rawValue: 1 << 10)
-    public static let asking = CommandFlags(rawValue: 1 << 11)
-    public static let fast = CommandFlags(rawValue: 1 << 12)
-    public static let movableKeys = CommandFlags(rawValue: 1 << 13)
+package struct CommandFlags: OptionSet, Sendable {
+    package let rawValue: UInt32
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
+    package static let write = CommandFlags(rawValue: 1 << 0)
+    package static let readonly = CommandFlags(rawValue: 1 << 1)
+    package static let denyoom = CommandFlags(rawValue: 1 << 2)
+    package static let admin = CommandFlags(rawValue: 1 << 3)
+    package static let pubsub = CommandFlags(rawValue: 1 << 4)
+    package static let noscript = CommandFlags(rawValue: 1 << 5)
+    package static let random = CommandFlags(rawValue: 1 << 6)
+    package static let sortForScript = CommandFlags(rawValue: 1 << 7)
+    package static let loading = CommandFlags(rawValue: 1 << 8)
+    package static let stale = CommandFlags(rawValue: 1 << 9)
+    package static let skipMonitor = CommandFlags(rawValue: 1 << 10)
+    package static let asking = CommandFlags(rawValue: 1 << 11)
+    package static let fast = CommandFlags(rawValue: 1 << 12)
+    package static let movableKeys = CommandFlags(rawValue: 1 << 13)
 
     /// Parses Redis's flag letters ("wm", "rF", "as", ...) as redisCommandTable spells them.
-    public init(_ letters: String) {
+    package init(_ letters: String) {
         var f: CommandFlags = []
         for c in letters {
             switch c {
@@ -51,7 +51,7 @@ public struct CommandFlags: OptionSet, Sendable {
     }
 
     /// The flag names COMMAND reports, in Redis's order.
-    public var names: [String] {
+    package var names: [String] {
         let all: [(CommandFlags, String)] = [
             (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
             (.pubsub, "pubsub"), (.noscript, "noscript"), (.random, "random"), (.sortForScript, "sort_for_script"),
@@ -62,20 +62,20 @@ public struct CommandFlags: OptionSet, Sendable {
     }
 }
 
-public final class Command {
-    public let name: String
-    public let arity: Int
-    public let flags: CommandFlags
-    public let firstKey: Int
-    public let lastKey: Int
-    public let keyStep: Int
+package final class Command {
+    package let name: String
+    package let arity: Int
+    package let flags: CommandFlags
+    package let firstKey: Int
+    package let lastKey: Int
+    package let keyStep: Int
     /// For commands whose keys cannot be found from positions (movablekeys).
-    public let keyFinder: (([Bytes]) -> [Int])?
-    public let run: (Call) -> Void
+    package let keyFinder: (([Bytes]) -> [Int])?
+    package let run: (Call) -> Void
     /// Calls and time spent, for INFO commandstats (a reference, so counting costs no lookup).
-    public let stats = CommandStats()
+    package let stats = CommandStats()
 
-    public init(_ name: String, arity: Int, flags: String, keys: (Int, Int, Int) = (0, 0, 0),
+    package init(_ name: String, arity: Int, flags: String, keys: (Int, Int, Int) = (0, 0, 0),
                 keyFinder: (([Bytes]) -> [Int])? = nil, run: @escaping (Call) -> Void) {
         self.name = name
         self.arity = arity
@@ -103,7 +103,7 @@ public final class Command {
     }
 
     /// Positions in `argv` that hold keys.
-    public func keyPositions(_ argv: [Bytes]) -> [Int] {
+    package func keyPositions(_ argv: [Bytes]) -> [Int] {
         if let keyFinder { return keyFinder(argv) }
         guard firstKey > 0 else { return [] }
         let last = lastKey >= 0 ? lastKey : argv.count + lastKey
@@ -118,22 +118,22 @@ public final class Command {
 }
 
 /// Per-command counters for INFO commandstats.
-public final class CommandStats {
-    public var calls: Int64 = 0
-    public var microseconds: Int64 = 0
-    public init() {}
-    public func reset() {
+package final class CommandStats {
+    package var calls: Int64 = 0
+    package var microseconds: Int64 = 0
+    package init() {}
+    package func reset() {
         calls = 0
         microseconds = 0
     }
 }
 
-public struct CommandTable {
-    public private(set) var byName: [String: Command] = [:]
+package struct CommandTable {
+    package private(set) var byName: [String: Command] = [:]
     /// Exact-bytes index (lower and upper case spellings) that skips lowercasing on the hot path.
     private var byBytes: [Bytes: Command] = [:]
 
-    public init(_ groups: [[Command]]) {
+    package init(_ groups: [[Command]]) {
         for group in groups {
             for shared in group {
                 let command = Command(copying: shared)
@@ -145,17 +145,17 @@ public struct CommandTable {
         }
     }
 
-    public func lookup(_ name: Bytes) -> Command? {
+    package func lookup(_ name: Bytes) -> Command? {
         if let c = byBytes[name] { return c }
         guard name.count <= 64 else { return nil }
         return byName[String(decoding: name, as: UTF8.self).lowercased()]
     }
 
-    public var all: [Command] { Array(byName.values) }
+    package var all: [Command] { Array(byName.values) }
 
     /// Every command group the server serves, in a fresh table (each server counts its own stats).
     /// A new group file adds its list here.
-    public static var standard: CommandTable { CommandTable([
+    package static var standard: CommandTable { CommandTable([
         connectionCommands,
         stringCommands,
         bitCommands,

@@ -12,7 +12,7 @@
 import Engine
 
 /// Where a value comes from.
-public enum ConfigSource: Sendable {
+package enum ConfigSource: Sendable {
     /// A config file line or a command-line flag.
     case file
     /// CONFIG SET.
@@ -20,22 +20,22 @@ public enum ConfigSource: Sendable {
 }
 
 /// What applying a directive may need besides its arguments.
-public struct ConfigContext {
-    public var source: ConfigSource
+package struct ConfigContext {
+    package var source: ConfigSource
     /// The directory relative paths resolve against (absolute): the process's
     /// own at start, then the last `dir` seen, as Redis's chdir at `dir` does.
-    public var directory: String
+    package var directory: String
     /// The directive's name as the line or CONFIG SET spelled it (an alias, say), lowercased.
-    public var spelling: String? = nil
+    package var spelling: String? = nil
 
     /// A context reading from `source`, relative paths resolved against `directory`.
-    public init(source: ConfigSource, directory: String = ConfigValue.currentDirectory()) {
+    package init(source: ConfigSource, directory: String = ConfigValue.currentDirectory()) {
         self.source = source
         self.directory = directory
     }
 }
 
-public enum DirectiveStatus: Sendable {
+package enum DirectiveStatus: Sendable {
     /// Takes effect in this version.
     case built
     /// Its feature comes with a later issue; only values that enable nothing are accepted.
@@ -46,21 +46,21 @@ public enum DirectiveStatus: Sendable {
 /// line, and whether it is written even when the file does not mention the
 /// directive (Redis forces values that differ from the default). An empty list
 /// removes every line of the directive.
-public typealias RewriteValues = [(value: String, force: Bool)]
+package typealias RewriteValues = [(value: String, force: Bool)]
 
-public struct ConfigDirective {
-    public let name: String
+package struct ConfigDirective {
+    package let name: String
     /// Other spellings (Redis 5's replica-* names for slave-*).
-    public let aliases: [String]
-    public let status: DirectiveStatus
+    package let aliases: [String]
+    package let status: DirectiveStatus
     /// How many arguments a file line may give after the name.
-    public let arguments: ClosedRange<Int>
+    package let arguments: ClosedRange<Int>
     /// False for names only CONFIG GET/SET know (`watchdog-period`).
-    public let inFile: Bool
+    package let inFile: Bool
     /// CONFIG SET may change it at run time.
-    public let settable: Bool
+    package let settable: Bool
     /// Handled by the file parser itself (`include`).
-    public let isInclude: Bool
+    package let isInclude: Bool
     let apply: (inout ServerConfig, [Bytes], inout ConfigContext) throws -> Void
     let get: ((ServerConfig) -> String)?
     let rewrite: ((ServerConfig) -> RewriteValues)?
@@ -91,12 +91,12 @@ public struct ConfigDirective {
     }
 
     /// Applies `args` (a file line's arguments, or CONFIG SET's one value) to `config`.
-    public func apply(_ args: [Bytes], to config: inout ServerConfig, _ context: inout ConfigContext) throws {
+    package func apply(_ args: [Bytes], to config: inout ServerConfig, _ context: inout ConfigContext) throws {
         try apply(&config, args, &context)
     }
 
     /// The value as CONFIG GET shows it, or nil when CONFIG GET does not show this directive.
-    public func value(in config: ServerConfig) -> String? { get?(config) }
+    package func value(in config: ServerConfig) -> String? { get?(config) }
 }
 
 // MARK: builders by value type

@@ -13,20 +13,20 @@ import RESP
 import Engine
 
 /// A configuration that cannot be loaded: `report` is what goes to stderr.
-public struct ConfigError: Error, CustomStringConvertible {
-    public let report: String
+package struct ConfigError: Error, CustomStringConvertible {
+    package let report: String
     /// The 1-based line of the offending text (nil for a file that cannot be read).
-    public let line: Int?
+    package let line: Int?
     /// The reason alone (the last line of the report).
-    public let reason: String
+    package let reason: String
 
-    public init(report: String, line: Int? = nil, reason: String? = nil) {
+    package init(report: String, line: Int? = nil, reason: String? = nil) {
         self.report = report
         self.line = line
         self.reason = reason ?? report
     }
 
-    public var description: String { report }
+    package var description: String { report }
 
     /// Redis's report for a bad line.
     static func fatal(line: Int, text: String, reason: String) -> ConfigError {
@@ -43,22 +43,22 @@ public struct ConfigError: Error, CustomStringConvertible {
 }
 
 /// Applies config text line by line to `config`.
-public struct ConfigFileParser {
+package struct ConfigFileParser {
     /// The configuration so far.
-    public var config: ServerConfig
+    package var config: ServerConfig
     /// Where relative paths resolve (moved by `dir` lines).
-    public var context: ConfigContext
+    package var context: ConfigContext
     private var includeDepth = 0
     static let maxIncludeDepth = 16
 
     /// Starts from `config`, with relative paths resolved against `directory`.
-    public init(config: ServerConfig = ServerConfig(), directory: String = ConfigValue.currentDirectory()) {
+    package init(config: ServerConfig = ServerConfig(), directory: String = ConfigValue.currentDirectory()) {
         self.config = config
         self.context = ConfigContext(source: .file, directory: directory)
     }
 
     /// Applies every directive of `text`, in order.
-    public mutating func load(_ text: Bytes) throws {
+    package mutating func load(_ text: Bytes) throws {
         let lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         for (i, raw) in lines.enumerated() {
             let line = Self.trimmed(Bytes(raw))
@@ -72,7 +72,7 @@ public struct ConfigFileParser {
     }
 
     /// Loads the file at `path` (relative to the current directory).
-    public mutating func loadFile(_ path: String) throws {
+    package mutating func loadFile(_ path: String) throws {
         guard let text = Self.readFile(ConfigValue.absolute(path, from: context.directory)) else {
             throw ConfigError.unreadable(path, errno)
         }

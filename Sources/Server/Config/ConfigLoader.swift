@@ -13,16 +13,16 @@ import Glibc
 #endif
 import Engine
 
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// What the command line asks for.
-    public enum Request {
+    package enum Request {
         case version
         case help
         case run(configFile: String?, options: String)
     }
 
     /// Reads the command line (without the program name).
-    public static func request(_ arguments: [String]) -> Request {
+    package static func request(_ arguments: [String]) -> Request {
         guard let first = arguments.first else { return .run(configFile: nil, options: "") }
         if first == "-v" || first == "--version" { return .version }
         if first == "-h" || first == "--help" { return .help }
@@ -47,13 +47,13 @@ public enum ConfigLoader {
 
     /// The configuration for a command line; throws ConfigError with the report to print.
     /// (`--version` and `--help` are the caller's to handle; here they load defaults.)
-    public static func load(arguments: [String]) throws -> ServerConfig {
+    package static func load(arguments: [String]) throws -> ServerConfig {
         guard case .run(let file, let options) = request(arguments) else { return ServerConfig() }
         return try load(configFile: file, options: options)
     }
 
     /// Loads `configFile` (nil: none; "-": standard input) followed by the option lines.
-    public static func load(configFile: String?, options: String,
+    package static func load(configFile: String?, options: String,
                             directory: String = ConfigValue.currentDirectory()) throws -> ServerConfig {
         var text: Bytes = []
         var parser = ConfigFileParser(directory: directory)
@@ -76,13 +76,13 @@ public enum ConfigLoader {
     }
 
     /// `--version`'s line.
-    public static var versionLine: String {
+    package static var versionLine: String {
         "Cairn server v=\(Server.cairnVersion) redis_version=\(Server.implementedRedisVersion) "
             + "sha=00000000:0 malloc=libc bits=\(Int.bitWidth)"
     }
 
     /// `--help`'s text.
-    public static let usage = """
+    package static let usage = """
         Usage: ./cairn-server [/path/to/redis.conf] [options]
                ./cairn-server - (read config from stdin)
                ./cairn-server -v or --version

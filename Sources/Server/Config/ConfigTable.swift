@@ -7,9 +7,9 @@
 // CONFIG REWRITE appends new lines in.
 import Engine
 
-public enum ConfigTable {
+package enum ConfigTable {
     /// Every directive, by subject.
-    public static let directives: [ConfigDirective] = generalDirectives + networkDirectives + limitDirectives
+    package static let directives: [ConfigDirective] = generalDirectives + networkDirectives + limitDirectives
         + memoryDirectives + persistenceDirectives + replicationDirectives + clusterDirectives
 
     private static let index: [String: Int] = {
@@ -24,10 +24,10 @@ public enum ConfigTable {
     }()
 
     /// The directive called `name` (or one of its aliases), case-insensitively.
-    public static func lookup(_ name: String) -> ConfigDirective? {
+    package static func lookup(_ name: String) -> ConfigDirective? {
         index[name.lowercased()].map { directives[$0] }
     }
 
     /// Every name and alias.
-    public static var allNames: [String] { directives.flatMap { [$0.name] + $0.aliases } }
+    package static var allNames: [String] { directives.flatMap { [$0.name] + $0.aliases } }
 }

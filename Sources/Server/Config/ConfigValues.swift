@@ -14,11 +14,11 @@ import Engine
 /// Why a directive's value was refused. `message` is the reason line of the
 /// fatal config report; CONFIG SET shows it only when `verbatim` (otherwise it
 /// replies with Redis's generic "Invalid argument").
-public struct ConfigProblem: Error, Equatable {
-    public let message: String
-    public let verbatim: Bool
+package struct ConfigProblem: Error, Equatable {
+    package let message: String
+    package let verbatim: Bool
     /// A problem reported as `message`; `verbatim` shows it as is to a CONFIG SET caller.
-    public init(_ message: String, verbatim: Bool = false) {
+    package init(_ message: String, verbatim: Bool = false) {
         self.message = message
         self.verbatim = verbatim
     }
@@ -38,7 +38,7 @@ public struct ConfigProblem: Error, Equatable {
 }
 
 /// Readers and writers of directive values.
-public enum ConfigValue {
+package enum ConfigValue {
     static func yesNo(_ b: Bytes) throws -> Bool {
         switch b.text.lowercased() {
         case "yes": return true
@@ -102,7 +102,7 @@ public enum ConfigValue {
     }
 
     /// The process's working directory ("/" if it cannot be read).
-    public static func currentDirectory() -> String {
+    package static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return "/" }
         return String(cString: buffer)

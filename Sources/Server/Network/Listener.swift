@@ -9,16 +9,16 @@ import NIOCore
 import NIOPosix
 import Engine
 
-public final class Listener {
-    public let server: Server
+package final class Listener {
+    package let server: Server
     private let group: MultiThreadedEventLoopGroup
-    public var eventLoop: EventLoop { group.next() }
+    package var eventLoop: EventLoop { group.next() }
     private var channels: [Channel] = []
     private var signalSources: [DispatchSourceSignal] = []
     private var cronTask: Scheduled<Void>?
     private let stopped: EventLoopPromise<Void>
 
-    public init(server: Server) {
+    package init(server: Server) {
         self.server = server
         // One thread: the keyspace owner. Every connection and the cron run on it.
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -27,7 +27,7 @@ public final class Listener {
 
     /// Binds every listening address; throws with a message naming the address on failure
     /// (after closing whatever was bound, so the listener can be dropped).
-    public func start() throws {
+    package func start() throws {
         // Handlers first: once a port is bound a client (or a supervisor) may already
         // act on the server, and a SIGTERM must then shut down cleanly, not kill.
         installSignalHandlers()
@@ -131,7 +131,7 @@ public final class Listener {
     }
 
     /// Stops accepting, closes every client, and completes `wait()`.
-    public func shutdown() {
+    package func shutdown() {
         cronTask?.cancel()
         cronTask = nil
         for client in server.clients.values { client.connection?.close(flush: true) }
@@ -144,13 +144,13 @@ public final class Listener {
     }
 
     /// Blocks until the server has shut down.
-    public func wait() throws {
+    package func wait() throws {
         try stopped.futureResult.wait()
         try? group.syncShutdownGracefully()
     }
 }
 
-public struct ListenerError: Error, CustomStringConvertible {
-    public let description: String
+package struct ListenerError: Error, CustomStringConvertible {
+    package let description: String
     init(_ d: String) { description = d }
 }

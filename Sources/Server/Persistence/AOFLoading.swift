@@ -303,7 +303,7 @@ extension Persistence {
 extension Persistence {
     /// Replays `files` (an AOF, or Redis 7.0's parts in order) into this server's keyspace,
     /// all at once; returns the commands run. For tools (`cairn aof to-rdb`).
-    public func replayAppendOnly(files: [String]) throws -> (commands: Int, failed: Int) {
+    package func replayAppendOnly(files: [String]) throws -> (commands: Int, failed: Int) {
         let loader = AOFLoader(server: server, files: files, truncateTail: false)
         try replayAll(loader)
         return (loader.commands, loader.failedCommands)

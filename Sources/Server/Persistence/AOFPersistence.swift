@@ -63,10 +63,10 @@ extension Server {
 
 extension Persistence {
     /// Where the AOF lives.
-    public var aofPath: String { ConfigValue.absolute(server.config.appendfilename, from: server.config.dir) }
+    package var aofPath: String { ConfigValue.absolute(server.config.appendfilename, from: server.config.dir) }
 
-    public var aofEnabled: Bool { aof.state != .off }
-    public var aofRewriteInProgress: Bool { scheduler.rewriteInProgress }
+    package var aofEnabled: Bool { aof.state != .off }
+    package var aofRewriteInProgress: Bool { scheduler.rewriteInProgress }
 
     /// The change-stream consumer.
     func feed(_ record: PropagationRecord) {
@@ -76,7 +76,7 @@ extension Persistence {
     }
 
     /// Writes the AOF buffer before replies leave (the network layer calls this).
-    public func flushBeforeReplies() {
+    package func flushBeforeReplies() {
         guard aof.state == .on, !aof.encoder.buffer.isEmpty else { return }
         aof.flush(policy: server.config.appendfsync, force: false, skipFsync: skipsFsync)
     }

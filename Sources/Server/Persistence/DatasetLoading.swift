@@ -127,7 +127,7 @@ extension Persistence {
 
 extension Persistence {
     /// Start-up: loads dump.rdb if present, logging as Redis does; `done(false)` after a fatal error.
-    public func loadAtStartup(done: @escaping (Bool) -> Void) {
+    package func loadAtStartup(done: @escaping (Bool) -> Void) {
         for name in AtomicFile.removeStale(in: AtomicFile.directory(of: dumpPath)) {
             server.log.notice("Removed \(name), left by a save or rewrite of a server that is gone")
         }
@@ -184,7 +184,7 @@ extension String {
 
 extension Persistence {
     /// Marks the server as loading when a dump file is there, before the listener accepts anyone.
-    public func expectStartupLoad() {
+    package func expectStartupLoad() {
         var st = stat()
         if stat(server.config.appendonly ? aofPath : dumpPath, &st) == 0
             || (server.config.appendonly && stat(aofManifestPath, &st) == 0) {

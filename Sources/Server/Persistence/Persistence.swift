@@ -19,13 +19,13 @@ import ChangeStream
 import RDB
 import AOF
 
-public final class Persistence {
+package final class Persistence {
     /// Set once, by the server's init, right after this is made (the server owns it).
     unowned private(set) var server: Server!
     /// Unix seconds of the last successful save (LASTSAVE).
-    public internal(set) var lastSaveTime = wallClockMilliseconds() / 1000
-    public internal(set) var lastBgsaveOK = true
-    public internal(set) var lastBgsaveSeconds: Int64 = -1
+    package internal(set) var lastSaveTime = wallClockMilliseconds() / 1000
+    package internal(set) var lastBgsaveOK = true
+    package internal(set) var lastBgsaveSeconds: Int64 = -1
     /// Unix seconds of the last BGSAVE attempt (a failed one is retried after 5 s).
     var lastBgsaveTry: Int64 = 0
     /// Decides which snapshot runs and who waits for it.
@@ -47,9 +47,9 @@ public final class Persistence {
     /// Set by SHUTDOWN: no snapshot starts any more.
     var shuttingDown = false
     /// Set while a dataset is loading (clients get -LOADING).
-    public internal(set) var loading: LoadProgress?
+    package internal(set) var loading: LoadProgress?
     /// Keys captured before a write by the last background save (INFO rdb_last_cow_size's counterpart).
-    public internal(set) var lastCapturedBeforeWrite = 0
+    package internal(set) var lastCapturedBeforeWrite = 0
 
     // MARK: the append-only file (AOFPersistence.swift)
     let aof: AppendOnlyFile
@@ -58,10 +58,10 @@ public final class Persistence {
     var rewriteBuffer: CommandEncoder?
     var rewriteFile: AtomicFile?
     var rewriteStartedMs: Int64 = 0
-    public internal(set) var lastRewriteSeconds: Int64 = -1
-    public internal(set) var lastRewriteOK = true
+    package internal(set) var lastRewriteSeconds: Int64 = -1
+    package internal(set) var lastRewriteOK = true
     /// BGREWRITEAOF asked for while a BGSAVE held the snapshot.
-    public var rewriteScheduled: Bool { scheduler.rewriteScheduled }
+    package var rewriteScheduled: Bool { scheduler.rewriteScheduled }
     /// Set while an AOF is replayed: its commands must not be appended to it again.
     var replayingAOF = false
 
@@ -72,9 +72,9 @@ public final class Persistence {
     func attach(to server: Server) { self.server = server }
 
     /// Where dump.rdb lives.
-    public var dumpPath: String { ConfigValue.absolute(server.config.dbfilename, from: server.config.dir) }
+    package var dumpPath: String { ConfigValue.absolute(server.config.dbfilename, from: server.config.dir) }
 
-    public var bgsaveInProgress: Bool { scheduler.rdbInProgress }
+    package var bgsaveInProgress: Bool { scheduler.rdbInProgress }
 
     var header: DatasetHeader {
         DatasetHeader(ctime: wallClockMilliseconds() / 1000, usedMemory: Int64(ProcessStats.heapBytes()),
@@ -84,7 +84,7 @@ public final class Persistence {
     // MARK: SAVE
 
     /// Writes the whole dataset now, on this thread (SAVE, SHUTDOWN, FLUSHALL with save points).
-    public func save() throws {
+    package func save() throws {
         let ks = server.keyspace
         let file = AtomicFile(target: dumpPath)
         var sink: FileSink?
@@ -269,10 +269,10 @@ public final class Persistence {
 }
 
 /// Progress of a load in progress (INFO loading_* fields).
-public struct LoadProgress {
-    public var startedAt: Int64
-    public var totalBytes: Int
-    public var loadedBytes: Int
+package struct LoadProgress {
+    package var startedAt: Int64
+    package var totalBytes: Int
+    package var loadedBytes: Int
 }
 
 extension Result {
@@ -286,7 +286,7 @@ extension Server {
     /// What must happen before exiting (SHUTDOWN, SIGTERM): a running BGSAVE is dropped and,
     /// with `save` true, or nil and save points configured, the dataset is saved.
     /// False when the save failed: the server must not exit.
-    public func prepareForShutdown(save: Bool?) -> Bool {
+    package func prepareForShutdown(save: Bool?) -> Bool {
         log.warning("Preparing to shut down...")
         persistence.shuttingDown = true
         defer { persistence.shuttingDown = false }  // a failed save keeps the server running

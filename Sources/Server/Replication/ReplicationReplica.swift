@@ -176,10 +176,10 @@ extension Server {
 
     // MARK: events from the transport
 
-    public func masterLinkConnected() { driveLink(.connected(nowMs: replication.clock())) }
-    public func masterLinkFailed(_ reason: String) { driveLink(.connectFailed(reason)) }
-    public func masterLinkReceived(_ bytes: [UInt8]) { driveLink(.received(bytes, nowMs: replication.clock())) }
-    public func masterLinkClosed(_ reason: String) {
+    package func masterLinkConnected() { driveLink(.connected(nowMs: replication.clock())) }
+    package func masterLinkFailed(_ reason: String) { driveLink(.connectFailed(reason)) }
+    package func masterLinkReceived(_ bytes: [UInt8]) { driveLink(.received(bytes, nowMs: replication.clock())) }
+    package func masterLinkClosed(_ reason: String) {
         driveLink(.disconnected(reason))
         linkWentDown()
     }
@@ -354,7 +354,7 @@ extension Server {
     }
 
     /// Both sides' once-a-second work.
-    public func replicationCron(nowMs: Int64) {
+    package func replicationCron(nowMs: Int64) {
         replication.lastCronMs = nowMs
         if replication.isReplica { replicationReplicaCron(nowMs: nowMs) }
         replicationMasterCron(nowMs: nowMs)

@@ -15,7 +15,7 @@ import ChangeStream
 import Replication
 
 /// How the replica side reaches its master (a socket under NIO; a pipe in the simulator).
-public protocol MasterLinkTransport: AnyObject {
+package protocol MasterLinkTransport: AnyObject {
     /// Opens a connection; the outcome comes back as `Server.masterLinkConnected` or
     /// `masterLinkFailed`, later (never from inside this call).
     func connect(host: String, port: Int)
@@ -25,21 +25,21 @@ public protocol MasterLinkTransport: AnyObject {
 }
 
 /// The counters INFO stats reports for replication.
-public struct ReplicationStats: Sendable {
-    public var syncFull: Int64 = 0
-    public var syncPartialOK: Int64 = 0
-    public var syncPartialErr: Int64 = 0
+package struct ReplicationStats: Sendable {
+    package var syncFull: Int64 = 0
+    package var syncPartialOK: Int64 = 0
+    package var syncPartialErr: Int64 = 0
 }
 
-public final class ServerReplication {
+package final class ServerReplication {
     /// Wall-clock milliseconds for replication's timers (ACK times, timeouts, the backlog's
     /// TTL); the simulator replaces it with its virtual clock.
-    public var clock: () -> Int64 = { wallClockMilliseconds() }
+    package var clock: () -> Int64 = { wallClockMilliseconds() }
     /// The node's replication IDs and backlog.
-    public internal(set) var history = ReplicationHistory()
+    package internal(set) var history = ReplicationHistory()
     /// Replicas attached to this node, by client id, in attach order.
     var replicas: [ReplicaPeer] = []
-    public internal(set) var stats = ReplicationStats()
+    package internal(set) var stats = ReplicationStats()
     /// Unix seconds since when no replica is attached (the backlog's time to live counts from it).
     var noReplicasSince: Int64 = wallClockMilliseconds() / 1000
     /// Runs of the once-a-second cron (the PING period counts them, as Redis's replication_cron_loops).
@@ -51,13 +51,13 @@ public final class ServerReplication {
 
     // MARK: replica side
     /// Where this node replicates from; nil on a master.
-    public internal(set) var master: (host: String, port: Int)? = nil
+    package internal(set) var master: (host: String, port: Int)? = nil
     /// The link's state machine while this node is a replica.
-    public internal(set) var link: ReplicaLink? = nil
+    package internal(set) var link: ReplicaLink? = nil
     /// The client that applies the master's stream (connected links only).
     var masterClient: Client? = nil
     /// Opens connections to the master; set by the network layer (or the simulator).
-    public var transport: MasterLinkTransport? = nil
+    package var transport: MasterLinkTransport? = nil
     /// The payload being received: its temporary file.
     var transferFile: TransferFile? = nil
     /// Unix seconds when the link went down (INFO master_link_down_since_seconds).
@@ -68,7 +68,7 @@ public final class ServerReplication {
     /// The full sync's offset and replid announced by +FULLRESYNC, adopted once the payload loads.
     var pendingFullSync: (replid: ReplicationID, offset: Int64)? = nil
 
-    public var isReplica: Bool { master != nil }
+    package var isReplica: Bool { master != nil }
 
     /// The replica peers that are online (streamed to), for INFO and WAIT.
     var onlineReplicas: [ReplicaPeer] { replicas.filter { $0.state == .online } }
