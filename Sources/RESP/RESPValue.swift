@@ -5,15 +5,27 @@
 // returns nil when more bytes are needed; malformed input throws.
 import NIOCore
 
+/// One RESP2 reply as a client receives it; arrays nest. Equality is structural, so
+/// tests compare whole replies.
 public indirect enum RESPValue: Equatable, Sendable, CustomStringConvertible {
+    /// A status reply (`+OK`), without its `+` and line ending.
     case simple(String)
+    /// An error reply (`-ERR ...`), without its `-`; the text starts with the error code.
     case error(String)
+    /// An integer reply (`:42`).
     case integer(Int64)
+    /// A bulk string (`$3` then `foo`): its bytes, binary-safe.
     case bulk([UInt8])
+    /// The null bulk string (`$-1`), e.g. GET of a missing key.
     case null
+    /// An array reply (`*N` then N values), possibly empty.
     case array([RESPValue])
+    /// The null array (`*-1`), e.g. a timed-out BLPOP or an aborted EXEC.
     case nullArray
 
+    /// Decodes one whole value from the front of `buffer` and consumes it; returns nil,
+    /// consuming nothing, when more bytes are needed. Throws `ProtocolError` on a
+    /// malformed reply (bad type byte or length, nesting deeper than 1000).
     public static func decode(from buffer: inout ByteBuffer) throws -> RESPValue? {
         var copy = buffer
         guard let value = try decodeOne(&copy, depth: 0) else { return nil }
@@ -62,7 +74,8 @@ public indirect enum RESPValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// redis-cli-like rendering, for test failure messages.
+    /// redis-cli-like rendering (`(integer) 1`, `(nil)`, bulks quoted, arrays in brackets),
+    /// for test failure messages and tool output; bulks are decoded as UTF-8, lossily.
     public var description: String {
         switch self {
         case .simple(let s): return s
@@ -84,7 +97,8 @@ public indirect enum RESPValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// A bulk's text (lossy), a simple string, an error's message.
+    /// A bulk's text (lossy UTF-8), a simple string, an error's message; nil for the
+    /// other cases (integers are not rendered).
     public var text: String? {
         switch self {
         case .bulk(let b): return String(decoding: b, as: UTF8.self)

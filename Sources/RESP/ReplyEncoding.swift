@@ -7,14 +7,17 @@ import NIOCore
 
 private let crlf: StaticString = "\r\n"
 
+// Each writer appends exactly one reply (or, for `writeArrayHeader`, the header of
+// one) at the writer index; none validates its input beyond what is noted.
 extension ByteBuffer {
-    /// `+OK\r\n`-style status reply.
+    /// `+OK\r\n`-style status reply, from a literal; `s` must not hold CR or LF (not checked).
     @inlinable public mutating func writeSimpleString(_ s: StaticString) {
         writeInteger(UInt8(ascii: "+"))
         writeStaticString(s)
         writeStaticString("\r\n")
     }
 
+    /// A status reply from a runtime string; `s` must not hold CR or LF (not checked).
     public mutating func writeSimpleString(_ s: String) {
         writeInteger(UInt8(ascii: "+"))
         writeString(s)
@@ -33,14 +36,17 @@ extension ByteBuffer {
         writeStaticString("\r\n")
     }
 
+    /// An integer reply, `:<v>\r\n`.
     @inlinable public mutating func writeIntegerReply(_ v: Int64) {
         writeInteger(UInt8(ascii: ":"))
         writeDecimal(v)
         writeStaticString("\r\n")
     }
 
+    /// An integer reply from an `Int` (counts, lengths).
     @inlinable public mutating func writeIntegerReply(_ v: Int) { writeIntegerReply(Int64(v)) }
 
+    /// A bulk string, `$<len>\r\n<bytes>\r\n`; binary-safe.
     @inlinable public mutating func writeBulk<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         writeInteger(UInt8(ascii: "$"))
         writeDecimal(Int64(bytes.count))
@@ -49,19 +55,24 @@ extension ByteBuffer {
         writeStaticString("\r\n")
     }
 
+    /// A bulk string holding `s`'s UTF-8 bytes.
     public mutating func writeBulk(_ s: String) { writeBulk(Array(s.utf8)) }
 
     /// A bulk string holding the decimal text of `v`.
     public mutating func writeBulkDecimal(_ v: Int64) { writeBulk(Array(String(v).utf8)) }
 
+    /// The null bulk string, `$-1\r\n` (a missing key or field).
     @inlinable public mutating func writeNullBulk() { writeStaticString("$-1\r\n") }
 
+    /// The header of an array reply, `*<count>\r\n`; the caller then writes exactly
+    /// `count` replies as its elements.
     @inlinable public mutating func writeArrayHeader(_ count: Int) {
         writeInteger(UInt8(ascii: "*"))
         writeDecimal(Int64(count))
         writeStaticString("\r\n")
     }
 
+    /// The null array, `*-1\r\n` (a timed-out blocking pop, an aborted EXEC).
     @inlinable public mutating func writeNullArray() { writeStaticString("*-1\r\n") }
 
     /// Writes a command (array of bulk strings), as a client or a propagation stream does.
@@ -70,7 +81,8 @@ extension ByteBuffer {
         for arg in argv { writeBulk(arg) }
     }
 
-    /// Decimal digits of `v` without allocating a String.
+    /// Decimal digits of `v` (with a leading "-" when negative; Int64.min included)
+    /// without allocating a String; no framing, a building block of the replies above.
     @inlinable public mutating func writeDecimal(_ v: Int64) {
         if v >= 0 && v < 10 {
             writeInteger(UInt8(truncatingIfNeeded: v) + 48)

@@ -18,12 +18,17 @@ import Glibc
 import Darwin
 #endif
 
+/// A request or reply that breaks the protocol. The stream cannot be resynchronised
+/// after one: the server replies with `message` and closes, a client drops the link.
 public struct ProtocolError: Error, Equatable, Sendable {
     /// The reply text, e.g. "ERR Protocol error: invalid bulk length".
     public let message: String
+    /// An error carrying `message` verbatim (the parser passes Redis's wording).
     public init(_ message: String) { self.message = message }
 }
 
+/// The sizes past which `RequestParser` rejects a request, as Redis's config sets them;
+/// the defaults are Redis's.
 public struct RequestLimits: Sendable {
     /// `proto-max-bulk-len`: the largest argument accepted.
     public var maxBulkLength: Int = 512 * 1024 * 1024
@@ -31,10 +36,14 @@ public struct RequestLimits: Sendable {
     public var maxMultibulkCount: Int = 1024 * 1024
     /// The longest inline command or header line without a newline (PROTO_INLINE_MAX_SIZE).
     public var maxInlineLength: Int = 64 * 1024
+    /// Redis's default limits; set the fields to change them.
     public init() {}
 }
 
+/// The resumable parser for one connection's request stream: keep one per connection
+/// and call `next(from:)` after each read until it returns nil.
 public struct RequestParser {
+    /// The limits checked while parsing; a change applies from the next header or line read.
     public var limits: RequestLimits
     private var argv: [[UInt8]] = []
     /// Arguments still to read of the current multibulk command; 0 when between commands.
@@ -42,13 +51,17 @@ public struct RequestParser {
     /// Length of the bulk whose header was read but whose bytes have not arrived; -1 if none.
     private var bulkLength = -1
 
+    /// A parser between commands, checking `limits`.
     public init(limits: RequestLimits = RequestLimits()) { self.limits = limits }
 
-    /// True while part of a command has been read.
+    /// True while part of a multibulk command has been read (its header at least), so
+    /// the connection holds an unfinished request; never true for an inline one.
     public var isMidCommand: Bool { remaining > 0 }
 
-    /// Reads the next complete command, or nil when more bytes are needed.
+    /// Reads the next complete command, or nil when more bytes are needed; bytes of a
+    /// partial multibulk command are consumed and kept, so call again with more input.
     /// An empty array means an empty command (blank inline line, `*0`): ignore it.
+    /// Throws `ProtocolError` (Redis's message) on a malformed or oversized request.
     public mutating func next(from buffer: inout ByteBuffer) throws -> [[UInt8]]? {
         if remaining == 0 {
             guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
@@ -243,6 +256,7 @@ public func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
 }
 
 /// `argv` as a client sends it: a RESP multibulk command (`*N`, then `$len` and each argument).
+/// The same bytes as `ByteBuffer.writeCommand(_:)`, as an array, for code without a buffer.
 public func multibulk(_ argv: [[UInt8]]) -> [UInt8] {
     var out = Array("*\(argv.count)\r\n".utf8)
     for arg in argv {
