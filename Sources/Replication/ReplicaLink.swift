@@ -203,6 +203,11 @@ public struct ReplicaLink {
         lastIOMs = nowMs
         lastAckMs = nowMs
         var actions: [ReplicaLinkAction] = [.log(.notice, "MASTER <-> SLAVE sync: Finished with success")]
+        // A master that streamed the payload (diskless) holds the stream until the first ACK:
+        // send it at once, as Redis 4.0 does, rather than at the next tick.
+        if transferSize == nil && masterSupportsPsync && !lostDuringLoad {
+            actions.append(.send(ReplicationWire.ack(offset: offset)))
+        }
         actions += consumeStream()
         if lostDuringLoad && state == .connected {
             actions += dropMaster(log: "Connection with master lost.", closeSocket: false)

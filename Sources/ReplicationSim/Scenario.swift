@@ -3,7 +3,7 @@
 //
 // Job: from one seed, the shape of the cluster (1 master and 2 to 4
 // replicas, node2 always a replica of node1, a chain), the servers' settings
-// (backlog size, PING period, repl-timeout), and a few phases of steps:
+// (backlog size, PING period, repl-timeout, disk or diskless sync), and a few phases of steps:
 // waits, writes, BLPOPs, link drops, replica restarts, failovers. Each phase
 // ends in a quiet point where the invariants are checked (Invariants.swift).
 // Contract: `Scenario(seed:)` is a pure function of the seed. Steps name
@@ -50,7 +50,8 @@ public struct Scenario: Sendable {
         self.parents = parents
         settings = NodeSettings(backlogSize: scenarioRNG.pick([1 << 10, 4 << 10, 16 << 10, 64 << 10, 1 << 20]),
                                 pingPeriod: scenarioRNG.pick([1, 2, 10]),
-                                replTimeout: scenarioRNG.pick([5, 10, 60]))
+                                replTimeout: scenarioRNG.pick([5, 10, 60]),
+                                diskless: scenarioRNG.below(2) == 0, disklessDelay: scenarioRNG.pick([0, 1]))
         var workload = Workload()
         var phases: [[Step]] = []
         for _ in 0..<phaseCount {
@@ -76,7 +77,8 @@ public struct Scenario: Sendable {
     /// The scenario as a story, one step a line.
     public var story: String {
         var lines = ["seed \(seed): \(parents.count) nodes, initial masters \(parents.enumerated().map { "node\($0.offset)<-\($0.element.map { "node\($0)" } ?? "none")" }.joined(separator: " ")), "
-            + "backlog \(settings.backlogSize) B, ping every \(settings.pingPeriod) s, repl-timeout \(settings.replTimeout) s"]
+            + "backlog \(settings.backlogSize) B, ping every \(settings.pingPeriod) s, repl-timeout \(settings.replTimeout) s, "
+            + (settings.diskless ? "diskless sync (delay \(settings.disklessDelay) s)" : "disk sync")]
         for (p, steps) in phases.enumerated() {
             lines.append("phase \(p):")
             for (i, step) in steps.enumerated() { lines.append("  \(i): \(step.text)") }

@@ -23,6 +23,9 @@ public struct NodeSettings: Sendable, Equatable {
     public var backlogSize: Int
     public var pingPeriod: Int
     public var replTimeout: Int
+    /// Full syncs stream the RDB to the replicas' sockets (repl-diskless-sync), after this delay.
+    public var diskless = false
+    public var disklessDelay = 0
     public var logLevel: LogLevel = .notice
 }
 
@@ -64,6 +67,8 @@ final class SimNode {
         config.replBacklogSize = settings.backlogSize
         config.replPingReplicaPeriod = settings.pingPeriod
         config.replTimeout = settings.replTimeout
+        config.replDisklessSync = settings.diskless
+        config.replDisklessSyncDelay = settings.disklessDelay
         config.loglevel = settings.logLevel
         let log = ServerLog(level: settings.logLevel, path: dir + "/node.log")
         log.notice("---- simulated node \(index), incarnation \(incarnation) ----")

@@ -128,6 +128,10 @@ final class ReplicationServerTests: XCTestCase {
         // The first ACK (the replica has loaded) releases the held stream.
         h.run("REPLCONF", "ACK", "0", as: replica)
         XCTAssertTrue(drain(replica).text.contains("$5\r\nafter\r\n"))
+        // The socket job is over: the next full sync (here a disk one) starts at once.
+        XCTAssertTrue(h.server.persistence.scheduler.isIdle, "\(h.server.persistence.scheduler)")
+        h.run("CONFIG", "SET", "repl-diskless-sync", "no")
+        _ = attachReplica(h, port: 7001)
     }
 
     func testReplicasJoiningARunningSyncShareItsOffset() {

@@ -214,7 +214,8 @@ package final class Persistence {
     /// starts at the next command boundary, or here when the caller is at one).
     private func finishRDBJob(success: Bool) {
         bgsave = nil
-        let served = scheduler.finished(.rdbFile)
+        // The job that ran: dump.rdb, or a diskless sync's sockets.
+        let served = scheduler.finished(scheduler.running == .rdbSockets || scheduler.next == .rdbSockets ? .rdbSockets : .rdbFile)
         onRDBJobFinished?(served, success)
     }
 

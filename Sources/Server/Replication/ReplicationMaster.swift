@@ -200,6 +200,8 @@ extension Server {
     /// Creates the backlog and starts feeding it (and the replicas) from the change stream.
     func createBacklog() {
         replication.history.createBacklog(capacity: config.replBacklogSize, masterOffset: stream.offset)
+        // The backlog's time to live without replicas counts from now (replication's clock).
+        if replication.replicas.isEmpty { replication.noReplicasSince = replication.clock() / 1000 }
         stream.byteConsumer = { [unowned self] bytes in self.feedReplicas(bytes) }
     }
 
