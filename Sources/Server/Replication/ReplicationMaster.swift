@@ -1,6 +1,7 @@
 // ReplicationMaster: the master side: replicas asking to SYNC or PSYNC, the
-// backlog and the stream fed to them, full syncs through the RDB job, and
-// the once-a-second duties (PINGs, keepalives, timeouts, the backlog's TTL).
+// backlog and the stream fed to them, REPLCONF, and the once-a-second duties
+// (PINGs, keepalives, timeouts, the backlog's TTL). The transfer of a full
+// sync is in ReplicationFullSync.swift, the per-replica state in ReplicaPeer.swift.
 //
 // Contract: a replica is a Client with a ReplicaPeer. PSYNC decides through
 // the history (ReplicationHistory.decidePsync); a partial resync is answered
@@ -21,102 +22,6 @@ import NIOCore
 import Engine
 import ChangeStream
 import Replication
-
-/// A replica attached to this node, as the master sees it.
-final class ReplicaPeer {
-    enum State: Equatable {
-        case waitBgsaveStart, waitBgsaveEnd, sendBulk, online
-
-        /// The state word of INFO's slaveN lines.
-        var infoName: String {
-            switch self {
-            case .waitBgsaveStart, .waitBgsaveEnd: return "wait_bgsave"
-            case .sendBulk: return "send_bulk"
-            case .online: return "online"
-            }
-        }
-    }
-
-    unowned let client: Client
-    var state = State.waitBgsaveStart
-    /// REPLCONF listening-port and ip-address.
-    var listeningPort = 0
-    var announcedIP: String? = nil
-    /// REPLCONF capa eof / psync2.
-    var capaEOF = false
-    var capaPsync2 = false
-    /// Came with SYNC, not PSYNC: gets no +FULLRESYNC line and sends no ACKs.
-    var prePsync = false
-    /// The last REPLCONF ACK: offset and wall time (ms).
-    var ackOffset: Int64 = 0
-    var ackTimeMs: Int64 = 0
-    /// The stream offset its full sync starts from (+FULLRESYNC's offset).
-    var initialOffset: Int64 = -1
-    /// Stream bytes held while its RDB is made and sent (and then while they go out).
-    var held = HeldStream()
-    /// The RDB file being sent.
-    var fileSender: RDBFileSender? = nil
-    /// Its full sync streams the RDB to the socket (diskless), framed by `eofMark`.
-    var diskless = false
-    var eofMark: [UInt8] = []
-    /// After a diskless transfer: online, but the stream waits for its first ACK (it is
-    /// loading until then), as Redis's repl_put_online_on_ack.
-    var onlineOnAck = false
-    /// It has sent a REPLCONF ACK since its full sync began.
-    var acked = false
-    /// When it started waiting for a full sync (the diskless delay counts from it).
-    var waitingSinceMs: Int64 = 0
-
-    init(client: Client) { self.client = client }
-
-    /// The replica's name in log lines, as Redis's replicationGetSlaveName: ip:port.
-    var name: String {
-        let ip = announcedIP ?? String(client.address.split(separator: ":").dropLast().joined(separator: ":"))
-        return listeningPort != 0 ? "\(ip):\(listeningPort)" : "client id #\(client.id)"
-    }
-
-    /// The IP INFO shows.
-    var ip: String { announcedIP ?? String(client.address.split(separator: ":").dropLast().joined(separator: ":")) }
-}
-
-/// Sends an RDB file to one replica in chunks, as the socket drains.
-final class RDBFileSender {
-    private let fd: Int32
-    let size: Int
-    private(set) var sent = 0
-    /// Bytes handed to the socket and not yet written, at most, before the next chunk.
-    static let inFlightLimit = 4 << 20
-    static let chunk = 256 << 10
-
-    init?(path: String) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { close(fd); return nil }
-        self.fd = fd
-        self.size = Int(st.st_size)
-    }
-
-    deinit { close(fd) }
-
-    var done: Bool { sent >= size }
-
-    /// Moves up to the in-flight limit of the file into `output`; false on a read error.
-    func pump(into client: Client) -> Bool {
-        while !done && client.outputBytes < Self.inFlightLimit {
-            let want = min(Self.chunk, size - sent)
-            var got = 0
-            let offset = off_t(sent)
-            client.output.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { buffer in
-                got = pread(fd, buffer.baseAddress, want, offset)
-                return max(got, 0)
-            }
-            guard got > 0 else { return false }
-            sent += got
-        }
-        return true
-    }
-}
 
 extension Server {
     // MARK: SYNC and PSYNC
@@ -241,128 +146,13 @@ extension Server {
     }
 
     /// +FULLRESYNC to a replica whose RDB starts at `offset`; it now collects the stream.
-    private func beginFullResync(_ peer: ReplicaPeer, offset: Int64) {
+    func beginFullResync(_ peer: ReplicaPeer, offset: Int64) {
         peer.initialOffset = offset
         peer.state = .waitBgsaveEnd
         if !peer.prePsync {
             peer.client.output.writeBytes(replication.history.fullResyncReply(masterOffset: offset))
             peer.client.connection?.flushOutput()
         }
-    }
-
-    // MARK: the RDB job's start and end
-
-    /// An RDB job for `ids` begins now, at a command boundary: they learn its offset.
-    func replicaSnapshotStarting(_ ids: [Int64]) {
-        let peers = replication.replicas.filter { ids.contains($0.client.id) && $0.state == .waitBgsaveStart }
-        let diskless = peers.first?.diskless ?? false
-        log.notice("Starting BGSAVE for SYNC with target: \(diskless ? "slaves sockets" : "disk")")
-        // Like Redis's slaveseldb = -1: the stream after the snapshot starts with a SELECT.
-        stream.forgetSelectedDB()
-        for peer in peers {
-            beginFullResync(peer, offset: stream.offset)
-            guard diskless else { continue }
-            // The payload's size is unknown: it is framed by a random mark (capa eof).
-            peer.eofMark = Array(ReplicationID.random().text.utf8)
-            peer.state = .sendBulk
-            peer.client.output.writeBytes(Array("$EOF:".utf8) + peer.eofMark + [13, 10])
-            peer.client.connection?.flushOutput()
-        }
-    }
-
-    /// The RDB job for `ids` ended: send them the file (or the rest of the stream), or drop
-    /// them if it failed.
-    func replicaSnapshotFinished(_ ids: [Int64], success: Bool) {
-        for peer in replication.replicas where ids.contains(peer.client.id) && peer.diskless && peer.state == .sendBulk {
-            if !success {
-                log.warning("SYNC failed. BGSAVE child returned an error")
-                peer.client.connection?.close(flush: false)
-                disconnect(peer.client)
-            }
-        }
-        if success && persistence.rdbStream != nil { pumpDiskless() }
-        for peer in replication.replicas where ids.contains(peer.client.id) && peer.state == .waitBgsaveEnd {
-            guard success, let sender = RDBFileSender(path: persistence.dumpPath) else {
-                log.warning("SYNC failed. BGSAVE child returned an error")
-                peer.client.connection?.close(flush: false)
-                disconnect(peer.client)
-                continue
-            }
-            peer.fileSender = sender
-            peer.state = .sendBulk
-            peer.client.output.writeString("$\(sender.size)\r\n")
-            pumpFile(to: peer)
-        }
-    }
-
-    /// Sends the next part of the file; once it is all out, the held stream follows and the
-    /// replica is online.
-    func pumpFile(to peer: ReplicaPeer) {
-        guard peer.state == .sendBulk, let sender = peer.fileSender, replication.replicas.contains(where: { $0 === peer }) else { return }
-        guard sender.pump(into: peer.client) else {
-            log.warning("Read error sending DB to slave: \(String(cString: strerror(errno)))")
-            peer.client.connection?.close(flush: false)
-            disconnect(peer.client)
-            return
-        }
-        if sender.done && peer.held.drain(into: peer.client, limit: RDBFileSender.inFlightLimit) {
-            peer.fileSender = nil
-            peer.state = .online
-            peer.ackTimeMs = replication.clock()
-            log.notice("Synchronization with slave \(peer.name) succeeded")
-        } else {
-            schedule?(1) { [weak self, weak peer] in if let self, let peer { self.pumpFile(to: peer) } }
-        }
-        peer.client.connection?.flushOutput()
-    }
-
-    /// Moves the diskless RDB's chunks to the replicas' sockets as they drain; at its end the
-    /// mark follows, and each replica is online once it ACKs (it has loaded the payload).
-    func pumpDiskless() {
-        guard let source = persistence.rdbStream else { return }
-        let peers = replication.replicas.filter { $0.diskless && $0.state == .sendBulk }
-        if peers.isEmpty {
-            source.cancel()  // nobody left to send to: the writer stops, the job fails
-            persistence.rdbStream = nil
-            return
-        }
-        var done = false
-        pumping: while peers.allSatisfy({ $0.client.outputBytes < RDBFileSender.inFlightLimit }) {
-            switch source.take() {
-            case .chunk(let chunk):
-                for peer in peers { peer.client.output.writeBytes(chunk) }
-            case .empty:
-                break pumping
-            case .finished:
-                guard let ok = persistence.socketJobSucceeded else { break pumping }
-                done = true
-                persistence.rdbStream = nil
-                guard ok else { break pumping }  // replicaSnapshotFinished drops them
-                for peer in peers {
-                    peer.client.output.writeBytes(peer.eofMark)
-                    peer.state = .online
-                    peer.onlineOnAck = true
-                    peer.ackTimeMs = replication.clock()
-                    log.notice("Streamed RDB transfer with slave \(peer.name) succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming")
-                }
-                break pumping
-            }
-        }
-        for peer in peers { peer.client.connection?.flushOutput() }
-        if !done { schedule?(1) { [weak self] in self?.pumpDiskless() } }
-    }
-
-    /// A replica that loaded a diskless payload ACKed: it gets what was held (as its socket
-    /// drains), then the stream.
-    func putOnline(_ peer: ReplicaPeer) {
-        guard peer.onlineOnAck, replication.replicas.contains(where: { $0 === peer }) else { return }
-        if peer.held.drain(into: peer.client, limit: RDBFileSender.inFlightLimit) {
-            peer.onlineOnAck = false
-            log.notice("Synchronization with slave \(peer.name) succeeded")
-        } else {
-            schedule?(1) { [weak self, weak peer] in if let self, let peer { self.putOnline(peer) } }
-        }
-        peer.client.connection?.flushOutput()
     }
 
     // MARK: REPLCONF
