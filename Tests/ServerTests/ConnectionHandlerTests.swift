@@ -46,6 +46,8 @@ final class ConnectionHandlerTests: XCTestCase {
         return Server(config: config, log: ServerLog(level: .warning))
     }
 
+    private struct NotRegistered: Error {}
+
     /// A connected loopback client of `server`; `front` handlers sit between the socket and it.
     private func connect(_ server: Server, front: [ChannelHandler] = []) throws -> (EmbeddedChannel, Client) {
         let before = Set(server.clients.keys)
@@ -56,7 +58,8 @@ final class ConnectionHandlerTests: XCTestCase {
         try channel.connect(to: channel.remoteAddress!).wait()
         let added = Set(server.clients.keys).subtracting(before)
         guard added.count == 1, let client = server.clients[added.first!] else {
-            throw XCTSkip("the server did not register exactly one client")
+            XCTFail("the server did not register exactly one client: \(added.count)")
+            throw NotRegistered()
         }
         return (channel, client)
     }
