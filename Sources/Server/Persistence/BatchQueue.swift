@@ -28,6 +28,19 @@ final class BatchQueue<Element>: @unchecked Sendable {
         var cancelled = false
 
         var hasBatch: Bool { head < batches.count }
+
+        /// Removes and returns the oldest batch (there is one).
+        mutating func takeBatch() -> Popped {
+            let batch = batches[head]
+            batches[head] = []
+            head += 1
+            if head == batches.count {
+                batches.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            queued -= batch.count
+            return .batch(batch)
+        }
     }
 
     private let monitor = Monitor(Queue())
@@ -66,19 +79,21 @@ final class BatchQueue<Element>: @unchecked Sendable {
         }
     }
 
+    /// The next batch if one is queued, without waiting (`.timedOut` when none is yet): for the
+    /// owner thread, which must never sleep on a condition.
+    func tryPop() -> Popped {
+        monitor.update { q -> Popped in
+            guard !q.cancelled else { return .finished }
+            guard q.hasBatch else { return q.closed ? .finished : .timedOut }
+            return q.takeBatch()
+        }
+    }
+
     /// The next batch; waits at most `timeoutNs` when given.
     func pop(timeoutNs: UInt64? = nil) -> Popped {
         let popped = monitor.wait(until: { $0.hasBatch || $0.closed || $0.cancelled }, timeoutNs: timeoutNs) { q -> Popped in
             guard !q.cancelled, q.hasBatch else { return .finished }
-            let batch = q.batches[q.head]
-            q.batches[q.head] = []
-            q.head += 1
-            if q.head == q.batches.count {
-                q.batches.removeAll(keepingCapacity: true)
-                q.head = 0
-            }
-            q.queued -= batch.count
-            return .batch(batch)
+            return q.takeBatch()
         }
         return popped ?? .timedOut
     }

@@ -124,7 +124,7 @@ final class SnapshotStream: @unchecked Sendable {
 
     /// The next chunk, without waiting.
     func take() -> Taken {
-        switch queue.pop(timeoutNs: 0) {
+        switch queue.tryPop() {
         case .batch(let chunk): return .chunk(chunk)
         case .timedOut: return .empty
         case .finished: return .finished
