@@ -33,9 +33,10 @@ private func parseNumber(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, what: String
     var j = i
     var v = 0
     while j < n, p[j] >= 48, p[j] <= 57 {
+        // Refused before it is added: 18 digits always fit in an Int, a 19th may overflow it.
+        if j - i >= 18 { return .bad(at: j, message: "\(what) has too many digits") }
         v = v * 10 + Int(p[j] - 48)
         j += 1
-        if j - i > 18 { return .bad(at: j - 1, message: "\(what) has too many digits") }
     }
     if j == n { return .incomplete }
     if j == i { return .bad(at: j, message: "expected a digit in the \(what), found \(describe(p[j]))") }

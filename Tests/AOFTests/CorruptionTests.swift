@@ -108,4 +108,15 @@ final class CorruptionTests: XCTestCase {
         let tooBig = readOutcome(Bytes("*1\r\n$536870913\r\n"))
         XCTAssertEqual(tooBig.error?.kind, .badFormat)
     }
+
+    /// Found by the AOF fuzzer in CI: a 19-digit length overflowed an Int and trapped.
+    func testLengthsTooLongToFitAreBadFormatNotACrash() {
+        for digits in 19...40 {
+            let number = String(repeating: "9", count: digits)
+            for file in ["*2\r\n$\(number)\r\n", "*\(number)\r\n", "*1\r\n$\(number)"] {
+                let out = readOutcome(Bytes(file))
+                XCTAssertEqual(out.error?.kind, .badFormat, "\(digits) digits: \(file.debugDescription)")
+            }
+        }
+    }
 }
