@@ -2,8 +2,10 @@
 //
 // Job: every random choice of a run (the scenario, the network's cuts and
 // delays, connection faults) is drawn from a `SimRNG`, so a run follows from
-// its seed. CairnTestSupport's generator is test-only; this one ships with
-// the simulator.
+// its seed. The same SplitMix64 step as CairnTestSupport's generator, kept
+// apart on purpose: that one is test-only and replaces every seed with
+// CAIRN_SEED when it is set, which would collapse the simulator's forked
+// streams into one; this one ships with the simulator and never overrides.
 // Contract: helpers draw a fixed number of values per call (`below` one,
 // `chance` one), so a caller that makes the same calls gets the same stream.
 // Tricky bit: independent streams (scenario, network) are forked from the seed
