@@ -86,11 +86,13 @@ class ServerProcess:
     tools/redis4.sh builds and prints)."""
 
     def __init__(self, kind, extra_args=(), binary=None, timeout=20.0, workdir=None, env=None, preexec_fn=None,
-                 port=None):
+                 port=None, config_file=None):
         """workdir: run in this existing directory (kept after stop) instead of a fresh temporary one.
         port: listen on this port (a restarted master keeps its port) instead of a fresh free one.
+        config_file: start with this config file (CONFIG REWRITE's target); the arguments still win.
         env, preexec_fn: as subprocess.Popen's (fault injection: LD_PRELOAD, resource limits)."""
         self.kind = kind
+        self.config_file = config_file
         self.env = env
         self.preexec_fn = preexec_fn
         self.fixed_workdir = workdir
@@ -115,7 +117,8 @@ class ServerProcess:
         return self.proc.pid if self.proc else None
 
     def argv(self, port):
-        args = [self.binary, "--port", str(port), "--bind", "127.0.0.1"]
+        args = [self.binary] + ([self.config_file] if self.config_file else [])
+        args += ["--port", str(port), "--bind", "127.0.0.1"]
         # No save points and no daemonizing unless a test asks (later arguments win).
         args += ["--save", "", "--appendonly", "no", "--dir", self.workdir]
         if self.kind in ("redis", "redis4"):

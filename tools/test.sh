@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
-# Job: install what is missing (redis-server/redis-cli/redis-benchmark from
+# Job: install what is missing (redis-server/redis-cli/redis-benchmark/redis-sentinel from
 # apt, zlib1g-dev, gcc, the Python packages redis, hypothesis and pytest from pip; the
 # reference Redis 4.0.14 built once per machine by tools/redis4.sh), then run
 #   1. swift build                                    (debug)
@@ -64,7 +64,7 @@ cleanup() {
     if [ -s "$PIDFILE" ]; then
         while read -r pid; do
             [ -n "$pid" ] || continue
-            if kill -0 "$pid" 2>/dev/null && grep -qa -e cairn-server -e redis-server "/proc/$pid/cmdline" 2>/dev/null; then
+            if kill -0 "$pid" 2>/dev/null && grep -qa -e cairn-server -e redis-server -e redis-sentinel "/proc/$pid/cmdline" 2>/dev/null; then
                 echo "stopping leftover test server pid $pid"
                 kill "$pid" 2>/dev/null
                 sleep 1
@@ -87,16 +87,20 @@ apt_install() {
 }
 
 install_redis() {
-    if command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null; then
-        echo "redis-server, redis-cli, redis-benchmark present: $(redis-server --version | head -c 60)"
+    if command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null \
+        && command -v redis-sentinel >/dev/null; then
+        echo "redis-server, redis-cli, redis-benchmark, redis-sentinel present: $(redis-server --version | head -c 60)"
         return 0
     fi
-    apt_install redis-server redis-tools || return 1
-    # Debian starts a redis-server service on 6379 when the package is installed: stop it.
+    apt_install redis-server redis-tools redis-sentinel || return 1
+    # Debian starts services on 6379 and 26379 when the packages are installed: stop them.
     as_root service redis-server stop >/dev/null 2>&1 || true
-    if [ -s /run/redis/redis-server.pid ]; then
-        as_root kill "$(cat /run/redis/redis-server.pid)" 2>/dev/null || true
-    fi
+    as_root service redis-sentinel stop >/dev/null 2>&1 || true
+    for pidfile in /run/redis/redis-server.pid /run/sentinel/redis-sentinel.pid /var/run/redis-sentinel.pid; do
+        if [ -s "$pidfile" ]; then
+            as_root kill "$(cat "$pidfile")" 2>/dev/null || true
+        fi
+    done
     return 0
 }
 

@@ -60,10 +60,10 @@ public final class ChangeStream {
         return pending.count
     }
 
-    /// Appends one record.
-    public func record(db: Int, _ argv: [Bytes]) {
+    /// Appends one record (`replicasOnly`: one the AOF skips).
+    public func record(db: Int, _ argv: [Bytes], replicasOnly: Bool = false) {
         collect()
-        pending.append(PropagationRecord(db: db, argv: argv))
+        pending.append(PropagationRecord(db: db, argv: argv, replicasOnly: replicasOnly))
     }
 
     /// Starts a command: forgets any rewrite left from a previous one.

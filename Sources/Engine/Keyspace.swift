@@ -14,9 +14,12 @@
 public struct PropagationRecord: Equatable, Sendable {
     public var db: Int
     public var argv: [Bytes]
-    public init(db: Int, argv: [Bytes]) {
+    /// For the replicas' stream only, never the AOF (PUBLISH, as Redis propagates it).
+    public var replicasOnly: Bool
+    public init(db: Int, argv: [Bytes], replicasOnly: Bool = false) {
         self.db = db
         self.argv = argv
+        self.replicasOnly = replicasOnly
     }
 }
 

@@ -20,10 +20,13 @@ package protocol ClientConnection: AnyObject {
     /// Sends the output once the current loop turn is over (a replica fed by many
     /// clients' writes gets one write per turn, not one per command).
     func flushSoon()
+    /// Turns Nagle's algorithm off (true) or on (false) for this connection.
+    func setNoDelay(_ enabled: Bool)
 }
 
 extension ClientConnection {
     package func flushSoon() { flushOutput() }
+    package func setNoDelay(_ enabled: Bool) {}
 }
 
 package enum ReplyMode: Sendable {

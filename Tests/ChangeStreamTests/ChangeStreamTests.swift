@@ -46,6 +46,17 @@ final class ChangeStreamTests: XCTestCase {
         XCTAssertEqual(stream.offset, 0)
     }
 
+    func testReplicasOnlyRecordsAreEncodedAndMarkedForTheAOFToSkip() {
+        let ks = Keyspace()
+        let (stream, bytes) = makeStream(ks)
+        var records: [PropagationRecord] = []
+        stream.recordConsumers.append { records.append($0) }
+        stream.record(db: 0, argv("PUBLISH", "ch", "hi"), replicasOnly: true)
+        stream.deliver()
+        XCTAssertEqual(records.map(\.replicasOnly), [true])
+        XCTAssertEqual(bytes(), encodeCommand(argv("SELECT", "0")) + encodeCommand(argv("PUBLISH", "ch", "hi")))
+    }
+
     func testExpiryDeleteComesBeforeTheCommandThatFoundIt() {
         let ks = Keyspace()
         let (stream, _) = makeStream(ks)

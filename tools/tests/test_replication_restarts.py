@@ -125,3 +125,45 @@ def test_a_master_restarted_from_its_rdb_keeps_its_replicas_partial(dirs, replic
     finally:
         replica.stop()
         master.stop()
+
+
+def debug_restart(server):
+    """DEBUG RESTART: the same process id comes back with the same arguments (no reply is sent)."""
+    pid_before = int(info(server, "server")["process_id"])
+    try:
+        call(server, "DEBUG", "RESTART")
+    except (ConnectionError, OSError):
+        pass
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            if int(info(server, "server")["process_id"]) == pid_before and int(info(server, "server")["uptime_in_seconds"]) < 5 \
+                    and info(server, "persistence")["loading"] == "0":
+                return
+        except (ConnectionError, OSError, KeyError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError("server did not come back after DEBUG RESTART: " + server.log_tail())
+
+
+@pytest.mark.parametrize("side", ["replica", "master"])
+def test_debug_restart_continues_by_partial_resync(dirs, side):
+    # Save points: DEBUG RESTART saves as SHUTDOWN does, only when they are set (as Redis 4.0).
+    master = start("cairn", dirs[0], free_port(), "--save", "900 1")
+    replica = start("cairn", dirs[1], free_port(), "--save", "900 1", "--slaveof", "127.0.0.1", str(master.port))
+    try:
+        write(master, 200, "before")
+        wait_caught_up(master, replica)
+        full, partial = sync_counts(master)
+        restarted = replica if side == "replica" else master
+        debug_restart(restarted)
+        write(master, 50, "after")
+        wait_caught_up(master, replica)
+        assert sync_counts(master) == (full if side == "replica" else 0, partial + 1 if side == "replica" else 1)
+        assert call(replica, "DEBUG", "DIGEST") == call(master, "DEBUG", "DIGEST")
+        assert call(master, "DBSIZE") == 252  # 250 strings and two lists
+        log = restarted.log_tail(20000)
+        assert "Restarting the server (DEBUG RESTART)" in log and "restored from the RDB file" in log
+    finally:
+        replica.stop()
+        master.stop()

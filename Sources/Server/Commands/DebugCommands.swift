@@ -1,5 +1,6 @@
 // DebugCommands: the DEBUG subcommands operators and test tooling use:
-// SLEEP, OBJECT, DIGEST, SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, HELP.
+// SLEEP, OBJECT, DIGEST, SET-ACTIVE-EXPIRE, POPULATE, RELOAD, LOADAOF, RESTART,
+// CRASH-AND-RECOVER, HELP.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,8 @@ private func debugCommand(_ call: Call) {
             "digest -- Outputs an hex signature representing the current DB content.",
             "object <key> -- Show low level info about key and associated value.",
             "populate <count> [prefix] [size] -- Create <count> string keys named key:<num>.",
+            "restart [ms] -- Save, rewrite the config file, and restart the server with the same arguments.",
+            "crash-and-recover [ms] -- Restart the server at once, with no save.",
             "set-active-expire (0|1) -- Setting it to 0 disables expiring keys in background.",
             "sleep <seconds> -- Stop the server for <seconds>. Decimals allowed.",
         ].map { Bytes($0) })
@@ -48,6 +51,11 @@ private func debugCommand(_ call: Call) {
                     + "lru:\(ks.access(call.db, i) & 0xFFFFFF) lru_seconds_idle:\(idle)")
     case ("populate", 3...5):
         populate(call)
+    case ("restart", 2...3), ("crash-and-recover", 2...3):
+        let delayMs = call.argv.count == 3 ? Int(call.argv[2].parseInt64() ?? 0) : 0
+        if !call.server.restart(graceful: call.option(1) == "restart", delayMs: delayMs) {
+            call.error("ERR failed to restart the server. Check server logs.")
+        }
     case ("reload", 2):
         reload(call, done: "DB reloaded by DEBUG RELOAD", failed: "ERR Error trying to load the RDB dump") {
             try $0.debugReload()

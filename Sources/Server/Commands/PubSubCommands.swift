@@ -22,6 +22,8 @@ let pubsubCommands: [Command] = [
     },
     Command("publish", arity: 3, flags: "pltF") { call in
         call.integer(call.server.publish(channel: call.argv[1], message: call.argv[2]))
+        // Replicas' subscribers hear it too: Redis sends PUBLISH down the replication stream (not the AOF).
+        call.server.stream.record(db: call.db, call.argv, replicasOnly: true)
     },
     Command("pubsub", arity: -2, flags: "pltR") { call in pubsubIntrospection(call) },
 ]

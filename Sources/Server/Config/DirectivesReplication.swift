@@ -21,13 +21,13 @@ let replicationDirectives: [ConfigDirective] = [
           status: .built, settable: true),
     .bool("slave-read-only", \.replicaReadOnly, aliases: ["replica-read-only"], status: .built, settable: true),
     .bool("repl-diskless-sync", \.replDisklessSync, status: .built, settable: true),
-    .int("repl-diskless-sync-delay", \.replDisklessSyncDelay, status: .later, settable: true, range: 0...Int.max,
+    .int("repl-diskless-sync-delay", \.replDisklessSyncDelay, status: .built, settable: true, range: 0...Int.max,
          problem: "repl-diskless-sync-delay can't be negative"),
     .int("repl-ping-slave-period", \.replPingReplicaPeriod, aliases: ["repl-ping-replica-period"],
          status: .built, settable: true, range: 1...Int.max, problem: "repl-ping-slave-period must be 1 or greater"),
     .int("repl-timeout", \.replTimeout, status: .built, settable: true, range: 1...Int.max,
          problem: "repl-timeout must be 1 or greater"),
-    .bool("repl-disable-tcp-nodelay", \.replDisableTcpNodelay, status: .later, settable: true),
+    .bool("repl-disable-tcp-nodelay", \.replDisableTcpNodelay, status: .built, settable: true),
     .int("repl-backlog-size", \.replBacklogSize, status: .built, settable: true, range: 1...Int.max,
          problem: "repl-backlog-size must be 1 or greater.", memory: true,
          effect: { server, _ in server.replication.history.resizeBacklog(capacity: server.config.replBacklogSize) }),
@@ -43,7 +43,7 @@ let replicationDirectives: [ConfigDirective] = [
                     status: .built, settable: true),
     .int("slave-announce-port", \.replicaAnnouncePort, aliases: ["replica-announce-port"], status: .built,
          settable: true, range: 0...65535, problem: "Invalid port"),
-    .bool("slave-lazy-flush", \.replicaLazyFlush, aliases: ["replica-lazy-flush"], status: .later, settable: true),
+    .bool("slave-lazy-flush", \.replicaLazyFlush, aliases: ["replica-lazy-flush"], status: .built, settable: true),
 ]
 
 let clusterDirectives: [ConfigDirective] = [

@@ -191,6 +191,10 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     /// The largest output buffer kept for reuse between batches.
     static let retainedOutputCapacity = 64 * 1024
 
+    func setNoDelay(_ enabled: Bool) {
+        try? context?.channel.syncOptions?.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: enabled ? 1 : 0)
+    }
+
     func close(flush: Bool) {
         guard let context, !closed else { return }
         closed = true

@@ -32,7 +32,7 @@ final class MasterLinkConnection: MasterLinkTransport {
         let timeout = TimeAmount.seconds(Int64(max(server.config.replTimeout, 1)))
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: server.config.replDisableTcpNodelay ? 0 : 1)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [weak self] channel in
                 guard let self else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.pipeline.addHandler(MasterLinkHandler(link: self, generation: generation))

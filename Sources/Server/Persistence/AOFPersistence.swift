@@ -70,7 +70,7 @@ extension Persistence {
 
     /// The change-stream consumer.
     func feed(_ record: PropagationRecord) {
-        if replayingAOF { return }
+        if replayingAOF || record.replicasOnly { return }
         aof.feed(record)
         rewriteBuffer?.append(record)
     }

@@ -35,6 +35,8 @@ extension Server {
             client.output.writeStaticString("-NOMASTERLINK Can't SYNC while not connected with my master\r\n")
             return
         }
+        // repl-disable-tcp-nodelay: fewer, larger packets to the replica, at the cost of delay.
+        if config.replDisableTcpNodelay { client.connection?.setNoDelay(false) }
         let peer = client.replicaPeer ?? ReplicaPeer(client: client)
         client.replicaPeer = peer
         log.notice("Slave \(peer.name) asks for synchronization")

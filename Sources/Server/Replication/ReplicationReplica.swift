@@ -50,6 +50,7 @@ extension Server {
         disconnectReplicas()
         disconnectAllBlockedClients()
         r.master = (host, port)
+        config.replicaOf = (host, port)  // what CONFIG GET/REWRITE show, as Redis's masterhost
         r.linkDownSince = replication.clock() / 1000
         stream.encodesRecords = false
         keyspace.expireOnLookup = false
@@ -71,6 +72,7 @@ extension Server {
         r.history.shiftReplicationID(masterOffset: stream.offset)
         stopLink()
         r.master = nil
+        config.replicaOf = nil
         r.link = nil
         r.masterDB = 0
         disconnectReplicas()
@@ -225,7 +227,12 @@ extension Server {
         }
         let aofWasOn = persistence.aofEnabled
         if aofWasOn { _ = persistence.setAppendOnly(false) }
-        keyspace.flushAll()
+        // slave-lazy-flush: the old dataset is freed off the owner thread, as FLUSHALL ASYNC does.
+        if config.replicaLazyFlush {
+            lazyFree(keyspace.detachAll())
+        } else {
+            keyspace.flushAll()
+        }
         let summary: LoadSummary?
         do {
             summary = try persistence.loadNow(persistence.dumpPath)
