@@ -59,6 +59,8 @@ public struct AOFReadError: Error, CustomStringConvertible, Equatable, Sendable 
     public var commands: Int
     /// What was wrong, in words.
     public var message: String
+    /// The file ends, after whole commands, inside a MULTI block (Redis logs a revert for it).
+    public var endsInsideTransaction = false
 
     public init(kind: Kind, offset: Int, validUpTo: Int, commands: Int, message: String) {
         self.kind = kind; self.offset = offset; self.validUpTo = validUpTo

@@ -162,7 +162,9 @@ public struct AOFReader<Source: ByteSource> {
                 if !eof { try fill(); continue }
                 state = 3
                 if let m = multiStart {
-                    throw damage(.truncated, at: base + buf.count, "the file ends inside the MULTI block started at offset \(m)")
+                    var error = damage(.truncated, at: base + buf.count, "the file ends inside the MULTI block started at offset \(m)")
+                    error.endsInsideTransaction = true
+                    throw error
                 }
                 return nil
             }

@@ -74,7 +74,7 @@ package enum Launch {
                     StartupEffects.notifySupervisor(config.supervised, log: log)
                 } else {
                     failedLoad.set()
-                    listener.shutdown()
+                    listener.shutdown(farewell: false)
                 }
             }
         }

@@ -142,7 +142,12 @@ final class AOFPersistenceTests: XCTestCase {
                     }
                 } catch let e as LoadError {
                     XCTAssertFalse(truncate, "cut \(cut): \(e)")
-                    XCTAssertTrue(e.description.contains("cairn aof check --fix"), e.description)
+                    XCTAssertTrue(e.description.hasPrefix("Unexpected end of file reading the append only file"), e.description)
+                    // Redis's last line; a cut between whole commands inside MULTI first reverts it, as Redis logs.
+                    let last = e.redisLines.last ?? ""
+                    XCTAssertTrue(last.hasPrefix("Unexpected end of file reading the append only file. You can: 1) Make a backup"), "\(e.redisLines)")
+                    XCTAssertTrue(last.contains("cairn aof check --fix"), "\(e.redisLines)")
+                    XCTAssertTrue(e.redisLines.count == 1 || e.redisLines.first == AOFLoader.revertLine, "\(e.redisLines)")
                 }
             }
         }
@@ -154,6 +159,8 @@ final class AOFPersistenceTests: XCTestCase {
         let loader = AOFLoader(server: fresh.server, files: [path], truncateTail: true)
         XCTAssertThrowsError(try loader.step(into: fresh.server.keyspace, budget: 100)) { error in
             XCTAssertTrue("\(error)".contains("Bad file format"), "\(error)")
+            XCTAssertEqual(Persistence.redisFatalLines(for: error),
+                           ["Bad file format reading the append only file: make a backup of your AOF file, then use `cairn aof check --fix \(path)`"])
         }
     }
 

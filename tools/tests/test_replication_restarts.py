@@ -167,3 +167,37 @@ def test_debug_restart_continues_by_partial_resync(dirs, side):
     finally:
         replica.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("writes_after_restart", [False, True])
+def test_an_old_master_restarted_behind_the_failover_point(dirs, writes_after_restart):
+    """The old master's RDB is older than the failover point (SIGKILL after more writes). Made a
+    replica of the promoted node, it continues by partial resync only while it has written
+    nothing since its restart; once it has (a sentinel's PUBLISH is enough), its history is
+    its own and it must take a full sync, ending with the new master's data, not its own."""
+    master_port = free_port()
+    master = start("cairn", dirs[0], master_port)
+    replica = start("cairn", dirs[1], free_port(), "--slaveof", "127.0.0.1", str(master_port))
+    try:
+        write(master, 100, "saved")
+        assert call(master, "SAVE") == b"OK"  # the RDB the old master restarts from
+        write(master, 100, "after-save")
+        wait_caught_up(master, replica)
+        os.kill(master.pid, 9)
+        master.proc.wait(timeout=10)
+        master.proc = None
+        assert call(replica, "SLAVEOF", "NO", "ONE") == b"OK"
+        master = start("cairn", dirs[0], master_port)
+        assert "restored from the RDB file" in master.log_tail(20000)
+        if writes_after_restart:
+            assert call(master, "SET", "only-on-the-old-master", "x") == b"OK"
+        full, partial = sync_counts(replica)
+        assert call(master, "SLAVEOF", "127.0.0.1", str(replica.port)) == b"OK"
+        wait_caught_up(replica, master)
+        assert sync_counts(replica) == ((full + 1, partial) if writes_after_restart else (full, partial + 1))
+        assert call(master, "EXISTS", "only-on-the-old-master") == 0
+        assert call(master, "DEBUG", "DIGEST") == call(replica, "DEBUG", "DIGEST")
+        assert call(master, "DBSIZE") == 202
+    finally:
+        replica.stop()
+        master.stop()

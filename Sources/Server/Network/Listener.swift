@@ -130,15 +130,16 @@ package final class Listener {
         }
     }
 
-    /// Stops accepting, closes every client, and completes `wait()`.
-    package func shutdown() {
+    /// Stops accepting, closes every client, and completes `wait()`. `farewell` false: no
+    /// closing line (after a failed load, Redis's fatal line must stay the log's last).
+    package func shutdown(farewell: Bool = true) {
         cronTask?.cancel()
         cronTask = nil
         for client in server.clients.values { client.connection?.close(flush: true) }
         let closes = channels.map { $0.close() }
         EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in
             if !self.server.config.unixsocket.isEmpty { unlink(self.server.config.unixsocket) }
-            self.server.log.warning("Cairn is now ready to exit, bye bye...")
+            if farewell { self.server.log.warning("Cairn is now ready to exit, bye bye...") }
             self.stopped.succeed(())
         }
     }

@@ -26,8 +26,8 @@ enum AOFLoadItem {
     case command(AOFCommand)
     /// File `index` ended cleanly after `bytes` bytes.
     case fileEnd(index: Int, bytes: Int)
-    /// The last file ends inside a command: cut it back to `validUpTo` (aof-load-truncated).
-    case truncated(path: String, validUpTo: Int)
+    /// The last file ends inside a command or a MULTI block: cut it back to `validUpTo` (aof-load-truncated).
+    case truncated(path: String, validUpTo: Int, revertsTransaction: Bool)
 }
 
 /// Replays AOF files into the server: a reader thread parses the files (and
@@ -78,11 +78,12 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
             doneBytes += bytes
             // A file ending inside MULTI leaves the transaction queued: it never happened.
             if client.transaction != nil {
-                server.log.warning("Revert incomplete MULTI/EXEC transaction in AOF file")
+                server.log.warning(Self.revertLine)
                 client.transaction = nil
             }
             client.db = 0  // each file starts in database 0
-        case .truncated(let path, let validUpTo):
+        case .truncated(let path, let validUpTo, let revertsTransaction):
+            if revertsTransaction { server.log.warning(Self.revertLine) }
             server.log.warning("!!! Warning: short read while loading the AOF file \(path)!!!")
             server.log.warning("!!! Truncating the AOF at offset \(validUpTo) !!!")
             guard truncate(path, off_t(validUpTo)) == 0 else {
@@ -150,7 +151,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
                 } catch let damage as AOFReadError {
                     let isLast = index == files.count - 1
                     guard damage.kind == .truncated && isLast && truncateTail else { throw Self.describe(damage, path) }
-                    hand(.truncated(path: path, validUpTo: damage.validUpTo))
+                    hand(.truncated(path: path, validUpTo: damage.validUpTo, revertsTransaction: damage.endsInsideTransaction))
                 }
             }
         } catch {
@@ -160,19 +161,27 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
         queue.close()
     }
 
+    /// What Redis logs when a file ends inside MULTI: the block is dropped, never half-applied.
+    static let revertLine = "Revert incomplete MULTI/EXEC transaction in AOF file"
+
     /// The error a damaged file stops the load with.
     static func describe(_ damage: AOFReadError, _ path: String) -> LoadError {
+        let fix = "`cairn aof check --fix \(path)`"
         if damage.kind == .truncated {
-            return LoadError(description: "Unexpected end of file reading the append only file \(path) (\(damage.message)). "
-                + "You can: 1) Make a backup of your AOF file, then use `cairn aof check --fix \(path)`. "
-                + "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server")
+            var error = LoadError.aof("Unexpected end of file reading the append only file \(path) (\(damage.message))",
+                        redis: "Unexpected end of file reading the append only file. You can: 1) Make a backup of your AOF file, "
+                            + "then use \(fix). 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes "
+                            + "and restart the server.")
+            if damage.endsInsideTransaction { error.redisLines.insert(revertLine, at: 0) }
+            return error
         }
         if damage.kind == .preamble {
-            return LoadError(description: "Bad RDB preamble in the append only file \(path) at offset \(damage.offset): "
-                + "\(damage.message). Truncation cannot repair it: restore the file from a backup")
+            return .aof("Bad RDB preamble in the append only file \(path) at offset \(damage.offset): \(damage.message). "
+                        + "Truncation cannot repair it: restore the file from a backup",
+                        redis: "Error reading the RDB preamble of the AOF file, AOF loading aborted")
         }
-        return LoadError(description: "Bad file format reading the append only file \(path) at offset \(damage.offset): "
-            + "\(damage.message). Make a backup of your AOF file, then use `cairn aof check --fix \(path)`")
+        return .aof("Bad file format reading the append only file \(path) at offset \(damage.offset): \(damage.message)",
+                    redis: "Bad file format reading the append only file: make a backup of your AOF file, then use \(fix)")
     }
 }
 
@@ -204,7 +213,7 @@ extension Persistence {
         let made: (AOFLoader, fromManifest: Bool)?
         do { made = try makeAOFLoader() } catch {
             loading = nil
-            server.log.warning("Fatal error loading the AOF: \(error). Exiting.")
+            logFatalLoad(error, of: "AOF")
             return done(false)
         }
         guard let (loader, fromManifest) = made else {
@@ -223,7 +232,7 @@ extension Persistence {
                 server.log.notice("DB loaded from append only file: \(String(format3: summary?.seconds ?? 0)) seconds")
                 done(finishAppendOnlyStartup(writeFresh: fromManifest))
             case .failure(let error):
-                server.log.warning("Fatal error loading the AOF: \(error). Exiting.")
+                logFatalLoad(error, of: "AOF")
                 done(false)
             }
         }
@@ -292,8 +301,7 @@ extension Persistence {
         do {
             try replayAll(loader)
         } catch {
-            server.log.warning("Fatal error loading the AOF for DEBUG LOADAOF: \(error). Exiting.")
-            server.log.flush()
+            logFatalLoad(error, of: "AOF for DEBUG LOADAOF")
             exit(1)
         }
         server.keyspace.dirty = 0

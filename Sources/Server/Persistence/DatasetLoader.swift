@@ -20,9 +20,11 @@ import Engine
 import RDB
 import Synchronization
 
-/// An error that stops a load; the message is what the log says.
+/// An error that stops a load; the message is what the log says (Cairn's detail),
+/// `redisLines` what Redis logs last for it (FatalLoadLog.swift).
 struct LoadError: Error, CustomStringConvertible {
     var description: String
+    var redisLines: [String] = []
 }
 
 /// What the reader thread hands the owner thread.

@@ -145,7 +145,7 @@ extension Persistence {
                 }
                 done(true)
             case .failure(let error):
-                server.log.warning("Fatal error loading the DB: \(error). Exiting.")
+                self.logFatalLoad(error, of: "DB")
                 done(false)
             }
         }

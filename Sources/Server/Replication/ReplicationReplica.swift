@@ -39,7 +39,11 @@ extension Server {
         // A master uses its own history as the cached master: it may continue by PSYNC.
         var psync: (id: String, offset: Int64) = ("?", -1)
         if wasMaster {
-            psync = (r.history.replid.text, stream.offset + 1)
+            // Nothing written under the current ID since it took over from the second one (a
+            // master restarted from its RDB, a promotion undone): the data is still the second
+            // ID's history at this offset, and only that ID can continue it.
+            let untouched = r.history.replid2 != .none && r.history.secondReplidOffset == stream.offset + 1
+            psync = ((untouched ? r.history.replid2 : r.history.replid).text, stream.offset + 1)
         } else if let link = r.link, link.state == .connected {
             // Leaving a live master: what was applied from it is the cached master.
             psync = (r.history.replid.text, link.offset + 1)

@@ -94,13 +94,21 @@ extension Server {
 extension Server {
     /// Start-up, after dump.rdb loaded: a file saved with a replication position (its
     /// repl-id and repl-offset aux fields) lets this server continue from there. A replica
-    /// then PSYNCs its master with that ID and offset (Redis 4.0's promise); a master keeps
-    /// its ID and offset, with an empty backlog that starts at them, so its replicas continue
-    /// by partial resync too (later Redis's promise).
+    /// then PSYNCs its master with that ID and offset (Redis 4.0's promise). A master keeps
+    /// the saved ID as its second one, valid up to the saved offset, and starts a new ID at
+    /// that offset, with an empty backlog: its replicas continue by partial resync (later
+    /// Redis's promise), while whatever it writes from now on is a new history. Keeping the
+    /// old ID as the main one would let two different histories share it: a restarted old
+    /// master that took writes (a sentinel's PUBLISH hellos suffice) and was then made a
+    /// replica of the promoted one would be accepted by partial resync with the wrong data.
     func restoreReplicationPosition(from aux: [String: Bytes]) {
         guard let id = aux["repl-id"].flatMap({ ReplicationID($0.text) }),
               let offset = aux["repl-offset"].flatMap({ $0.parseInt64() }), offset >= 0 else { return }
-        replication.history.setReplicationIDs(replid: id, replid2: .none, secondOffset: -1)
+        if config.replicaOf != nil {
+            replication.history.setReplicationIDs(replid: id, replid2: .none, secondOffset: -1)
+        } else {
+            replication.history.setReplicationIDs(replid: .random(), replid2: id, secondOffset: offset + 1)
+        }
         stream.resetOffset(to: offset)
         if let db = aux["repl-stream-db"].flatMap({ $0.parseInt64() }), (0..<Int64(keyspace.databaseCount)).contains(db) {
             replication.masterDB = Int(db)
