@@ -4,7 +4,7 @@
 // Job: from one seed, the shape of the cluster (1 master and 2 to 4
 // replicas, node2 always a replica of node1, a chain), the servers' settings
 // (backlog size, PING period, repl-timeout, disk or diskless sync), and a few phases of steps:
-// waits, writes, BLPOPs, link drops, replica restarts, failovers. Each phase
+// waits, writes, BLPOPs, link drops, replica restarts, failovers, master crashes. Each phase
 // ends in a quiet point where the invariants are checked (Invariants.swift).
 // Contract: `Scenario(seed:)` is a pure function of the seed. Steps name
 // their targets blind (node indices, a rank among the replicas of the
@@ -26,6 +26,10 @@ public enum Step: Equatable, Sendable {
     /// The replica of that rank (modulo the count) is promoted; the master and its other
     /// replicas are repointed at it.
     case failover(rank: Int)
+    /// The master crashes (nothing survives but its dump.rdb), the replica of that rank is
+    /// promoted, and the old master restarts from its file, takes a write of its own when
+    /// `strayWrite` (a sentinel's PUBLISH is one) and is made a replica of the new master.
+    case crashMaster(rank: Int, strayWrite: Bool)
     /// Tests only: a key written straight into the node's dataset (the checker must notice).
     case corruptReplica(node: Int)
 }
@@ -65,6 +69,8 @@ public struct Scenario: Sendable {
                     steps.append(.restart(node: scenarioRNG.within(0...replicas)))
                 } else if roll < 49 {
                     steps.append(.failover(rank: scenarioRNG.below(replicas)))
+                } else if roll < 51 {
+                    steps.append(.crashMaster(rank: scenarioRNG.below(replicas), strayWrite: scenarioRNG.chance(0.5)))
                 } else {
                     steps.append(workload.next(&scenarioRNG))
                 }
@@ -100,6 +106,8 @@ extension Step {
         case .dropLink(let node): return "drop node\(node)'s link to its master"
         case .restart(let node): return "restart node\(node) (if a replica)"
         case .failover(let rank): return "failover to replica #\(rank)"
+        case .crashMaster(let rank, let stray):
+            return "crash the master, promote replica #\(rank), restart the old one\(stray ? " (it takes a write)" : "") as a replica"
         case .corruptReplica(let node): return "corrupt node\(node) (test)"
         }
     }

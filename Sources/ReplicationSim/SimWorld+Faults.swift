@@ -1,5 +1,5 @@
 // SimWorld+Faults: what the scenario does to the cluster besides writing:
-// link drops, replica restarts, failovers.
+// link drops, replica restarts, failovers, master crashes.
 //
 // Contract: each fault acts at once (at the current virtual millisecond) and
 // leaves the rest to events. The scenario's intent (who replicates from
@@ -48,6 +48,21 @@ extension SimWorld {
             node.command(["SLAVEOF", chosen.host, "\(chosen.port)"])
         }
         pendingDrops.removeAll()
+    }
+
+    /// The master crashes: a fresh server on its directory (its dump.rdb, if a disk sync left
+    /// one, is all it keeps), a write of its own if `strayWrite`, then the failover to
+    /// `chosen`, which makes it a replica. Its RDB may be older than the failover point and
+    /// its own write is history no one else has: it must never be continued by partial resync.
+    func crashMaster(promoting chosen: SimNode, strayWrite: Bool) {
+        let old = master
+        counters.masterCrashes += 1
+        if old.server.persistence.bgsaveInProgress { finishSnapshot(old) }
+        for connection in connections(touching: old) { reset(connection) }
+        old.start(world: self, settings: settings)
+        old.server.replicationCron(nowMs: now)
+        if strayWrite { old.command(["SET", "written-by-the-restarted-old-master", "x"]) }
+        failover(to: chosen)
     }
 
     /// Tests only: writes a key straight into a replica's dataset, behind replication's back.

@@ -40,6 +40,7 @@ public struct SimCounters: Sendable {
     public var coveredDrops = 0
     public var restarts = 0
     public var failovers = 0
+    public var masterCrashes = 0
     public var writes = 0
     public var quietChecks = 0
 

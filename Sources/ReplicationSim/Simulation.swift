@@ -82,6 +82,10 @@ public enum Simulation {
             let replicas = world.nodes.filter { $0.parent != nil }
             guard !replicas.isEmpty else { return }
             world.failover(to: replicas[rank % replicas.count])
+        case .crashMaster(let rank, let strayWrite):
+            let replicas = world.nodes.filter { $0.parent != nil }
+            guard !replicas.isEmpty else { return }
+            world.crashMaster(promoting: replicas[rank % replicas.count], strayWrite: strayWrite)
         case .corruptReplica(let index):
             let replicas = world.nodes.filter { $0.parent != nil }
             guard let node = replicas.first(where: { $0.index == index }) ?? replicas.first else { return }

@@ -43,7 +43,7 @@ for s in from..<(from + count) {
     let result = Simulation.run(scenario, logLevel: verbose ? .verbose : .notice, keep: keep, keepOnFailure: seed != nil)
     let c = result.counters
     let summary = "partial=\(c.partialResyncs) full=\(c.fullResyncs) drops=\(c.linkDrops) covered=\(c.coveredDrops) "
-        + "restarts=\(c.restarts) failovers=\(c.failovers) writes=\(c.writes) checks=\(c.quietChecks)"
+        + "restarts=\(c.restarts) failovers=\(c.failovers) master-crashes=\(c.masterCrashes) writes=\(c.writes) checks=\(c.quietChecks)"
     print("seed \(s) \(result.violations.isEmpty ? "ok" : "FAIL") \(summary)")
     for v in result.violations { print("  \(v)") }
     if let dir = result.keptDirectory { print("  kept \(dir)") }
