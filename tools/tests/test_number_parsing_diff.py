@@ -23,8 +23,6 @@ import random
 
 import pytest
 
-from serverproc import ServerProcess
-
 SEED = int(os.environ.get("CAIRN_SEED", "4014"))
 
 # Texts that probe every rule of string2ll / strtold / string2ld.
@@ -80,16 +78,8 @@ def command_cases(stored, arg):
 
 
 @pytest.fixture(scope="module")
-def pair(redis4_server_path):
-    cairn = ServerProcess("cairn")
-    redis4 = ServerProcess("redis4", binary=redis4_server_path)
-    try:
-        cairn.start()
-        redis4.start()
-        yield cairn, redis4
-    finally:
-        cairn.stop()
-        redis4.stop()
+def pair(cairn_and_redis4):
+    return cairn_and_redis4
 
 
 def outcomes(client, cases):
