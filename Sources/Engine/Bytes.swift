@@ -54,10 +54,10 @@ extension Array where Element == UInt8 {
         }
     }
 
-    /// Parses a double the way Redis's getDoubleFromObject does (strtod, whole
-    /// string consumed, no leading space, NaN refused).
+    /// Parses a double the way Redis 4.0's getDoubleFromObject does (strtod, whole
+    /// string consumed, no leading space, NaN refused, any length).
     public func parseDouble() -> Double? {
-        if isEmpty || count > 5000 { return nil }
+        if isEmpty { return nil }
         if isCSpace(self[0]) { return nil }
         let r = cStrtod()
         guard r.consumed == count, !r.value.isNaN else { return nil }
