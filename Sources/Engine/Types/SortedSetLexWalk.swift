@@ -16,7 +16,8 @@
 //     goes back while elements stay at or above min;
 //   - LIMIT's offset skips elements without testing them;
 //   - ZLEXCOUNT: packed form, the forward walk's length; tree form, rank(reverse
-//     start) - rank(forward start) + 1, which can be zero or negative;
+//     start) - rank(forward start) + 1, or the count from the forward start to the
+//     end when there is no reverse start: it counts members outside the range too;
 //   - ZREMRANGEBYLEX: the packed form checks "any in range" first, the tree form
 //     does not.
 //
@@ -187,7 +188,8 @@ extension SortedSetValue {
         return lexWalk(range).rangeRanks(reverse: reverse, offset: offset, limit: limit)
     }
 
-    /// ZLEXCOUNT's reply (can be negative on a tree form with mixed scores, as in Redis 4.0).
+    /// ZLEXCOUNT's reply (on a tree form with mixed scores it can count members outside
+    /// the range, as Redis 4.0's skiplist count does).
     public func lexCount(_ range: SortedSetLexRange) -> Int {
         if hasOneScore { return ranks(in: range).count }
         return lexWalk(range).lexCount()
