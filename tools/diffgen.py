@@ -30,12 +30,11 @@ AVOIDED = """
 - SINTER/SINTERSTORE: 4.0 stops at the first missing key, 7.0 type-checks every key
   first, so a missing key before a wrong-typed one answers differently (and 4.0's
   SINTERSTORE then deletes the destination); tools/difftest_hashsets.py allows for it.
-- HINCRBYFLOAT by inf/nan: 4.0 stores "inf", 7.0 refuses the increment, Cairn refuses
-  the result; HSCAN/SSCAN other than one full pass (cursors follow each server's table).
+- HINCRBYFLOAT by inf/nan: 4.0 (and Cairn) store "inf", 7.0 refuses the increment; HSCAN/SSCAN other than one full pass (cursors follow each server's table).
 - extra arguments to EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: 7.0 reads them as options
   ("Unsupported option"), 4.0 fails the arity check.
 - huge EXPIRE/SET EX values: 4.0 overflows silently, 7.0 rejects them.
-- DECRBY -9223372036854775808: undefined in 4.0 (negates LLONG_MIN), an error in 7.0.
+- DECRBY -9223372036854775808: 4.0 (and Cairn) add -2^63 (the negation wraps), 7.0 refuses it.
 - SELECT/MOVE/SWAPDB indexes beyond 32 bits: 4.0 truncates the long to an int.
 - TTLs between 0 and 100 s: they would expire at different moments on the two servers.
 - RANDOMKEY, OBJECT, DEBUG: non-deterministic or implementation-specific replies.

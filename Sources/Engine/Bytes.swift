@@ -54,10 +54,10 @@ extension Array where Element == UInt8 {
         }
     }
 
-    /// Parses a double the way Redis's getDoubleFromObject does (strtod, whole
-    /// string consumed, no leading space, NaN refused).
+    /// Parses a double the way Redis 4.0's getDoubleFromObject does (strtod, whole
+    /// string consumed, no leading space, NaN refused, any length).
     public func parseDouble() -> Double? {
-        if isEmpty || count > 5000 { return nil }
+        if isEmpty { return nil }
         if isCSpace(self[0]) { return nil }
         let r = cStrtod()
         guard r.consumed == count, !r.value.isNaN else { return nil }
@@ -82,20 +82,45 @@ extension Array where Element == UInt8 {
     }
 
     #if arch(x86_64) || arch(i386)
-    /// Parses a long double the way Redis's INCRBYFLOAT does (strtold).
+    /// Parses a long double as Redis 4.0's getLongDoubleFromObject does (INCRBYFLOAT's
+    /// stored value, and INCRBYFLOAT's and HINCRBYFLOAT's argument): strtold must
+    /// consume every byte (so an embedded NUL refuses), no leading isspace byte, no
+    /// NaN; a range error refuses only an overflow to infinity or an underflow to 0.
     public func parseLongDouble() -> Float80? {
-        if isEmpty || count > 5000 { return nil }
-        if isCSpace(self[0]) { return nil }
+        if isEmpty || isCSpace(self[0]) { return nil }
+        let r = cStrtold()
+        guard r.consumed == count else { return nil }
+        return Self.acceptedLongDouble(r)
+    }
+
+    /// Parses a long double as Redis 4.0's string2ld does (HINCRBYFLOAT's stored
+    /// field): at most 255 bytes, read as a C string, so "" is 0 and the text stops
+    /// at an embedded NUL; otherwise the rules of `parseLongDouble`.
+    public func parseLongDoubleAsCString() -> Float80? {
+        if count >= 256 { return nil }
+        if let first, isCSpace(first) { return nil }
+        let r = cStrtold()
+        guard r.consumed == count || self[r.consumed] == 0 else { return nil }
+        return Self.acceptedLongDouble(r)
+    }
+
+    private static func acceptedLongDouble(_ r: (value: Float80, consumed: Int, rangeError: Bool)) -> Float80? {
+        if r.value.isNaN { return nil }
+        if r.rangeError && (r.value.isInfinite || r.value == 0) { return nil }
+        return r.value
+    }
+
+    /// C's strtold over a NUL-terminated copy, as `cStrtod`.
+    func cStrtold() -> (value: Float80, consumed: Int, rangeError: Bool) {
         var buffer = self
         buffer.append(0)
-        return buffer.withUnsafeBufferPointer { p -> Float80? in
+        return buffer.withUnsafeBufferPointer { p in
             let start = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self)
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtold(start, &end)
-            guard let end, end - UnsafeMutablePointer(mutating: start) == count else { return nil }
-            if value.isNaN || errno == ERANGE { return nil }
-            return value
+            let consumed = end.map { $0 - UnsafeMutablePointer(mutating: start) } ?? 0
+            return (value, consumed, errno == ERANGE)
         }
     }
     #endif
@@ -118,26 +143,27 @@ public func formatDouble(_ v: Double) -> Bytes {
 }
 
 #if arch(x86_64) || arch(i386)
-/// Formats a long double as INCRBYFLOAT does: `%.17Lf` with trailing zeros (and a
-/// trailing dot) removed. Nil when the text would not fit Redis's buffer.
-public func formatLongDouble(_ v: Float80) -> Bytes? {
-    if v.isInfinite || v.isNaN { return nil }
+/// Formats a long double as Redis 4.0's ld2string in its human-friendly form
+/// (INCRBYFLOAT, HINCRBYFLOAT, GEOPOS): "inf" / "-inf"; otherwise `%.17Lf` with
+/// trailing fraction zeros and a bare dot removed ("-0" stays "-0", NaN is libc's
+/// "nan" or "-nan"). The longest text, about 4950 bytes, fits Redis's 5 KiB buffer.
+public func formatLongDouble(_ v: Float80) -> Bytes {
+    if v.isInfinite { return v > 0 ? Bytes("inf") : Bytes("-inf") }
     var buf = [CChar](repeating: 0, count: 5200)
     let n = withVaList([v]) { vsnprintf(&buf, 5200, "%.17Lf", $0) }
-    if n <= 0 || n >= 5200 { return nil }
-    return trimmedFixedPoint(buf[0..<Int(n)].map { UInt8(bitPattern: $0) })
+    return trimmedFixedPoint(buf[0..<Int(max(0, min(n, 5199)))].map { UInt8(bitPattern: $0) })
 }
 #endif
 
-/// Fixed-point text as INCRBYFLOAT shows it: trailing fraction zeros and a bare
-/// trailing dot removed, "-0" shown as "0".
+/// Fixed-point text as ld2string shows it: trailing fraction zeros and a bare
+/// trailing dot removed.
 func trimmedFixedPoint(_ text: Bytes) -> Bytes {
     var out = text
     if out.contains(UInt8(ascii: ".")) {
         while out.last == UInt8(ascii: "0") { out.removeLast() }
         if out.last == UInt8(ascii: ".") { out.removeLast() }
     }
-    return out == Bytes("-0") ? Bytes("0") : out
+    return out
 }
 
 /// The wall clock in milliseconds since the epoch.

@@ -7,12 +7,11 @@
 // (dense), or run-length opcodes (sparse): ZERO 00xxxxxx (1-64 zeros), XZERO
 // 01xxxxxx yyyyyyyy (1-16384 zeros), VAL 1vvvvvxx (value 1-32 repeated 1-4 times).
 // Sparse updates follow Redis's own splice-and-merge steps, so the bytes match the
-// ones Redis would write for the same adds. Counting uses Ertl's estimator.
+// ones Redis would write for the same adds. Counting is Redis 4.0's (HyperLogLogCount.swift).
 
 public enum HyperLogLog {
     public static let registerCount = 16384
     static let precision = 14
-    static let q = 50
     static let headerSize = 16
     public static let denseSize = headerSize + (registerCount * 6 + 7) / 8
     static let sparseValMax = 32
@@ -68,13 +67,13 @@ public enum HyperLogLog {
         return h
     }
 
-    /// The register an element lands in and the run length it proposes (1...51).
+    /// The register an element lands in and the run length it proposes (1...50):
+    /// Redis 4.0 counts zeros from bit 14 with bit 63 forced on (5.0 and later
+    /// keep bit 63 and can propose 51).
     static func position(of element: Bytes) -> (index: Int, count: UInt8) {
-        var hash = murmur64A(element)
+        let hash = murmur64A(element) | (UInt64(1) << 63)
         let index = Int(hash & UInt64(registerCount - 1))
-        hash >>= UInt64(precision)
-        hash |= UInt64(1) << UInt64(q)
-        return (index, UInt8(hash.trailingZeroBitCount + 1))
+        return (index, UInt8((hash >> UInt64(precision)).trailingZeroBitCount + 1))
     }
 
     // MARK: dense registers
@@ -102,29 +101,47 @@ public enum HyperLogLog {
 
     // MARK: registers of either encoding
 
+    /// One sparse opcode: a run of `length` registers holding `value` (0 for ZERO
+    /// and XZERO), `xzero` for the two-byte form.
+    public struct SparseRun {
+        public var length: Int
+        public var value: UInt8
+        public var xzero: Bool
+    }
+
+    /// Calls `body` with each opcode of a sparse HLL in order until it returns false;
+    /// throws when the last opcode is cut short.
+    public static func forEachSparseRun(_ b: Bytes, _ body: (SparseRun) -> Bool) throws {
+        var p = headerSize
+        while p < b.count {
+            let op = b[p]
+            let run: SparseRun
+            if op & 0xC0 == 0 {
+                run = SparseRun(length: Int(op & 0x3F) + 1, value: 0, xzero: false)
+                p += 1
+            } else if op & 0xC0 == 0x40 {
+                guard p + 1 < b.count else { throw Failure.corrupt }
+                run = SparseRun(length: (Int(op & 0x3F) << 8 | Int(b[p + 1])) + 1, value: 0, xzero: true)
+                p += 2
+            } else {
+                run = SparseRun(length: Int(op & 3) + 1, value: ((op >> 2) & 0x1F) + 1, xzero: false)
+                p += 1
+            }
+            if !body(run) { return }
+        }
+    }
+
     /// Every register's value (the "raw" form used for merging and counting).
     public static func registers(_ b: Bytes) throws -> [UInt8] {
         if !isSparse(b) { return (0..<registerCount).map { denseGet(b, $0) } }
         var regs = [UInt8](repeating: 0, count: registerCount)
         var idx = 0
-        var p = headerSize
-        while p < b.count {
-            let op = b[p]
-            if op & 0xC0 == 0 {
-                idx += Int(op & 0x3F) + 1
-                p += 1
-            } else if op & 0xC0 == 0x40 {
-                guard p + 1 < b.count else { throw Failure.corrupt }
-                idx += (Int(op & 0x3F) << 8 | Int(b[p + 1])) + 1
-                p += 2
-            } else {
-                let run = Int(op & 3) + 1
-                guard idx + run <= registerCount else { throw Failure.corrupt }
-                for k in 0..<run { regs[idx + k] = ((op >> 2) & 0x1F) + 1 }
-                idx += run
-                p += 1
-            }
-            guard idx <= registerCount else { throw Failure.corrupt }
+        try forEachSparseRun(b) { run in
+            // A run past the last register is corrupt (Redis stops at it).
+            guard idx + run.length <= registerCount else { idx = -1; return false }
+            if run.value != 0 { for k in 0..<run.length { regs[idx + k] = run.value } }
+            idx += run.length
+            return true
         }
         guard idx == registerCount else { throw Failure.corrupt }
         return regs
@@ -145,8 +162,16 @@ public enum HyperLogLog {
     /// Marks the cached cardinality stale.
     public static func invalidate(_ b: inout Bytes) { invalidateCache(&b) }
 
-    /// Sets one register of a dense HLL.
-    public static func setDenseRegister(_ b: inout Bytes, _ i: Int, _ v: UInt8) { denseSet(&b, i, v) }
+
+    /// Raises register `i` to `v` in either encoding (PFMERGE's per-register write,
+    /// which may promote a sparse HLL to dense as an add would).
+    public static func raiseRegister(_ b: inout Bytes, _ i: Int, _ v: UInt8, sparseMaxBytes: Int) throws {
+        if isSparse(b) {
+            _ = try sparseSet(&b, i, v, sparseMaxBytes: sparseMaxBytes)
+        } else if denseGet(b, i) < v {
+            denseSet(&b, i, v)
+        }
+    }
 
     // MARK: adding
 
@@ -288,44 +313,5 @@ public enum HyperLogLog {
 
     public static func storeCardinality(_ b: inout Bytes, _ v: UInt64) {
         for j in 0..<8 { b[8 + j] = UInt8(truncatingIfNeeded: v >> (UInt64(j) * 8)) }
-    }
-
-    /// Estimates the cardinality of a register set (Ertl's improved estimator).
-    public static func estimate(_ regs: [UInt8]) -> UInt64 {
-        let m = Double(registerCount)
-        var histogram = [Int](repeating: 0, count: 64)
-        for r in regs { histogram[Int(r)] += 1 }
-        var z = m * tau((m - Double(histogram[q + 1])) / m)
-        for j in stride(from: q, through: 1, by: -1) {
-            z += Double(histogram[j])
-            z *= 0.5
-        }
-        z += m * sigma(Double(histogram[0]) / m)
-        let alphaInf = 0.721347520444481703680
-        return UInt64((alphaInf * m * m / z).rounded(.toNearestOrAwayFromZero))
-    }
-
-    static func sigma(_ x0: Double) -> Double {
-        if x0 == 1 { return .infinity }
-        var x = x0, y = 1.0, z = x0, previous = 0.0
-        repeat {
-            x *= x
-            previous = z
-            z += x * y
-            y += y
-        } while previous != z
-        return z
-    }
-
-    static func tau(_ x0: Double) -> Double {
-        if x0 == 0 || x0 == 1 { return 0 }
-        var x = x0, y = 1.0, z = 1 - x0, previous = 0.0
-        repeat {
-            x = x.squareRoot()
-            previous = z
-            y *= 0.5
-            z -= (1 - x) * (1 - x) * y
-        } while previous != z
-        return z / 3
     }
 }

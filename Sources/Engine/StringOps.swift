@@ -82,19 +82,18 @@ public typealias LongDouble = Float80
 @inlinable public func parseLongDoubleValue(_ b: Bytes) -> LongDouble? { b.parseLongDouble() }
 
 /// The text INCRBYFLOAT stores (`%.17Lf`, trailing zeros removed).
-@inlinable public func formatLongDoubleValue(_ v: LongDouble) -> Bytes? { formatLongDouble(v) }
+@inlinable public func formatLongDoubleValue(_ v: LongDouble) -> Bytes { formatLongDouble(v) }
 #else
 /// Where the platform has no 80-bit float, `Double` stands in for C `long double`.
 public typealias LongDouble = Double
 
 @inlinable public func parseLongDoubleValue(_ b: Bytes) -> LongDouble? { b.parseDouble() }
 
-public func formatLongDoubleValue(_ v: LongDouble) -> Bytes? {
-    if v.isInfinite || v.isNaN { return nil }
+public func formatLongDoubleValue(_ v: LongDouble) -> Bytes {
+    if v.isInfinite { return v > 0 ? Bytes("inf") : Bytes("-inf") }
     var buf = [CChar](repeating: 0, count: 400)
     let n = withVaList([v]) { vsnprintf(&buf, 400, "%.17f", $0) }
-    if n <= 0 || n >= 400 { return nil }
-    return trimmedFixedPoint(buf[0..<Int(n)].map { UInt8(bitPattern: $0) })
+    return trimmedFixedPoint(buf[0..<Int(max(0, min(n, 399)))].map { UInt8(bitPattern: $0) })
 }
 #endif
 
@@ -118,6 +117,6 @@ public func incrementedFloatText(_ current: StringValue?, by increment: Bytes) -
     }
     guard let delta = parseLongDoubleValue(increment) else { return .failure(.notFloat) }
     value += delta
-    guard value.isFinite, let text = formatLongDoubleValue(value) else { return .failure(.notFinite) }
-    return .success(text)
+    guard value.isFinite else { return .failure(.notFinite) }
+    return .success(formatLongDoubleValue(value))
 }

@@ -54,7 +54,7 @@ final class BytesTests: XCTestCase {
     /// reply is "ERR value is not a valid float", "nan/inf" the NaN-or-Infinity error.
     static let incrbyfloat: [(String?, String, String?)] = [
         (nil, "0.1", "0.1"), ("10.5", "0.1", "10.6"), ("5.0e3", "2.0e2", "5200"), (nil, "1e5", "100000"),
-        (nil, "0x10", "16"), (nil, "inf", "nan/inf"), (nil, "-0", "0"), (nil, "-1e-20", "0"), (nil, "1e-20", "0"),
+        (nil, "0x10", "16"), (nil, "inf", "nan/inf"), (nil, "-0", "0"), (nil, "-1e-20", "-0"), (nil, "1e-20", "0"),
         ("3", "-3", "0"), (nil, "1.5", "1.5"), ("0.1", "0.2", "0.3"), (nil, "3.14159265358979323846", "3.14159265358979324"),
         ("1", "-1.1", "-0.1"), (nil, "1e17", "100000000000000000"), (nil, "1e18", "1000000000000000000"),
         (nil, "12345678901234567890", "12345678901234567890"), (nil, "0.00000000000000001", "0.00000000000000001"),
@@ -64,8 +64,8 @@ final class BytesTests: XCTestCase {
         (nil, "0.1e-5", "0.000001"), ("-5", "0.0000001", "-4.9999999"), (nil, "123456789.123456789", "123456789.12345678899873747"),
         ("9223372036854775807", "1", "9223372036854775808"), ("-9223372036854775808", "-1", "-9223372036854775809"),
         (nil, "5e-18", "0"), (nil, "4e-18", "0"), (nil, "0.99999999999999999999", "1"),
-        // Redis 4.0 replies "-0" to these two (7.0 and Cairn: "0").
-        ("-0", "-0", "0"), (nil, "-5e-18", "0"),
+        // Redis 4.0 replies "-0" to these two (7.0: "0").
+        ("-0", "-0", "-0"), (nil, "-5e-18", "-0"),
         (nil, "-1e50", "-100000000000000000003583830118858923890798487404544"),
     ]
 
@@ -78,7 +78,7 @@ final class BytesTests: XCTestCase {
         }
         let result = value + increment
         if result.isNaN || result.isInfinite { return "nan/inf" }
-        return formatLongDouble(result)?.text
+        return formatLongDouble(result).text
     }
 
     func testIncrbyfloatTableMatchesRedis() {
@@ -109,13 +109,33 @@ final class BytesTests: XCTestCase {
         XCTAssertNil(b("\r1").parseLongDouble())
         XCTAssertNil(b("").parseLongDouble())
         XCTAssertNil(b("nan").parseLongDouble())
-        // Redis 4.0 refuses any ERANGE, so an underflow is refused (7.0 accepts it as 0).
-        XCTAssertNil(b("1e-4940").parseLongDouble())
+        XCTAssertNil(b("1\u{0}").parseLongDouble(), "an embedded NUL stops strtold short of the end")
+        // Redis 4.0 refuses a range error only for an overflow or an underflow to 0: a
+        // subnormal long double is accepted.
+        XCTAssertNotNil(b("1e-4940").parseLongDouble())
+        XCTAssertNil(b("1e-5000").parseLongDouble())
+        XCTAssertNil(b("1e5000").parseLongDouble())
         XCTAssertEqual(b("inf").parseLongDouble(), .infinity)
-        XCTAssertNil(formatLongDouble(.infinity))
-        XCTAssertNil(formatLongDouble(.nan))
-        XCTAssertEqual(formatLongDouble(-0.0)?.text, "0")
-        XCTAssertEqual(formatLongDouble(100)?.text, "100", "zeros before the dot stay")
+        XCTAssertEqual(b("0x10").parseLongDouble(), 16)
+        XCTAssertEqual(b("0" + String(repeating: "0", count: 6000) + "1").parseLongDouble(), 1, "no length limit")
+        XCTAssertEqual(formatLongDouble(.infinity).text, "inf")
+        XCTAssertEqual(formatLongDouble(-.infinity).text, "-inf")
+        XCTAssertEqual(formatLongDouble(-Float80.nan).text, "-nan")
+        XCTAssertEqual(formatLongDouble(-0.0).text, "-0")
+        XCTAssertEqual(formatLongDouble(100).text, "100", "zeros before the dot stay")
+    }
+
+    /// string2ld, HINCRBYFLOAT's reading of a stored field (answers checked against Redis 4.0.14).
+    func testParseLongDoubleAsCString() {
+        XCTAssertEqual(b("").parseLongDoubleAsCString(), 0, "an empty field is 0")
+        XCTAssertEqual(b("3\u{0}junk").parseLongDoubleAsCString(), 3, "the number ends at a NUL")
+        XCTAssertEqual(b("\u{0}1").parseLongDoubleAsCString(), 0)
+        XCTAssertNil(b(" 1").parseLongDoubleAsCString())
+        XCTAssertNil(b("1 ").parseLongDoubleAsCString())
+        XCTAssertEqual(b(String(repeating: "0", count: 254) + "1").parseLongDoubleAsCString(), 1)
+        XCTAssertNil(b(String(repeating: "0", count: 255) + "1").parseLongDoubleAsCString(), "256 bytes or more")
+        XCTAssertEqual(b("-inf").parseLongDoubleAsCString(), -.infinity)
+        XCTAssertNil(b("nan").parseLongDoubleAsCString())
     }
     #endif
 

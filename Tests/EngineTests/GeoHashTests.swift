@@ -14,7 +14,7 @@ final class GeoHashTests: XCTestCase {
         XCTAssertNil(GeoHash.score(longitude: 0, latitude: 85.06))
     }
 
-    private func human(_ v: Double) -> String { formatLongDouble(Float80(v))!.text }
+    private func human(_ v: Double) -> String { formatLongDouble(Float80(v)).text }
 
     func testPositionsAsRedis() {
         let p = GeoHash.position(score: 3479099956230698)!

@@ -91,6 +91,21 @@ def redis4_server_path():
     return path
 
 
+@pytest.fixture(scope="module")
+def cairn_and_redis4(redis4_server_path):
+    """(cairn, redis4): a cairn-server and the reference Redis 4.0.14, each on a free
+    loopback port, shared by one test module and stopped by pid after it."""
+    cairn = ServerProcess("cairn")
+    redis4 = ServerProcess("redis4", binary=redis4_server_path)
+    try:
+        cairn.start()
+        redis4.start()
+        yield cairn, redis4
+    finally:
+        cairn.stop()
+        redis4.stop()
+
+
 @pytest.fixture
 def make_client():
     """make_client(server) -> a redis-py client: binary-safe replies, RESP2. Closed after the test."""

@@ -86,8 +86,9 @@ public struct SortedSetLexRange: Equatable, Sendable {
     static func parseBound(_ b: Bytes) -> Bound? {
         guard let first = b.first else { return nil }
         switch first {
-        case UInt8(ascii: "+"): return b.count == 1 ? .plusInfinity : nil
-        case UInt8(ascii: "-"): return b.count == 1 ? .minusInfinity : nil
+        // Redis reads the argument as a C string: "+" then a NUL is "+".
+        case UInt8(ascii: "+"): return b.count == 1 || b[1] == 0 ? .plusInfinity : nil
+        case UInt8(ascii: "-"): return b.count == 1 || b[1] == 0 ? .minusInfinity : nil
         case UInt8(ascii: "["): return .inclusive(Array(b.dropFirst()))
         case UInt8(ascii: "("): return .exclusive(Array(b.dropFirst()))
         default: return nil

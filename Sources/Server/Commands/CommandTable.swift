@@ -170,6 +170,7 @@ package struct CommandTable {
         pubsubCommands,
         transactionCommands,
         hyperLogLogCommands,
+        hyperLogLogDebugCommands,
         listCommands,
         sortedSetCommands,
         geoCommands,

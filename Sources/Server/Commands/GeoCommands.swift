@@ -92,7 +92,7 @@ func geoRadiusKeys(_ argv: [Bytes]) -> [Int] {
 
 extension Call {
     /// A coordinate as Redis's addReplyHumanLongDouble writes it.
-    func bulkCoordinate(_ v: Double) { bulk(formatLongDouble(Float80(v)) ?? formatDouble(v)) }
+    func bulkCoordinate(_ v: Double) { bulk(formatLongDouble(Float80(v))) }
 
     /// A distance with four decimals.
     func bulkDistance(_ v: Double) {

@@ -9,9 +9,10 @@
 //
 // The tricky bit: HINCRBYFLOAT computes in long double, whose rounding and text
 // a replica or an AOF replay must not redo, so it propagates as
-// `HSET key field <result>`, as Redis does. A result that is NaN or infinite is
-// refused with INCRBYFLOAT's error (Redis 4.0 would store the text "inf" or
-// "nan"; later versions refuse it) so no hash ever holds an unusable number.
+// `HSET key field <result>`, as Redis does. Redis 4.0 reads the field as a C
+// string of at most 255 bytes (string2ld: "" is 0, an embedded NUL ends the
+// number) but the increment strictly, and stores an infinite or NaN result as
+// its text ("inf", "-nan"), which later versions refuse; Cairn does as 4.0.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,13 +37,10 @@ let hashCounterCommands: [Command] = [
         #if arch(x86_64) || arch(i386)
         guard let increment = call.argv[3].parseLongDouble() else { call.notFloat(); return }
         let ks = call.ks, key = call.argv[1], field = call.argv[2]
-        guard let (index, current) = currentFieldNumber(call, key, field, zero: Float80(0), parse: { $0.parseLongDouble() },
+        guard let (index, current) = currentFieldNumber(call, key, field, zero: Float80(0),
+                                                        parse: { $0.parseLongDoubleAsCString() },
                                                         notNumber: "ERR hash value is not a float") else { return }
-        let sum = current + increment
-        guard sum.isFinite, let text = formatLongDouble(sum) else {
-            call.error("ERR increment would produce NaN or Infinity")
-            return
-        }
+        let text = formatLongDouble(current + increment)
         storeHashField(call, index: index, field: field, value: text)
         call.bulk(text)
         call.notify(.hash, "hincrbyfloat", key)

@@ -10,14 +10,14 @@ let hyperLogLogCommands: [Command] = [
     Command("pfmerge", arity: -2, flags: "wm", keys: (1, -1, 1)) { call in pfmerge(call) },
 ]
 
-private let notHLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
-private let corrupt = "INVALIDOBJ Corrupted HLL object detected"
+let notHLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
+let hllCorrupt = "INVALIDOBJ Corrupted HLL object detected"
 
 /// The HLL bytes at `key` for writing: (index, bytes), nil when missing; replies and
 /// returns `.failure` when the key holds something else.
-private enum Lookup { case missing, found(Int, Bytes), refused }
+enum HLLLookup { case missing, found(Int, Bytes), refused }
 
-private func lookupHLL(_ call: Call, _ key: Bytes, forWrite: Bool) -> Lookup {
+func lookupHLL(_ call: Call, _ key: Bytes, forWrite: Bool) -> HLLLookup {
     let ks = call.ks
     guard let i = forWrite ? ks.lookupWrite(call.db, key) : ks.lookupRead(call.db, key) else { return .missing }
     // Another type gets the standard WRONGTYPE (4.0's checkType); only a string that is
@@ -33,23 +33,26 @@ private func lookupHLL(_ call: Call, _ key: Bytes, forWrite: Bool) -> Lookup {
     return .found(i, s.bytes)
 }
 
-/// The register-wise maximum of the HLLs at `keys` (missing keys count as empty);
-/// nil after replying with the error when one is not an HLL or is corrupt.
-private func maxRegisters(_ call: Call, _ keys: ArraySlice<Bytes>, forWrite: Bool) -> [UInt8]? {
+/// The register-wise maximum of the HLLs at `keys` (missing keys count as empty) and
+/// whether one of them is dense; nil after replying with the error when one is not an
+/// HLL or is corrupt.
+private func maxRegisters(_ call: Call, _ keys: ArraySlice<Bytes>, forWrite: Bool) -> (regs: [UInt8], anyDense: Bool)? {
     var merged = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+    var anyDense = false
     for key in keys {
         switch lookupHLL(call, key, forWrite: forWrite) {
         case .refused: return nil
         case .missing: continue
         case .found(_, let bytes):
             guard let regs = try? HyperLogLog.registers(bytes) else {
-                call.error(corrupt)
+                call.error(hllCorrupt)
                 return nil
             }
+            if bytes[4] == 0 { anyDense = true }
             for j in 0..<merged.count where regs[j] > merged[j] { merged[j] = regs[j] }
         }
     }
-    return merged
+    return (merged, anyDense)
 }
 
 private func pfadd(_ call: Call) {
@@ -73,10 +76,12 @@ private func pfadd(_ call: Call) {
             if try HyperLogLog.add(&bytes, element, sparseMaxBytes: ks.encodingLimits.hllSparseMaxBytes) { changed = true }
         }
     } catch {
-        call.error(corrupt)
+        call.error(hllCorrupt)
         return
     }
     if changed {
+        // Redis marks the cached count stale on every update, a new key's included.
+        HyperLogLog.invalidate(&bytes)
         let value = Value.string(.bytes(bytes, raw: true))
         if let index { ks.replace(call.db, index, with: value) } else { ks.add(call.db, key, value) }
         ks.dirty += 1
@@ -96,8 +101,7 @@ private func pfcount(_ call: Call) {
                 call.integer(Int64(cached))
                 return
             }
-            guard let regs = try? HyperLogLog.registers(bytes) else { call.error(corrupt); return }
-            let count = HyperLogLog.estimate(regs)
+            guard let count = try? HyperLogLog.count(bytes) else { call.error(hllCorrupt); return }
             HyperLogLog.storeCardinality(&bytes, count)
             ks.replace(call.db, i, with: .string(.bytes(bytes, raw: true)))
             ks.dirty += 1
@@ -106,7 +110,7 @@ private func pfcount(_ call: Call) {
         return
     }
     guard let merged = maxRegisters(call, call.argv.dropFirst(), forWrite: false) else { return }
-    call.integer(Int64(HyperLogLog.estimate(merged)))
+    call.integer(Int64(HyperLogLog.count(registers: merged.regs)))
 }
 
 private func pfmerge(_ call: Call) {
@@ -124,11 +128,18 @@ private func pfmerge(_ call: Call) {
         bytes = b
         index = i
     }
-    // The destination becomes dense, holding the maximum of every register.
-    guard var dense = try? HyperLogLog.toDense(bytes) else { call.error(corrupt); return }
-    for j in 0..<merged.count where merged[j] > 0 { HyperLogLog.setDenseRegister(&dense, j, merged[j]) }
-    HyperLogLog.invalidate(&dense)
-    bytes = dense
+    // As Redis 4.0: the destination turns dense only when a source is dense; otherwise
+    // each register is raised in the sparse form, which promotes it only if it must.
+    do {
+        if merged.anyDense { bytes = try HyperLogLog.toDense(bytes) }
+        for j in 0..<merged.regs.count where merged.regs[j] > 0 {
+            try HyperLogLog.raiseRegister(&bytes, j, merged.regs[j], sparseMaxBytes: ks.encodingLimits.hllSparseMaxBytes)
+        }
+    } catch {
+        call.error(hllCorrupt)
+        return
+    }
+    HyperLogLog.invalidate(&bytes)
     let value = Value.string(.bytes(bytes, raw: true))
     if let index { ks.replace(call.db, index, with: value) } else { ks.add(call.db, target, value) }
     ks.dirty += 1

@@ -270,7 +270,7 @@ private let sortedSetBasicCommands: [Command] = [
         switch call.readZset(call.argv[1]) {
         case .missing: call.integer(0)
         case .wrongType: call.wrongType()
-        case .found(let z): call.integer(z.ranks(in: range).count)
+        case .found(let z): call.integer(z.lexCount(range))
         }
     },
     Command("zscan", arity: -3, flags: "rR", keys: (1, 1, 1)) { call in zscanCommand(call) },

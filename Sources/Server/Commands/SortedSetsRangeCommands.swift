@@ -46,7 +46,7 @@ let sortedSetRangeCommands: [Command] = [
             call.error("ERR min or max not valid string range item")
             return
         }
-        zremRange(call, event: "zremrangebylex") { $0.ranks(in: range) }
+        zremRange(call, event: "zremrangebylex") { $0.lexRemovalRanks(range) }
     },
 ]
 
@@ -121,7 +121,13 @@ private func zrangeByRange(_ call: Call, reverse: Bool, lex: Bool) {
     case .missing: call.array(0)
     case .wrongType: call.wrongType()
     case .found(let z):
-        let r = lex ? z.ranks(in: lexRange!) : z.ranks(in: scoreRange!)
+        if let lexRange {
+            // Redis's walk over mixed scores (Engine/Types/SortedSetLexWalk.swift).
+            let ranks = z.lexRangeRanks(lexRange, reverse: reverse, offset: offset, limit: limit)
+            call.replyRanks(z, ranks, reverse: reverse, withScores: false)
+            return
+        }
+        let r = z.ranks(in: scoreRange!)
         guard offset >= 0 && offset < Int64(r.count) else { call.array(0); return }
         let take = limit < 0 ? r.count - Int(offset) : Int(min(limit, Int64(r.count) - offset))
         let ranks: Range<Int>

@@ -8,7 +8,8 @@
 // replica or an AOF replay must not redo, so it propagates `SET k <text>`, then
 // `PEXPIREAT k <deadline>` when the key has a TTL: commands every Redis reads
 // (4.0 has no KEEPTTL), and the replayed key keeps its TTL as the original did. DECRBY of
-// -2^63 is refused as Redis 7 does: 4.0 negates it with undefined behaviour.
+// -2^63 adds -2^63, as the 4.0 binary does (its negation wraps; 7.0 refuses it):
+// DECRBY replicates verbatim, so a replica must compute what a 4.0 master did.
 import Engine
 
 let stringCounterCommands: [Command] = [
@@ -20,8 +21,7 @@ let stringCounterCommands: [Command] = [
     },
     Command("decrby", arity: 3, flags: "wmF", keys: (1, 1, 1)) { call in
         guard let n = call.int64(2) else { return }
-        guard n != Int64.min else { call.error("ERR decrement would overflow"); return }
-        incrementBy(call, -n)
+        incrementBy(call, 0 &- n)  // 4.0 negates -2^63 to itself (two's complement)
     },
     Command("incrbyfloat", arity: 3, flags: "wmF", keys: (1, 1, 1)) { call in
         let ks = call.ks
