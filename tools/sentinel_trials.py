@@ -121,6 +121,33 @@ class Sentinel:
                 self.proc.wait(timeout=10)
 
 
+class Prober(threading.Thread):
+    """PINGs each node every 20 ms on its own connection and keeps the worst round trip
+    (a node that stalls past down-after-milliseconds gets failed over: this says whether
+    it did, and for how long)."""
+
+    def __init__(self, ports):
+        super().__init__(daemon=True)
+        self.worst = {port: 0.0 for port in ports}
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        clients = {}
+        while not self.stop_flag.is_set():
+            for port in self.worst:
+                try:
+                    if port not in clients:
+                        clients[port] = RespClient(port, timeout=5.0)
+                    t = time.monotonic()
+                    clients[port].call("PING")
+                    self.worst[port] = max(self.worst[port], time.monotonic() - t)
+                except (OSError, ConnectionError, ValueError):
+                    clients.pop(port, None)
+            time.sleep(0.02)
+        for c in clients.values():
+            c.close()
+
+
 class Writer(threading.Thread):
     """Numbered SETs, each acknowledged only after WAIT 1 reports a replica has it.
     On any error it asks a sentinel where the master is, and carries on there."""
@@ -204,7 +231,7 @@ def check_config_files(dirs, nodes, new_port):
 
 def run_once(kinds, root, log=print):
     """One scenario; returns the failover time in seconds or raises ScenarioFailure."""
-    nodes, sentinels, writer = [], [], None
+    nodes, sentinels, writer, prober = [], [], None, None
     dirs = [os.path.join(root, "node%d" % i) for i in range(3)]
     for d in dirs + [os.path.join(root, "sentinel%d" % i) for i in range(3)]:
         os.makedirs(d, exist_ok=True)
@@ -221,6 +248,8 @@ def run_once(kinds, root, log=print):
         killed_at = [None]
         writer = Writer(sentinels, killed_at)
         writer.start()
+        prober = Prober([n.port for n in nodes[1:]])
+        prober.start()
         wait_for("200 acknowledged writes", lambda: len(writer.acked) >= 200, 20)
         old_port = master.port
         os.kill(master.pid, signal.SIGKILL)
@@ -271,8 +300,10 @@ def run_once(kinds, root, log=print):
                        for n in nodes if n.port != final[0])
         wait_for("every node to follow one master and reach its offset (the restarted old master demoted)",
                  settled, SETTLE_LIMIT_S)
+        prober.stop_flag.set()
         if final[0] != new_port:
-            log("  (failed over a second time, to %d)" % final[0])
+            log("  (failed over a second time, to %d; worst PING round trip per replica: %s)"
+                % (final[0], ", ".join("%d %.0f ms" % (p, w * 1000) for p, w in prober.worst.items())))
         for node in nodes:
             with RespClient(node.port) as c:
                 values = c.pipeline([("GET", "w:%d" % n) for n in writer.acked])
@@ -291,6 +322,8 @@ def run_once(kinds, root, log=print):
         if writer is not None:
             writer.stop_flag.set()
             writer.join(timeout=10)
+        if prober is not None:
+            prober.stop_flag.set()
         for s in sentinels:
             s.stop()
         for n in nodes:
