@@ -491,7 +491,8 @@ def test_role_and_info_replication(spawn, redis4_reference, master_kind, replica
     ri = info(replica, "replication")
 
     for node, fields, want in ((master, mi, ref["master"]), (replica, ri, ref["slave"])):
-        names = set(fields)
+        # Cairn adds its own cairn_* fields (which resync happened and why) after Redis's.
+        names = {n for n in fields if not n.startswith("cairn_")}
         if node.name == "redis7":  # 7.0 only adds fields (master_failover_state, replica_announced, ...)
             assert want <= names, "redis4 INFO replication fields missing in redis7: %s" % sorted(want - names)
         else:

@@ -101,6 +101,11 @@ def test_a_replica_restarted_from_its_rdb_continues_by_partial_resync(dirs):
         assert sync_counts(master) == (full, partial + 1), "the restarted replica must continue by partial resync"
         assert call(replica, "DEBUG", "DIGEST") == call(master, "DEBUG", "DIGEST")
         assert "restored from the RDB file" in replica.log_tail(20000)
+        # INFO says it too: the position restored, the resync it allowed, and the master's why.
+        ri, mi = info(replica, "replication"), info(master, "replication")
+        assert ri["cairn_restored_position"].split(":")[0] == mi["master_replid"]
+        assert ri["cairn_last_resync"].startswith("partial"), ri
+        assert " partial: " in mi["cairn_last_psync_decision"], mi
     finally:
         replica.stop()
         master.stop()

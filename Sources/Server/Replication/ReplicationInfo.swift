@@ -53,6 +53,10 @@ extension Server {
             ("repl_backlog_first_byte_offset", "\(backlog?.firstByteOffset ?? 0)"),
             ("repl_backlog_histlen", "\(backlog?.historyLength ?? 0)"),
         ]
+        // Cairn's own, after Redis's: which resync happened and why (sentinel and exporters skip them).
+        if r.isReplica { fields.append(("cairn_last_resync", r.lastResync ?? "none")) }
+        if let decision = r.lastPsyncDecision { fields.append(("cairn_last_psync_decision", decision)) }
+        if let restored = r.restoredPosition { fields.append(("cairn_restored_position", restored)) }
         return fields
     }
 }

@@ -53,9 +53,11 @@ extension Server {
                 if count > 0, let backlog = r.history.backlog?.bytes(from: from) { client.output.writeBytes(backlog) }
                 r.stats.syncPartialOK += 1
                 log.notice("Partial resynchronization request from \(peer.name) accepted. Sending \(count) bytes of backlog starting from offset \(from).")
+                r.lastPsyncDecision = "\(peer.name) partial: \(requestedID):\(requestedOffset) is in the backlog"
                 return
             case .full(let reason):
                 log.notice(reason)
+                r.lastPsyncDecision = "\(peer.name) full: \(reason)"
                 if !requestedID.hasPrefix("?") { r.stats.syncPartialErr += 1 }
             }
         } else {

@@ -171,6 +171,7 @@ extension Server {
         case .fullResync(let replid, let offset):
             // A new history: this node's replicas must resync too, and the old backlog is void.
             r.pendingFullSync = (replid, offset)
+            r.lastResync = "full (+FULLRESYNC \(replid) \(offset))"
             disconnectReplicas()
             freeBacklog()
         case .transferStarted:
@@ -189,6 +190,7 @@ extension Server {
             let ok = loadTransferredPayload()
             driveLink(.loadFinished(success: ok, nowMs: replication.clock()))
         case .partialResync(let newReplid):
+            r.lastResync = "partial (+CONTINUE from offset \(stream.offset + 1))"
             if let newReplid {
                 r.history.shiftReplicationID(masterOffset: stream.offset, newID: newReplid)
                 disconnectReplicas()

@@ -67,6 +67,11 @@ package final class ServerReplication {
     var masterDB = 0
     /// The full sync's offset and replid announced by +FULLRESYNC, adopted once the payload loads.
     var pendingFullSync: (replid: ReplicationID, offset: Int64)? = nil
+    /// What INFO says about resyncs beyond Redis's fields (cairn_*): how this replica last
+    /// resynced, the position a restart restored, and the master's last PSYNC decision and why.
+    var lastResync: String? = nil
+    var restoredPosition: String? = nil
+    var lastPsyncDecision: String? = nil
 
     package var isReplica: Bool { master != nil }
 
@@ -110,6 +115,7 @@ extension Server {
             replication.history.setReplicationIDs(replid: .random(), replid2: id, secondOffset: offset + 1)
         }
         stream.resetOffset(to: offset)
+        replication.restoredPosition = "\(id):\(offset)"
         if let db = aux["repl-stream-db"].flatMap({ $0.parseInt64() }), (0..<Int64(keyspace.databaseCount)).contains(db) {
             replication.masterDB = Int(db)
         }
