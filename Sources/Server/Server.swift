@@ -62,6 +62,9 @@ package final class Server {
     /// Runs work on the keyspace thread after `delayMs` (0: as soon as the loop is free). The
     /// network layer provides it; nil without one (tests), where the cron drives background work.
     package var schedule: ((_ delayMs: Int, _ work: @escaping () -> Void) -> Void)? = nil
+    /// Runs work once on the keyspace thread when the commands read in this loop turn are
+    /// done, before the loop polls again (no timer: for one-shot work only, never a loop).
+    package var atEndOfTurn: ((_ work: @escaping () -> Void) -> Void)? = nil
     /// The listening port actually bound (differs from config when started with port 0).
     package var boundPort: Int = 0
     /// DEBUG SET-ACTIVE-EXPIRE: when false the cron does not expire keys.

@@ -95,6 +95,7 @@ package final class Listener {
             let delay: TimeAmount = delayMs <= 0 ? .microseconds(20) : .milliseconds(Int64(delayMs))
             loop.scheduleTask(in: delay) { work() }
         }
+        server.atEndOfTurn = { work in loop.execute(work) }
         scheduleCron()
     }
 

@@ -54,7 +54,8 @@ extension Server {
             self.replication.ackRequested = false
             self.stream.sendToReplicasOnly([Bytes("REPLCONF"), Bytes("GETACK"), Bytes("*")])
         }
-        if let schedule { schedule(0, send) } else { send() }
+        // At the end of the turn, not through a timer: each WAIT's round trip waits on this.
+        if let atEndOfTurn { atEndOfTurn(send) } else if let schedule { schedule(0, send) } else { send() }
     }
 
     /// An ACK arrived: answers the WAITs it satisfies, oldest first.
