@@ -60,6 +60,14 @@ public struct KeyTable {
     public var expiringCount: Int { expiring.count }
     public var bucketCount: Int { buckets.count }
 
+    /// Bytes the table's own structure reserves, keys and values apart from what sits
+    /// inline in an entry: the entry slots (free ones too), the buckets, the TTL index.
+    /// INFO memory's per-key overhead, as Redis counts its dict entries and buckets.
+    public var overheadBytes: Int {
+        entries.capacity * MemoryLayout<Entry>.stride + buckets.capacity * MemoryLayout<Int32>.stride
+            + expiring.capacity * MemoryLayout<Int32>.stride
+    }
+
     // MARK: lookup
 
     @inlinable public func find(_ key: Bytes) -> Int? { find(key, hash: hashKey(key)) }
