@@ -227,6 +227,25 @@ public struct KeyTable {
         return Int(expiring[Int.random(in: 0..<expiring.count, using: &g)])
     }
 
+    /// Visits `count` entries (only those with a TTL when `expiringOnly`): every one of them
+    /// when there are no more than that, else uniform picks (eviction's sampling).
+    /// Do not mutate while visiting.
+    public func sample<G: RandomNumberGenerator>(_ count: Int, expiringOnly: Bool, using g: inout G,
+                                                 _ visit: (Int) -> Void) {
+        let n = expiringOnly ? expiring.count : self.count
+        if n <= count {
+            if expiringOnly {
+                for i in expiring { visit(Int(i)) }
+            } else {
+                for i in 0..<entries.count where entries[i].expireSlot != freeMarker { visit(i) }
+            }
+            return
+        }
+        for _ in 0..<count {
+            if let i = expiringOnly ? randomExpiringIndex(using: &g) : randomIndex(using: &g) { visit(i) }
+        }
+    }
+
     /// Every live entry index, in storage order. Do not mutate while iterating.
     public var indices: [Int] {
         var out: [Int] = []
