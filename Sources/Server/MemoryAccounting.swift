@@ -9,8 +9,7 @@
 // (jemalloc's per-thread counters, two loads), so the per-command maxmemory
 // check is cheap and exact for the thread that does nearly all allocating;
 // other threads' drift (a snapshot writer, lazy free) is caught at the next
-// refresh, at least every cron tick. An over-limit estimate is confirmed by a
-// refresh before anything is evicted.
+// refresh, at least every cron tick.
 #if canImport(Glibc)
 import Glibc
 #endif

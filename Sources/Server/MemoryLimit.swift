@@ -34,10 +34,9 @@ extension Server {
     package func freeMemoryIfNeeded() -> Bool {
         let limit = config.maxmemory
         guard limit > 0, !replication.isReplica, pausedUntil <= keyspace.now else { return true }
-        let notCounted = memoryNotCountedForEviction()
-        guard memory.estimate() - notCounted > limit else { return true }
-        // Over by the estimate: confirm with the allocator's own figure before evicting anything.
-        let used = memory.refresh() - notCounted
+        // The estimate, not a refresh: while evicting nearly every command is over the limit,
+        // and a refresh each time would cost more than the command (MemoryAccounting.swift).
+        let used = memory.estimate() - memoryNotCountedForEviction()
         guard used > limit else { return true }
         let policy = config.maxmemoryPolicy
         guard policy != .noeviction else { return false }
