@@ -29,11 +29,14 @@ extension Server {
     private static let evictionBatch = 16
 
     /// Evicts keys until memory is within `maxmemory`; false when it could not get there.
-    /// Always true without a limit, on a replica, and while clients are paused.
+    /// Always true without a limit, on a replica, while clients are paused, and while a
+    /// dataset loads (a half-loaded dataset is evicted from once whole, as Redis 5 does).
     @discardableResult
     package func freeMemoryIfNeeded() -> Bool {
         let limit = config.maxmemory
-        guard limit > 0, !replication.isReplica, pausedUntil <= keyspace.now else { return true }
+        guard limit > 0, !replication.isReplica, pausedUntil <= keyspace.now, persistence.loading == nil else {
+            return true
+        }
         // The estimate, not a refresh: while evicting nearly every command is over the limit,
         // and a refresh each time would cost more than the command (MemoryAccounting.swift).
         let used = memory.estimate() - memoryNotCountedForEviction()

@@ -72,6 +72,22 @@ final class MemoryLimitTests: XCTestCase {
         XCTAssertEqual(h.server.stats.evictedKeys, 0)
     }
 
+    func testEvictionDuringASnapshotStopsAtItsCredit() {
+        // A snapshot keeps evicted values alive, so deleting frees nothing yet: each key still
+        // counts for its key and an entry, and the run stops instead of emptying the keyspace.
+        let h = Harness()
+        for n in 0..<5000 { h.put("key-\(n)", String(repeating: "v", count: 100)) }
+        XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory-policy", "allkeys-random"), .ok)
+        guard h.server.keyspace.beginSnapshot() != nil else { return XCTFail("no snapshot") }
+        defer { h.server.keyspace.endSnapshot() }
+        let over = 20_000
+        h.server.config.maxmemory = h.server.memory.refresh() - h.server.memoryNotCountedForEviction() - over
+        XCTAssertEqual(h.run("PING"), .simple("PONG"))
+        let evicted = Int(h.server.stats.evictedKeys)
+        XCTAssertGreaterThan(evicted, 0)
+        XCTAssertLessThan(evicted, over / 64 + 32, "credited at least 64 bytes and its key each")
+    }
+
     func testInfoMemoryReportsJemallocFigures() {
         let h = Harness()
         h.server.memory.markStartup()
