@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Cairn: a Redis-compatible server and toolkit. See README.md and DESIGN (shared/DESIGN.md).
-// Linux only: the server calls Glibc directly (open/write, mallinfo2, syslog), so no
+// Linux only: the server calls Glibc directly (open/write, syslog) and jemalloc's mallctl, so no
 // platforms line claims macOS; Synchronization's Mutex needs no deployment target on Linux.
 import PackageDescription
 
@@ -27,7 +27,9 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: releaseSettings),
         .target(name: "Engine", swiftSettings: releaseSettings),
-        .target(name: "CairnCSystem"),
+        // Links Debian's libjemalloc (libjemalloc-dev): it replaces glibc malloc in every
+        // program that links Server, and its statistics feed INFO memory and maxmemory.
+        .target(name: "CairnCSystem", linkerSettings: [.linkedLibrary("jemalloc")]),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
         .target(name: "ChangeStream", dependencies: ["Engine"], swiftSettings: releaseSettings),
         .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP", "ChangeStream"], swiftSettings: releaseSettings),

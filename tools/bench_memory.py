@@ -13,8 +13,9 @@ Datasets (issue 3's table):
   lists-lzf   10,000 lists of 100 compressible ~250-byte elements (JSON-like
               records), both servers with list-compress-depth 1: about 4 nodes
               of 8 KiB per list, the interior ones LZF-compressed
-The allocators differ (Redis: jemalloc, Cairn: glibc malloc), so used_memory is
-each server's own count; RSS is the figure that compares like with like.
+Both servers allocate through jemalloc (Debian's Redis bundles it, Cairn links
+libjemalloc), but used_memory is each server's own count (Redis: its own
+zmalloc tally, Cairn: jemalloc's stats.allocated); RSS compares like with like.
 
 Usage: tools/bench_memory.py [--scale 1.0] [--cairn PATH] [--datasets strings,lists-lzf]   (run tools/bench.py --no-build style:
 it uses the existing release binary .build/release/cairn-server)

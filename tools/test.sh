@@ -2,7 +2,7 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark/redis-sentinel from
-# apt, zlib1g-dev, gcc, the Python packages redis, hypothesis and pytest from pip; the
+# apt, zlib1g-dev, libjemalloc-dev, gcc, the Python packages redis, hypothesis and pytest from pip; the
 # reference Redis 4.0.14 built once per machine by tools/redis4.sh), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
@@ -113,6 +113,15 @@ install_zlib() {
     apt_install zlib1g-dev
 }
 
+install_jemalloc() {
+    # cairn-server allocates through jemalloc and reads its statistics (INFO memory, maxmemory).
+    if [ -f /usr/include/jemalloc/jemalloc.h ]; then
+        echo "jemalloc headers present"
+        return 0
+    fi
+    apt_install libjemalloc-dev
+}
+
 install_python() {
     if ! command -v python3 >/dev/null; then
         apt_install python3 python3-pip || return 1
@@ -153,6 +162,7 @@ check_swift() {
 
 step deps-redis install_redis
 step deps-zlib install_zlib
+step deps-jemalloc install_jemalloc
 step deps-python install_python
 step deps-gcc install_gcc
 step deps-redis4 build_redis4
@@ -193,7 +203,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
+for name in deps-redis deps-zlib deps-jemalloc deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"

@@ -1,13 +1,42 @@
 // csystem: see include/csystem.h.
 #define _GNU_SOURCE
 #include "csystem.h"
-#include <malloc.h>
+#include <jemalloc/jemalloc.h>
 #include <pthread.h>
 #include <string.h>
 
-size_t cairn_heap_allocated_bytes(void) {
-    struct mallinfo2 info = mallinfo2();
-    return info.uordblks + info.hblkhd;
+int cairn_allocator_stats(struct cairn_allocator_stats *out) {
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    int rc = mallctl("epoch", &epoch, &len, &epoch, len);
+    if (rc != 0) return rc;
+    size_t sz = sizeof(size_t);
+    if ((rc = mallctl("stats.allocated", &out->allocated, &sz, NULL, 0)) != 0) return rc;
+    if ((rc = mallctl("stats.active", &out->active, &sz, NULL, 0)) != 0) return rc;
+    return mallctl("stats.resident", &out->resident, &sz, NULL, 0);
+}
+
+const char *cairn_allocator_version(void) {
+    const char *version = NULL;
+    size_t len = sizeof version;
+    return mallctl("version", &version, &len, NULL, 0) == 0 ? version : NULL;
+}
+
+// The addresses of this thread's counters, looked up once per thread.
+static __thread uint64_t *allocated_counter;
+static __thread uint64_t *deallocated_counter;
+
+int64_t cairn_thread_allocated_net(void) {
+    if (allocated_counter == NULL) {
+        size_t len = sizeof allocated_counter;
+        if (mallctl("thread.allocatedp", &allocated_counter, &len, NULL, 0) != 0) return 0;
+        len = sizeof deallocated_counter;
+        if (mallctl("thread.deallocatedp", &deallocated_counter, &len, NULL, 0) != 0) {
+            allocated_counter = NULL;
+            return 0;
+        }
+    }
+    return (int64_t)(*allocated_counter - *deallocated_counter);
 }
 
 int cairn_set_thread_name(const char *name) {

@@ -1,5 +1,5 @@
 // AccessTracking: the per-key LRU clock or LFU counter that OBJECT IDLETIME,
-// OBJECT FREQ and (later) eviction read.
+// OBJECT FREQ and eviction (Eviction.swift) read.
 //
 // LRU keeps a 24-bit clock in seconds (Redis's LRU_CLOCK_RESOLUTION is 1000 ms).
 // LFU keeps 16 bits of minutes since the last decrement and an 8-bit logarithmic
@@ -26,8 +26,8 @@ public enum AccessPolicy: Equatable, Sendable {
         }
     }
 
-    /// The access field after one more access.
-    public func touched(_ field: UInt32, nowMs: Int64) -> UInt32 {
+    /// The access field after one more access; `rng` draws the LFU counter's coin.
+    public func touched<G: RandomNumberGenerator>(_ field: UInt32, nowMs: Int64, using rng: inout G) -> UInt32 {
         switch self {
         case .lru:
             return Self.lruClock(nowMs: nowMs)
@@ -36,9 +36,24 @@ public enum AccessPolicy: Equatable, Sendable {
             if counter < 255 {
                 let base = Double(max(Int(counter) - Int(Self.lfuInitialCounter), 0))
                 let p = 1.0 / (base * Double(logFactor) + 1)
-                if Double.random(in: 0..<1) < p { counter += 1 }
+                if Double.random(in: 0..<1, using: &rng) < p { counter += 1 }
             }
             return (Self.minutes(nowMs: nowMs) << 8) | counter
+        }
+    }
+
+    /// The access field after one more access, with a fresh generator (tests, rare paths).
+    public func touched(_ field: UInt32, nowMs: Int64) -> UInt32 {
+        var rng = FastRandom()
+        return touched(field, nowMs: nowMs, using: &rng)
+    }
+
+    /// How good a candidate for eviction the key is: higher evicts first. LRU: seconds
+    /// idle; LFU: 255 minus the decayed counter (as Redis 4.0's pool orders them).
+    public func evictionScore(_ field: UInt32, nowMs: Int64) -> UInt64 {
+        switch self {
+        case .lru: return UInt64(idleSeconds(field, nowMs: nowMs))
+        case .lfu: return UInt64(255 - decayedCounter(field, nowMs: nowMs))
         }
     }
 

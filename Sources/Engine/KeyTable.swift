@@ -60,6 +60,14 @@ public struct KeyTable {
     public var expiringCount: Int { expiring.count }
     public var bucketCount: Int { buckets.count }
 
+    /// Bytes the table's own structure reserves, keys and values apart from what sits
+    /// inline in an entry: the entry slots (free ones too), the buckets, the TTL index.
+    /// INFO memory's per-key overhead, as Redis counts its dict entries and buckets.
+    public var overheadBytes: Int {
+        entries.capacity * MemoryLayout<Entry>.stride + buckets.capacity * MemoryLayout<Int32>.stride
+            + expiring.capacity * MemoryLayout<Int32>.stride
+    }
+
     // MARK: lookup
 
     @inlinable public func find(_ key: Bytes) -> Int? { find(key, hash: hashKey(key)) }
@@ -217,6 +225,25 @@ public struct KeyTable {
     public func randomExpiringIndex<G: RandomNumberGenerator>(using g: inout G) -> Int? {
         if expiring.isEmpty { return nil }
         return Int(expiring[Int.random(in: 0..<expiring.count, using: &g)])
+    }
+
+    /// Visits `count` entries (only those with a TTL when `expiringOnly`): every one of them
+    /// when there are no more than that, else uniform picks (eviction's sampling).
+    /// Do not mutate while visiting.
+    public func sample<G: RandomNumberGenerator>(_ count: Int, expiringOnly: Bool, using g: inout G,
+                                                 _ visit: (Int) -> Void) {
+        let n = expiringOnly ? expiring.count : self.count
+        if n <= count {
+            if expiringOnly {
+                for i in expiring { visit(Int(i)) }
+            } else {
+                for i in 0..<entries.count where entries[i].expireSlot != freeMarker { visit(i) }
+            }
+            return
+        }
+        for _ in 0..<count {
+            if let i = expiringOnly ? randomExpiringIndex(using: &g) : randomIndex(using: &g) { visit(i) }
+        }
     }
 
     /// Every live entry index, in storage order. Do not mutate while iterating.

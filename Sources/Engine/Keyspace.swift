@@ -54,7 +54,9 @@ public final class Keyspace {
     public var now: Int64 = wallClockMilliseconds()
     /// False on a replica: expired keys read as missing but stay until the master deletes them.
     public var expireOnLookup = true
-    public var accessPolicy = AccessPolicy.lru
+    public var accessPolicy = AccessPolicy.lru {
+        didSet { if accessPolicy != oldValue { evictionPool.removeAll() } }  // scores of the old kind mean nothing now
+    }
     /// When compact collections convert (from the config's *-max-ziplist-* directives).
     public var encodingLimits = EncodingLimits()
     /// Called on any change to a key (writes, deletes, expiry, TTL changes) or to a
@@ -73,6 +75,12 @@ public final class Keyspace {
     /// Called after a key was deleted because its TTL passed (lazily or actively).
     public var onExpired: ((Int, Bytes) -> Void)? = nil
     public var random = SystemRandomNumberGenerator()
+    /// The cheap generator for per-access and eviction draws (FastRandom.swift).
+    var fastRandom = FastRandom()
+    /// The best eviction candidates seen so far (EvictionPool.swift, Eviction.swift).
+    public var evictionPool = EvictionPool()
+    /// The database the random policies look at next.
+    var nextEvictionDB = 0
     /// The snapshot a background writer is serializing, if any (KeyspaceSnapshot.swift).
     public internal(set) var activeSnapshot: KeyspaceSnapshot? = nil
 
@@ -90,20 +98,31 @@ public final class Keyspace {
 
     /// Finds a key for reading: lazy expiry, access tracking, hit/miss counting.
     /// On a replica an expired key reads as missing (it stays in the table).
-    public func lookupRead(_ db: Int, _ key: Bytes) -> Int? {
-        guard let i = lookupWrite(db, key), !isLogicallyExpired(db, i) else {
+    /// `touch: false` leaves the access time alone (TYPE, TTL: Redis's LOOKUP_NOTOUCH).
+    public func lookupRead(_ db: Int, _ key: Bytes, touch: Bool = true) -> Int? {
+        guard let i = lookupWrite(db, key, hash: hashKey(key)), !isLogicallyExpired(db, i) else {
             stats.keyspaceMisses += 1
             return nil
         }
         stats.keyspaceHits += 1
-        databases[db].setAccess(accessPolicy.touched(databases[db].access(at: i), nowMs: now), at: i)
+        if touch { self.touch(db, i) }
         return i
     }
 
-    /// Finds a key for writing: lazy expiry only. On a replica an expired key is
+    /// Finds a key for writing: lazy expiry, and access tracking unless `touch` is false
+    /// (OBJECT), as Redis 4.0's lookupKeyWrite. On a replica an expired key is
     /// still found (as Redis 4.0's lookupKeyWrite does), so the master's writes and
     /// DELs reach it and an insert after a miss never duplicates a key.
-    public func lookupWrite(_ db: Int, _ key: Bytes) -> Int? { lookupWrite(db, key, hash: hashKey(key)) }
+    public func lookupWrite(_ db: Int, _ key: Bytes, touch: Bool = true) -> Int? {
+        guard let i = lookupWrite(db, key, hash: hashKey(key)) else { return nil }
+        if touch { self.touch(db, i) }
+        return i
+    }
+
+    /// One more access to the key at `i` (the LRU clock, or the LFU counter and its decay).
+    @inline(__always) private func touch(_ db: Int, _ i: Int) {
+        databases[db].setAccess(accessPolicy.touched(databases[db].access(at: i), nowMs: now, using: &fastRandom), at: i)
+    }
 
     private func lookupWrite(_ db: Int, _ key: Bytes, hash: UInt64) -> Int? {
         guard let i = databases[db].find(key, hash: hash) else { return nil }
@@ -195,7 +214,7 @@ public final class Keyspace {
     /// is deleted too, as the master's DEL requires); true when it did.
     @discardableResult
     public func delete(_ db: Int, _ key: Bytes) -> Bool {
-        guard let i = lookupWrite(db, key) else { return false }
+        guard let i = lookupWrite(db, key, hash: hashKey(key)) else { return false }
         modifications &+= 1
         onModified?(.key(db: db, key))
         databases[db].remove(at: i)
@@ -259,13 +278,20 @@ public final class Keyspace {
 
     /// Deletes an expired key and records the DEL that replays it.
     func expire(_ db: Int, at i: Int) {
+        let key = removeRecordingDelete(db, at: i)
+        stats.expiredKeys += 1
+        onExpired?(db, key)
+    }
+
+    /// Deletes the key at `i` on the keyspace's own initiative (expiry, eviction) and
+    /// records the DEL that replays it elsewhere; returns the key.
+    func removeRecordingDelete(_ db: Int, at i: Int) -> Bytes {
         let key = databases[db].key(at: i)
         modifications &+= 1
         onModified?(.key(db: db, key))
         databases[db].remove(at: i)
-        stats.expiredKeys += 1
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
-        onExpired?(db, key)
+        return key
     }
 
     /// One active expire pass, as Redis 4.0's slow cycle: sample 20 keys with a TTL

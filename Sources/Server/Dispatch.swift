@@ -38,6 +38,13 @@ extension Server {
             client.output.writeError("ERR only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT allowed in this context")
             return
         }
+        // Over maxmemory: evict first; a command that may grow memory is refused if that fails.
+        if config.maxmemory > 0 && !client.replaysLog && !freeMemoryIfNeeded() && command.flags.contains(.denyoom) {
+            client.transaction?.hasErrors = true
+            stats.errorReplies += 1
+            client.output.writeError(Self.outOfMemoryError)
+            return
+        }
         if !client.replaysLog && !client.isMaster, let refusal = stateRefusal(command) {
             if refusal.abortsTransaction { client.transaction?.hasErrors = true }
             stats.errorReplies += 1

@@ -65,6 +65,7 @@ package enum Launch {
         let failedLoad = FailureFlag()
         // Load on the event loop in steps: clients that connect meanwhile get -LOADING.
         listener.eventLoop.execute {
+            server.memory.markStartup()  // on the keyspace thread, whose counters the meter follows
             server.persistence.loadAtStartup { ok in
                 if ok {
                     log.notice("Ready to accept connections")

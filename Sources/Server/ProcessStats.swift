@@ -1,17 +1,33 @@
 // ProcessStats: what the process itself can tell about memory and CPU, for
-// INFO memory and INFO cpu. Heap use comes from glibc's allocator statistics
-// (bytes handed out by malloc and not freed), the resident set from
-// /proc/self/statm, CPU times from getrusage.
+// INFO memory and INFO cpu. Heap use comes from jemalloc, the process's
+// allocator (bytes handed out and not freed, read through mallctl), the
+// resident set from /proc/self/statm, CPU times from getrusage.
 #if canImport(Glibc)
 import Glibc
 #endif
 import CairnCSystem
 
 package enum ProcessStats {
-    /// Bytes currently allocated by malloc (Redis's used_memory counterpart).
-    package static func heapBytes() -> Int {
-        Int(cairn_heap_allocated_bytes())
+    /// Bytes currently allocated (Redis's used_memory): jemalloc's stats.allocated, refreshed.
+    package static func heapBytes() -> Int { allocatorStats().allocated }
+
+    /// jemalloc's whole-process figures, refreshed now (a few microseconds: not per command).
+    package static func allocatorStats() -> (allocated: Int, active: Int, resident: Int) {
+        var stats = cairn_allocator_stats()
+        guard cairn_allocator_stats(&stats) == 0 else { return (0, 0, 0) }
+        return (Int(stats.allocated), Int(stats.active), Int(stats.resident))
     }
+
+    /// What INFO reports as mem_allocator: "jemalloc-5.3.0" for Debian's build.
+    package static let allocatorName: String = {
+        guard let raw = cairn_allocator_version() else { return "jemalloc" }
+        // The version reads "5.3.0-0-g<sha>"; Redis shows the release only.
+        let version = String(cString: raw)
+        return "jemalloc-" + (version.split(separator: "-").first.map(String.init) ?? version)
+    }()
+
+    /// Bytes this thread allocated minus bytes it freed (cheap; only differences mean anything).
+    package static func threadAllocatedNet() -> Int { Int(cairn_thread_allocated_net()) }
 
     /// Resident set size in bytes.
     package static func residentBytes() -> Int {

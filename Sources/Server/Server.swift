@@ -73,8 +73,8 @@ package final class Server {
     package var watches = WatchRegistry()
     /// The event classes notify-keyspace-events selects (empty: none).
     package var notificationClasses: NotificationClass = []
-    /// The highest heap use seen (INFO used_memory_peak).
-    package var peakMemory = 0
+    /// The allocator's figures: used_memory, its peak, the start-up figure (MemoryAccounting.swift).
+    package let memory = MemoryMeter()
     /// Connections whose replies wait for this loop turn's AOF write (AOFPersistence.swift).
     var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
@@ -156,6 +156,7 @@ package final class Server {
         clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now
+        memory.refresh()  // other threads' allocations reach the per-command estimate at least this often
         // Redis gives the slow expire cycle 25% of each cron period.
         if activeExpireEnabled && persistence.loading == nil {
             keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))

@@ -237,7 +237,12 @@ final class KeyspaceExpiryTests: XCTestCase {
         let j = ks.lookupRead(0, key("k"))!
         XCTAssertEqual(AccessPolicy.lru.idleSeconds(ks.access(0, j), nowMs: 9_000_000), 0, "a read refreshes the clock")
         ks.now = 12_000_000
+        _ = ks.lookupWrite(0, key("k"), touch: false)
+        _ = ks.lookupRead(0, key("k"), touch: false)
+        XCTAssertEqual(AccessPolicy.lru.idleSeconds(ks.access(0, j), nowMs: 12_000_000), 3000,
+                       "OBJECT, TYPE and TTL look keys up without touching them")
         _ = ks.lookupWrite(0, key("k"))
-        XCTAssertEqual(AccessPolicy.lru.idleSeconds(ks.access(0, j), nowMs: 12_000_000), 3000, "lookupWrite does not touch")
+        XCTAssertEqual(AccessPolicy.lru.idleSeconds(ks.access(0, j), nowMs: 12_000_000), 0,
+                       "a lookup for writing touches, as Redis 4.0's lookupKeyWrite")
     }
 }

@@ -65,8 +65,7 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "SET", "dbfilename", "a/b.rdb"), .error("ERR dbfilename can't be a path, just a filename"))
         XCTAssertEqual(h.run("CONFIG", "SET", "dir", "/nonexistent-cairn"), .error("ERR Changing directory: No such file or directory"))
         XCTAssertEqual(h.run("CONFIG", "SET", "save", "900 1 300"), .error("ERR Invalid argument '900 1 300' for CONFIG SET 'save'"))
-        XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "100mb"),
-                       .error("ERR 'maxmemory 100mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"))
+        XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "-1"), .error("ERR Invalid argument '-1' for CONFIG SET 'maxmemory'"))
         XCTAssertEqual(h.run("CONFIG", "SET", "min-replicas-to-write", "2"), .ok)
         XCTAssertEqual(h.run("SET", "k", "v"), .error("NOREPLICAS Not enough good slaves to write."))
         XCTAssertEqual(h.run("GET", "k"), .null, "reads are served")

@@ -200,7 +200,6 @@ final class ConfigFileTests: XCTestCase {
 
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
-            ("maxmemory 1mb", "'maxmemory 1mb' is not supported yet: memory limits and eviction are not built in this version of Cairn"),
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
             ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
@@ -211,6 +210,8 @@ final class ConfigFileTests: XCTestCase {
         for (line, reason) in refused {
             XCTAssertEqual(problem(line)?.reason, reason, line)
         }
+        // Memory limits are built: maxmemory takes memory units.
+        XCTAssertEqual(try parse("maxmemory 1mb").maxmemory, 1 << 20)
         // Replication is built: the directive (either spelling) names the master.
         XCTAssertEqual(try parse("slaveof 127.0.0.1 6379").replicaOf?.port, 6379)
         XCTAssertEqual(try parse("replicaof 10.0.0.1 6380").replicaOf?.host, "10.0.0.1")

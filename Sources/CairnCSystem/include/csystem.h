@@ -1,12 +1,31 @@
 // csystem: the few C library facts Swift cannot reach through Glibc's module
-// map (allocator statistics live in <malloc.h>, which it does not include;
-// pthread_setname_np needs _GNU_SOURCE, which the module map does not define).
+// map: the allocator's statistics (jemalloc's mallctl; Debian's libjemalloc
+// exports unprefixed malloc/free, so linking it makes it the process
+// allocator), and pthread_setname_np, which needs _GNU_SOURCE.
 #ifndef CAIRN_CSYSTEM_H
 #define CAIRN_CSYSTEM_H
 #include <stddef.h>
+#include <stdint.h>
 
-/// Bytes currently handed out by the allocator and not yet freed.
-size_t cairn_heap_allocated_bytes(void);
+/// What jemalloc reports for the whole process after refreshing its statistics.
+struct cairn_allocator_stats {
+    /// Bytes handed to the program and not freed (stats.allocated).
+    size_t allocated;
+    /// Bytes in pages holding allocations (stats.active).
+    size_t active;
+    /// Bytes in physically resident allocator pages (stats.resident).
+    size_t resident;
+};
+
+/// Refreshes jemalloc's statistics ("epoch") and reads them; 0 or an errno.
+int cairn_allocator_stats(struct cairn_allocator_stats *out);
+
+/// jemalloc's version string ("5.3.0-0-g..."), or NULL.
+const char *cairn_allocator_version(void);
+
+/// Bytes the calling thread allocated minus bytes it freed, since it started
+/// (jemalloc's per-thread counters: no refresh, a couple of loads).
+int64_t cairn_thread_allocated_net(void);
 
 /// Names the calling thread (Linux keeps the first 15 bytes); 0 or an errno.
 int cairn_set_thread_name(const char *name);

@@ -93,12 +93,18 @@ struct InfoReport {
         ]
     }
 
+    /// Redis 4.0's memory section, from jemalloc's figures (MemoryAccounting.swift). No Lua
+    /// interpreter exists, so used_memory_lua is left out.
     private func memoryFields() -> [(String, String)] {
-        let used = ProcessStats.heapBytes()
+        let used = server.memory.refresh()
         let rss = ProcessStats.residentBytes()
-        server.peakMemory = max(server.peakMemory, used)
-        let peak = server.peakMemory
+        let peak = server.memory.peak
+        let overhead = server.memoryOverhead().total
+        let startup = server.memory.startup
+        let dataset = max(used - overhead, 0)
+        let netUsed = used - startup
         let system = ProcessStats.systemMemoryBytes()
+        let maxmemory = server.config.maxmemory
         let ratio = used > 0 ? Double(rss) / Double(used) : 0
         return [
             ("used_memory", "\(used)"),
@@ -107,14 +113,18 @@ struct InfoReport {
             ("used_memory_rss_human", ProcessStats.human(rss)),
             ("used_memory_peak", "\(peak)"),
             ("used_memory_peak_human", ProcessStats.human(peak)),
-            ("used_memory_peak_perc", String(format2(Double(used) * 100 / Double(max(peak, 1)))) + "%"),
+            ("used_memory_peak_perc", format2(Double(used) * 100 / Double(max(peak, 1))) + "%"),
+            ("used_memory_overhead", "\(overhead)"),
+            ("used_memory_startup", "\(startup)"),
+            ("used_memory_dataset", "\(dataset)"),
+            ("used_memory_dataset_perc", format2(netUsed > 0 ? Double(dataset) * 100 / Double(netUsed) : 0) + "%"),
             ("total_system_memory", "\(system)"),
             ("total_system_memory_human", ProcessStats.human(system)),
-            ("maxmemory", "0"),
-            ("maxmemory_human", "0B"),
+            ("maxmemory", "\(maxmemory)"),
+            ("maxmemory_human", ProcessStats.human(maxmemory)),
             ("maxmemory_policy", server.config.maxmemoryPolicy.rawValue),
             ("mem_fragmentation_ratio", format2(ratio)),
-            ("mem_allocator", "libc"),
+            ("mem_allocator", ProcessStats.allocatorName),
             ("active_defrag_running", "0"),
             ("lazyfree_pending_objects", "0"),
         ]

@@ -19,7 +19,7 @@ private let keyBasicCommands: [Command] = [
         call.integer(n)
     },
     Command("type", arity: 2, flags: "rF", keys: (1, 1, 1)) { call in
-        if let i = call.ks.lookupRead(call.db, call.argv[1]) {
+        if let i = call.ks.lookupRead(call.db, call.argv[1], touch: false) {
             call.status(call.ks.value(call.db, i).typeName)
         } else {
             call.status("none")

@@ -55,7 +55,7 @@ private func setDeadline(_ call: Call, unitMs: Int64, absolute: Bool) {
 
 private func timeToLive(_ call: Call, inSeconds: Bool) {
     let ks = call.ks
-    guard let i = ks.lookupRead(call.db, call.argv[1]) else {
+    guard let i = ks.lookupRead(call.db, call.argv[1], touch: false) else {  // TTL leaves the access time alone
         call.integer(-2)
         return
     }

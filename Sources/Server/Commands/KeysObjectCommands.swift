@@ -32,7 +32,7 @@ private func objectCommand(_ call: Call) {
         return
     }
     let ks = call.ks, db = call.db
-    guard let i = ks.lookupWrite(db, call.argv[2]) else {
+    guard let i = ks.lookupWrite(db, call.argv[2], touch: false) else {
         call.null()
         return
     }

@@ -5,11 +5,19 @@
 // key, so changing them at run time updates the keyspace's access policy).
 // Built too: the encoding thresholds, list-compress-depth included (a CONFIG SET
 // reaches the keyspace's EncodingLimits and applies to the next write).
-// Later: `maxmemory` (only 0) and `activedefrag` (only no); the lazy-free
-// switches are tunables, stored for the features that will read them.
+// Built: `maxmemory` (MemoryLimit.swift); after lowering it the next command
+// evicts (Redis's CONFIG SET evicts at once). Later: `activedefrag` (only no); the lazy-free switches are
+// tunables, stored for the features that will read them.
 // Encoding thresholds read memory units in a file (Redis reads them with
 // memtoll) but are written back as plain numbers, as Redis does.
 import Engine
+
+/// A limit below the memory in use warns, as Redis does; the next command evicts (MemoryLimit.swift).
+private let warnOfMemoryLimit: (Server, ServerConfig) -> Void = { server, _ in
+    if server.config.maxmemory > 0 && server.config.maxmemory < server.memory.refresh() {
+        server.log.warning("WARNING: the new maxmemory value set via CONFIG SET is smaller than the current memory usage. This will result in keys eviction and/or inability to accept new write commands depending on the maxmemory-policy.")
+    }
+}
 
 private let refreshAccessPolicy: (Server, ServerConfig) -> Void = { server, _ in
     server.keyspace.accessPolicy = server.config.accessPolicy
@@ -21,8 +29,8 @@ private let refreshEncodingLimits: (Server, ServerConfig) -> Void = { server, _ 
 }
 
 let memoryDirectives: [ConfigDirective] = [
-    .int("maxmemory", \.maxmemory, status: .later, settable: true, range: 0...Int.max,
-         problem: "maxmemory can't be negative", memory: true, enables: "memory limits and eviction are"),
+    .int("maxmemory", \.maxmemory, status: .built, settable: true, range: 0...Int.max,
+         problem: "maxmemory can't be negative", memory: true, effect: warnOfMemoryLimit),
     .choice("maxmemory-policy", \.maxmemoryPolicy, status: .built, settable: true,
             problem: "Invalid maxmemory policy", effect: refreshAccessPolicy),
     .int("maxmemory-samples", \.maxmemorySamples, status: .built, settable: true, range: 1...Int.max,

@@ -32,14 +32,6 @@ package enum ClientClass: String, CaseIterable, Sendable {
     case normal, slave, pubsub
 }
 
-package enum MaxmemoryPolicy: String, CaseIterable, Sendable {
-    case volatileLRU = "volatile-lru", allkeysLRU = "allkeys-lru"
-    case volatileLFU = "volatile-lfu", allkeysLFU = "allkeys-lfu"
-    case volatileRandom = "volatile-random", allkeysRandom = "allkeys-random"
-    case volatileTTL = "volatile-ttl", noeviction
-    package var isLFU: Bool { self == .volatileLFU || self == .allkeysLFU }
-}
-
 /// `appendfsync`: when the append-only file is fsynced.
 package enum AppendFsync: String, CaseIterable, Sendable {
     case always, everysec, no
