@@ -95,25 +95,30 @@ def test_slowlog_records_commands_inside_multi_not_exec(both):
     assert [b"EXEC"] not in results["cairn"]
 
 
+def _exec_after_watch(c, key, meanwhile):
+    """WATCH key on a connection of its own, run meanwhile(), then MULTI; SET; EXEC: EXEC's reply."""
+    conn = c.connection_pool.get_connection("x")
+    try:
+        conn.send_command("WATCH", key)
+        conn.read_response()
+        meanwhile()
+        for args in (("MULTI",), ("SET", "w-other", "1"), ("EXEC",)):
+            conn.send_command(*args)
+            reply = conn.read_response()
+        return reply
+    finally:
+        c.connection_pool.release(conn)
+
+
 def test_watch_of_a_key_that_expires_does_not_abort_exec(both):
     outcomes = {}
     for name, c in both:
-        c.delete("w-key")
         c.execute_command("SET", "w-key", "v", "PX", 50)
-        conn = c.connection_pool.get_connection("x")
-        try:
-            conn.send_command("WATCH", "w-key")
-            conn.read_response()
+
+        def expire():
             time.sleep(0.2)
             assert c.exists("w-key") == 0
-            conn.send_command("MULTI")
-            conn.read_response()
-            conn.send_command("SET", "w-other", "1")
-            conn.read_response()
-            conn.send_command("EXEC")
-            outcomes[name] = conn.read_response()
-        finally:
-            c.connection_pool.release(conn)
+        outcomes[name] = _exec_after_watch(c, "w-key", expire)
     assert outcomes["cairn"] == outcomes["redis4"] == [b"OK"], outcomes
 
 
@@ -121,19 +126,7 @@ def test_watch_of_a_key_deleted_still_aborts_exec(both):
     outcomes = {}
     for name, c in both:
         c.set("w-del", "v")
-        conn = c.connection_pool.get_connection("x")
-        try:
-            conn.send_command("WATCH", "w-del")
-            conn.read_response()
-            c.delete("w-del")
-            conn.send_command("MULTI")
-            conn.read_response()
-            conn.send_command("SET", "w-other", "1")
-            conn.read_response()
-            conn.send_command("EXEC")
-            outcomes[name] = conn.read_response()
-        finally:
-            c.connection_pool.release(conn)
+        outcomes[name] = _exec_after_watch(c, "w-del", lambda: c.delete("w-del"))
     assert outcomes["cairn"] is None and outcomes["redis4"] is None, outcomes
 
 
