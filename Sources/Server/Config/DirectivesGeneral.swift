@@ -14,8 +14,7 @@ import Engine
 let generalDirectives: [ConfigDirective] = [
     ConfigDirective("include", status: .built, settable: false, isInclude: true,
                     apply: { _, _, _ in }, get: nil, rewrite: nil),
-    .bool("daemonize", \.daemonize, status: .built, settable: false,
-          enables: "running as a daemon is"),
+    .bool("daemonize", \.daemonize, status: .built, settable: false),
     .choice("supervised", \.supervised, status: .built, settable: false,
             problem: "Invalid option for 'supervised'. Allowed values: 'upstart', 'systemd', 'auto', or 'no'"),
     .string("pidfile", \.pidfile, status: .built, settable: false, rewriteDefault: "/var/run/redis.pid",

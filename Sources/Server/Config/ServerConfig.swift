@@ -80,6 +80,8 @@ package struct ServerConfig: Sendable {
     package var timeout = 0
     package var tcpKeepalive = 300
     package var maxclients = 10000
+    /// rename-command lines, in file order.
+    package var commandRenames: [CommandRename] = []
 
     // MARK: general (built)
     package var databases = 16
