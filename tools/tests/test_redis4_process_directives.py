@@ -150,3 +150,24 @@ def test_pidfile_without_daemonize(kind, redis4_server_path, tmpdirs):
         assert _read_pid(path, time.monotonic() + 5) == s.pid
     # ServerProcess stops with SIGTERM: a clean shutdown.
     assert not os.path.exists(os.path.join(d, "cairn-test.pid"))
+
+
+def test_supervised_systemd_hears_ready_and_stays_in_foreground(tmpdirs):
+    """With a systemd supervisor present, daemonize yes does not fork (Redis 4.0's rule), and
+    READY=1 arrives on $NOTIFY_SOCKET."""
+    import socket as sk
+    d = tmpdirs()
+    path = os.path.join(d, "notify.sock")
+    listener = sk.socket(sk.AF_UNIX, sk.SOCK_DGRAM)
+    listener.bind(path)
+    listener.settimeout(20)
+    env = dict(os.environ, NOTIFY_SOCKET=path)
+    s = ServerProcess("cairn", extra_args=["--daemonize", "yes", "--supervised", "systemd",
+                                           "--pidfile", os.path.join(d, "s.pid")], env=env)
+    try:
+        with s:
+            assert listener.recv(64) == b"READY=1"
+            assert s.alive(), "not forked: the launched process is the server"
+            assert _read_pid(os.path.join(d, "s.pid"), time.monotonic() + 5) == s.pid
+    finally:
+        listener.close()
