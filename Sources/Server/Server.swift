@@ -55,6 +55,8 @@ package final class Server {
     package var pausedUntil: Int64 = 0
     /// Asked to stop (SHUTDOWN, a signal); the network layer sets this to do the closing.
     package var onShutdown: ((_ save: Bool?) -> Void)? = nil
+    /// The software watchdog while watchdog-period is set (Watchdog.swift).
+    var watchdog: Watchdog? = nil
     /// The pid file this process wrote (absolute), removed at a clean shutdown.
     package var pidFilePath: String? = nil
     /// RDB state and operations (Persistence/).
@@ -153,6 +155,7 @@ package final class Server {
 
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
     package func cron() {
+        watchdog?.beat()
         clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now

@@ -171,3 +171,27 @@ def test_supervised_systemd_hears_ready_and_stays_in_foreground(tmpdirs):
             assert _read_pid(os.path.join(d, "s.pid"), time.monotonic() + 5) == s.pid
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("kind", ["cairn", "redis4"])
+def test_watchdog_logs_the_stuck_stack(kind, redis4_server_path, make_client):
+    """CONFIG SET watchdog-period 200, DEBUG SLEEP 1: the log gets the watchdog line and the
+    stack of the stuck thread; CONFIG SET watchdog-period 0 turns it off again."""
+    binary = cairn_server_path() if kind == "cairn" else redis4_server_path
+    with ServerProcess(kind, binary=binary) as s:
+        c = make_client(s)
+        assert c.config_set("watchdog-period", 50)
+        assert c.config_get("watchdog-period") == {"watchdog-period": "200"}  # two cron intervals at hz 10
+        c.config_set("watchdog-period", 200)
+        c.execute_command("DEBUG", "SLEEP", "1")
+        c.config_set("watchdog-period", 0)
+        deadline = time.monotonic() + 5
+        while "--------" not in s.log_tail(100000) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = s.log_tail(100000)
+        assert "--- WATCHDOG TIMER EXPIRED ---" in log, log[-3000:]
+        after = log.split("--- WATCHDOG TIMER EXPIRED ---", 1)[1]
+        frames = [line for line in after.splitlines() if "[0x" in line]
+        assert frames, after[:3000]
+        assert log.count("--- WATCHDOG TIMER EXPIRED ---") == 1, "one report per stall"
+        assert c.ping()

@@ -4,6 +4,7 @@
 #ifndef CAIRN_CSYSTEM_H
 #define CAIRN_CSYSTEM_H
 #include <stddef.h>
+#include "watchdog.h"
 
 /// Bytes currently handed out by the allocator and not yet freed.
 size_t cairn_heap_allocated_bytes(void);

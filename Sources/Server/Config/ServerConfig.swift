@@ -189,7 +189,7 @@ package struct ServerConfig: Sendable {
     package var latencyMonitorThreshold = 0
     /// Later (keyspace notifications): only "" is accepted until then.
     package var notifyKeyspaceEvents = ""
-    /// Later (software watchdog): only 0 is accepted until then.
+    /// The software watchdog's period in ms (0: off); CONFIG SET only, as in Redis.
     package var watchdogPeriod = 0
 
     /// The config file the server was started with (absolute; "" when none), for CONFIG REWRITE and INFO.
