@@ -21,7 +21,7 @@ def both(cairn_and_redis4, make_client):
 
 def raw(c, *args):
     """The reply as sent, without redis-py's per-command parsing (it reshapes COMMAND's)."""
-    conn = c.connection_pool.get_connection("x")
+    conn = c.connection_pool.get_connection()
     try:
         conn.send_command(*args)
         return conn.read_response()
@@ -97,7 +97,7 @@ def test_slowlog_records_commands_inside_multi_not_exec(both):
 
 def _exec_after_watch(c, key, meanwhile):
     """WATCH key on a connection of its own, run meanwhile(), then MULTI; SET; EXEC: EXEC's reply."""
-    conn = c.connection_pool.get_connection("x")
+    conn = c.connection_pool.get_connection()
     try:
         conn.send_command("WATCH", key)
         conn.read_response()
@@ -133,7 +133,7 @@ def test_watch_of_a_key_deleted_still_aborts_exec(both):
 def test_client_list_flags_dirty_cas(both):
     for name, c in both:
         c.set("w-d", "v")
-        conn = c.connection_pool.get_connection("x")
+        conn = c.connection_pool.get_connection()
         try:
             conn.send_command("WATCH", "w-d")
             conn.read_response()
