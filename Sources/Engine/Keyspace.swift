@@ -35,8 +35,10 @@ public struct KeyspaceStats: Sendable {
 
 /// What `Keyspace.onModified` reports.
 public enum KeyspaceChange {
-    /// One key is written, deleted, expired, or has its TTL changed.
+    /// One key is written, deleted, or has its TTL changed.
     case key(db: Int, Bytes)
+    /// One key reached its deadline and is being removed (lazily or by the active cycle).
+    case expired(db: Int, Bytes)
     /// Database `db` is about to be emptied (FLUSHDB, FLUSHALL, a load); its keys are still there.
     case flush(db: Int)
     /// Databases `a` and `b` are about to exchange their contents (SWAPDB); neither has moved yet.
@@ -288,7 +290,7 @@ public final class Keyspace {
     func removeRecordingDelete(_ db: Int, at i: Int) -> Bytes {
         let key = databases[db].key(at: i)
         modifications &+= 1
-        onModified?(.key(db: db, key))
+        onModified?(.expired(db: db, key))
         databases[db].remove(at: i)
         changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
         return key

@@ -108,7 +108,9 @@ package final class Client {
         if isReplica { f += "S" }
         if isMaster { f += "M" }
         if isMonitor { f += "O" }
+        if transaction != nil { f += "x" }
         if isBlocked { f += "b" }
+        if watchBroken { f += "d" }
         if closeAfterReply { f += "c" }
         return f.isEmpty ? "N" : f
     }

@@ -16,7 +16,11 @@ extension Server {
         let replyStart = client.output.writerIndex
         defer { applyReplyMode(client, replyStart) }
 
-        guard let command = commands.lookup(argv[0]) else {
+        // Set before the command runs, as Redis's processCommand does: CLIENT LIST shows
+        // cmd=client for its own caller, and NULL after an unknown command.
+        let command = commands.lookup(argv[0])
+        client.lastCommand = command?.name ?? "NULL"
+        guard let command else {
             client.transaction?.hasErrors = true
             replyUnknownCommand(client, argv)
             return
@@ -85,8 +89,9 @@ extension Server {
         stats.commandsProcessed += 1
         command.stats.calls += 1
         command.stats.microseconds += micros
-        client.lastCommand = command.name
-        if config.slowlogLogSlowerThan >= 0 && micros >= Int64(config.slowlogLogSlowerThan) {
+        // EXEC is never logged; the commands it runs are (Redis 4.0's call()).
+        if config.slowlogLogSlowerThan >= 0 && micros >= Int64(config.slowlogLogSlowerThan)
+            && command.name != "exec" {
             slowlog.add(argv: argv, microseconds: micros, client: client, maxLength: config.slowlogMaxLen)
         }
 

@@ -30,6 +30,9 @@ package enum Launch {
                 return 1
             }
         }
+        // Forked before the log opens and before any thread exists (NIO's come with the listener).
+        let background = StartupEffects.runsInBackground(config)
+        if background { StartupEffects.daemonize() }
         // A relative logfile (or pidfile) is relative to `dir`, as after Redis's chdir at `dir`.
         let log = ServerLog(config: config)
         // Every return below ends the process (main.swift exits with the status).
@@ -48,8 +51,9 @@ package enum Launch {
         }
         StartupEffects.fitMaxclients(&config, log: log)
         let server = Server(config: config, log: log)
-        let pidfile = StartupEffects.writePidFile(config, log: log)
-        defer { if let pidfile { unlink(pidfile) } }
+        server.pidFilePath = StartupEffects.writePidFile(config, background: background, log: log)
+        // A clean shutdown removes it first (prepareForShutdown); this covers the other exits.
+        defer { if let pidfile = server.pidFilePath { unlink(pidfile) } }
         let listener = Listener(server: server)
         // Clients that connect before the first load step must already get -LOADING, not an empty dataset.
         server.persistence.expectStartupLoad()

@@ -76,6 +76,9 @@ final class LogOutput: Sendable {
         set { state.withLock { $0.role = newValue } }
     }
 
+    /// Where lines go now (stdout or the log file); for the watchdog's handler, which writes there itself.
+    var descriptor: Int32 { state.withLock { $0.fd } }
+
     /// Sends further lines to `path` ("" for stdout); the error text when the file cannot be opened
     /// (lines then go to stdout).
     func setPath(_ path: String) -> String? {

@@ -31,7 +31,7 @@ package final class Server {
 
     package var config: ServerConfig
     package let keyspace: Keyspace
-    package let commands = CommandTable.standard
+    package let commands: CommandTable
     /// Commands as INFO commandstats lists them: those called at least once.
     package var commandStats: [(name: String, stats: CommandStats)] {
         commands.all.filter { $0.stats.calls > 0 }.map { ($0.name, $0.stats) }.sorted { $0.name < $1.name }
@@ -55,6 +55,10 @@ package final class Server {
     package var pausedUntil: Int64 = 0
     /// Asked to stop (SHUTDOWN, a signal); the network layer sets this to do the closing.
     package var onShutdown: ((_ save: Bool?) -> Void)? = nil
+    /// The software watchdog while watchdog-period is set (Watchdog.swift).
+    var watchdog: Watchdog? = nil
+    /// The pid file this process wrote (absolute), removed at a clean shutdown.
+    package var pidFilePath: String? = nil
     /// RDB state and operations (Persistence/).
     /// A constant, not a lazy var: the command path reads it several times per command,
     /// and a constant reference costs no retain/release to read.
@@ -82,6 +86,7 @@ package final class Server {
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
+        self.commands = CommandTable.standard(renaming: config.commandRenames)
         self.keyspace = Keyspace(databases: config.databases)
         self.stream = ChangeStream(keyspace: keyspace)
         self.log = log ?? ServerLog(level: config.loglevel, path: config.logfile)
@@ -153,6 +158,7 @@ package final class Server {
 
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
     package func cron() {
+        watchdog?.beat()
         clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now

@@ -2,7 +2,9 @@
 // conditional on keys left untouched.
 //
 // WATCH hangs on the keyspace's modification hook (Keyspace.onModified), so
-// every change breaks a watch whatever made it: a command, an expiry, a flush.
+// every change breaks a watch whatever made it: a command, a flush. Expiry does
+// not: Redis 4.0 removes an expired key without touching its watchers, so
+// WATCH k, k expires, EXEC still runs (6.0.9 changed that; 4.0 is the reference).
 // A flush or SWAPDB breaks only the watches on keys it really changes: keys
 // that exist, in the flushed database or on either side of the swap.
 // The hook is attached only while some client watches, so it costs nothing
@@ -58,6 +60,8 @@ extension Server {
             switch change {
             case .key(let db, let key):
                 self.watches.watchers[WatchedKey(db: db, key: key)]?.forEach { $0.watchBroken = true }
+            case .expired:
+                break
             case .flush(let db):
                 // Only keys the flush removes change (Redis's touchWatchedKeysOnFlush);
                 // the hook runs before the table is emptied, so they can still be found.
@@ -74,15 +78,6 @@ extension Server {
     private func breakWatches(in dbs: [Int], where changed: (Bytes) -> Bool) {
         for (k, clients) in watches.watchers where dbs.contains(k.db) && changed(k.key) {
             clients.forEach { $0.watchBroken = true }
-        }
-    }
-
-    /// True when a watched key has passed its deadline since it was watched, even if
-    /// nothing has reclaimed it yet: its value has changed for the client.
-    func watchedKeyExpired(_ client: Client) -> Bool {
-        client.watchedKeys.contains { db, key in
-            if let i = keyspace.peek(db, key) { return keyspace.isLogicallyExpired(db, i) }
-            return false
         }
     }
 }

@@ -198,13 +198,27 @@ final class ConfigFileTests: XCTestCase {
         }
     }
 
+    func testRenameCommandRenamesOrDisablesAndReportsRedisErrors() throws {
+        let c = try parse("rename-command FLUSHALL \"\"\nrename-command set MySet\nrename-command myset put")
+        XCTAssertEqual(c.commandRenames, [CommandRename(from: "FLUSHALL", to: ""), CommandRename(from: "set", to: "MySet"),
+                                          CommandRename(from: "myset", to: "put")])
+        let table = CommandTable.standard(renaming: c.commandRenames)
+        XCTAssertNil(table.lookup(Bytes("flushall")))
+        XCTAssertNil(table.lookup(Bytes("SET")))
+        XCTAssertEqual(table.lookup(Bytes("PUT"))?.name, "set", "the command keeps its own name (COMMAND, commandstats)")
+        XCTAssertEqual(table.all.count, CommandTable.standard.all.count - 1)
+        XCTAssertEqual(problem("rename-command nosuch x")?.reason, "No such command in rename-command")
+        XCTAssertEqual(problem("rename-command flushall \"\"\nrename-command flushall x")?.reason,
+                       "No such command in rename-command")
+        XCTAssertEqual(problem("rename-command get SET")?.reason, "Target command name already exists")
+        XCTAssertEqual(problem("rename-command get")?.reason, "Bad directive or wrong number of arguments")
+    }
+
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
             ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
-            ("rename-command FLUSHALL \"\"", "'rename-command FLUSHALL \"\"' is not supported yet: renaming commands is not built in this version of Cairn"),
-            ("daemonize yes", "'daemonize yes' is not supported yet: running as a daemon is not built in this version of Cairn"),
             ("latency-monitor-threshold 100", "'latency-monitor-threshold 100' is not supported yet: the latency monitor is not built in this version of Cairn"),
         ]
         for (line, reason) in refused {

@@ -61,6 +61,16 @@ final class SortCommandTests: XCTestCase {
         XCTAssertEqual(h.run("COMMAND", "GETKEYS", "SORT", "ids", "BY", "w_*", "STORE", "dst"), .strs(["ids", "dst"]))
     }
 
+    /// Redis 4.0's sortGetKeys: only the last STORE's key, and the word after STORE is read as an option.
+    func testSortKeysNameTheLastStore() {
+        func keys(_ words: String) -> [Int] { sortKeys(words.split(separator: " ").map { Bytes(String($0)) }) }
+        XCTAssertEqual(keys("SORT k STORE a STORE b"), [1, 5])
+        XCTAssertEqual(keys("SORT k LIMIT 0 1 STORE d"), [1, 6])
+        XCTAssertEqual(keys("SORT k STORE GET STORE x"), [1, 3])
+        XCTAssertEqual(keys("SORT k STORE"), [1])
+        XCTAssertEqual(keys("SORT k GET STORE"), [1])
+    }
+
     func testSortedSetInput() {
         let h = Harness()
         h.run("ZADD", "z", "1", "c", "2", "a", "3", "b")

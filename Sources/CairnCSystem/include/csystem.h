@@ -6,6 +6,7 @@
 #define CAIRN_CSYSTEM_H
 #include <stddef.h>
 #include <stdint.h>
+#include "watchdog.h"
 
 /// What jemalloc reports for the whole process after refreshing its statistics.
 struct cairn_allocator_stats {

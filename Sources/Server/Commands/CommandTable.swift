@@ -128,6 +128,12 @@ package final class CommandStats {
     }
 }
 
+/// One `rename-command FROM TO` line (TO empty: the command is disabled).
+package struct CommandRename: Equatable, Sendable {
+    package let from: String
+    package let to: String
+}
+
 package struct CommandTable {
     package private(set) var byName: [String: Command] = [:]
     /// Exact-bytes index (lower and upper case spellings) that skips lowercasing on the hot path.
@@ -152,6 +158,29 @@ package struct CommandTable {
     }
 
     package var all: [Command] { Array(byName.values) }
+
+    /// rename-command: serves the command named `from` as `to` instead, or no longer
+    /// at all when `to` is empty. The command keeps its own name for COMMAND and INFO
+    /// commandstats, as in Redis; names compare case-insensitively.
+    package mutating func rename(_ from: String, to: String) throws {
+        let old = from.lowercased()
+        guard let command = byName.removeValue(forKey: old) else {
+            throw ConfigProblem("No such command in rename-command")
+        }
+        byBytes = byBytes.filter { $0.value !== command }
+        guard !to.isEmpty else { return }
+        let new = to.lowercased()
+        guard byName[new] == nil else { throw ConfigProblem("Target command name already exists") }
+        byName[new] = command
+        for spelling in [to, new, to.uppercased()] { byBytes[Bytes(spelling)] = command }
+    }
+
+    /// The standard table with the config file's renames applied (they were checked at load).
+    package static func standard(renaming renames: [CommandRename]) -> CommandTable {
+        var table = standard
+        for r in renames { try? table.rename(r.from, to: r.to) }
+        return table
+    }
 
     /// Every command group the server serves, in a fresh table (each server counts its own stats).
     /// A new group file adds its list here.

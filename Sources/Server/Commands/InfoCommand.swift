@@ -19,15 +19,21 @@ struct InfoReport {
 
     static let titles = [
         "server": "Server", "clients": "Clients", "memory": "Memory", "persistence": "Persistence", "stats": "Stats",
-        "replication": "Replication", "cpu": "CPU", "commandstats": "Commandstats", "keyspace": "Keyspace",
+        "replication": "Replication", "cpu": "CPU", "commandstats": "Commandstats", "cluster": "Cluster",
+        "keyspace": "Keyspace",
     ]
 
-    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
+    /// Redis 4.0's order; `all` adds Commandstats after CPU.
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                                  "cluster", "keyspace"]
+    static let allSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                              "commandstats", "cluster", "keyspace"]
 
     func render(section: String) -> String {
         var names: [String]
         switch section {
-        case "all", "everything": names = Self.defaultSections + ["commandstats"]
+        // 4.0 knows no "everything" (its INFO everything is empty); Cairn takes it as `all`, as 7.0 does.
+        case "all", "everything": names = Self.allSections
         case "default": names = Self.defaultSections
         default: names = [section]
         }
@@ -47,6 +53,7 @@ struct InfoReport {
         case "replication": return replicationFields()
         case "cpu": return cpuFields()
         case "commandstats": return commandStatFields()
+        case "cluster": return [("cluster_enabled", "0")]  // cluster mode is not built
         case "keyspace": return keyspaceFields()
         default: return nil
         }

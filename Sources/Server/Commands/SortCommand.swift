@@ -24,21 +24,23 @@ private func sortScore(_ text: Bytes) -> Double? {
     return r.value
 }
 
-/// SORT's keys: the sorted key and the STORE destination.
-private func sortKeys(_ argv: [Bytes]) -> [Int] {
-    var keys = [1]
+/// SORT's keys: the sorted key and the destination of the last STORE (SORT itself
+/// stores only there, and Redis 4.0's sortGetKeys reports only that one).
+func sortKeys(_ argv: [Bytes]) -> [Int] {
+    var store: Int? = nil
     var i = 2
     while i < argv.count {
         switch argv[i].text.lowercased() {
         case "limit": i += 3
         case "by", "get": i += 2
         case "store":
-            if i + 1 < argv.count { keys.append(i + 1) }
-            i += 2
+            // The word after STORE is read as an option too, as sortGetKeys reads it.
+            if i + 1 < argv.count { store = i + 1 }
+            i += 1
         default: i += 1
         }
     }
-    return keys
+    return [1] + (store.map { [$0] } ?? [])
 }
 
 private struct SortOptions {

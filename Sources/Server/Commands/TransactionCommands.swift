@@ -49,7 +49,7 @@ private func exec(_ call: Call) {
         call.error("EXECABORT Transaction discarded because of previous errors.")
         return
     }
-    if client.watchBroken || server.watchedKeyExpired(client) {
+    if client.watchBroken {
         server.unwatchAll(client)
         call.nullArray()
         return

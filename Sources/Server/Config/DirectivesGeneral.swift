@@ -14,8 +14,7 @@ import Engine
 let generalDirectives: [ConfigDirective] = [
     ConfigDirective("include", status: .built, settable: false, isInclude: true,
                     apply: { _, _, _ in }, get: nil, rewrite: nil),
-    .bool("daemonize", \.daemonize, status: .built, settable: false,
-          enables: "running as a daemon is"),
+    .bool("daemonize", \.daemonize, status: .built, settable: false),
     .choice("supervised", \.supervised, status: .built, settable: false,
             problem: "Invalid option for 'supervised'. Allowed values: 'upstart', 'systemd', 'auto', or 'no'"),
     .string("pidfile", \.pidfile, status: .built, settable: false, rewriteDefault: "/var/run/redis.pid",
@@ -74,9 +73,10 @@ let generalDirectives: [ConfigDirective] = [
         "loadmodule", status: .later, arguments: 1...Int.max, settable: false,
         apply: { _, args, _ in throw ConfigProblem.notBuilt("loadmodule", args, "modules are") },
         get: nil, rewrite: nil),
-    .int("watchdog-period", \.watchdogPeriod, status: .later, settable: true, inFile: false,
-         range: 0...Int.max, problem: "Invalid watchdog period", enables: "the software watchdog is",
-         rewritten: false),
+    // As in Redis 4.0: CONFIG SET/GET only (no file line, never rewritten).
+    .int("watchdog-period", \.watchdogPeriod, status: .built, settable: true, inFile: false,
+         range: 0...Int.max, problem: "Invalid watchdog period", rewritten: false,
+         effect: { server, _ in server.applyWatchdogPeriod() }),
 ]
 
 /// Checks and names of directories, for `dir`.

@@ -72,6 +72,8 @@ package struct ServerConfig: Sendable {
     package var timeout = 0
     package var tcpKeepalive = 300
     package var maxclients = 10000
+    /// rename-command lines, in file order.
+    package var commandRenames: [CommandRename] = []
 
     // MARK: general (built)
     package var databases = 16
@@ -179,7 +181,7 @@ package struct ServerConfig: Sendable {
     package var latencyMonitorThreshold = 0
     /// Later (keyspace notifications): only "" is accepted until then.
     package var notifyKeyspaceEvents = ""
-    /// Later (software watchdog): only 0 is accepted until then.
+    /// The software watchdog's period in ms (0: off); CONFIG SET only, as in Redis.
     package var watchdogPeriod = 0
 
     /// The config file the server was started with (absolute; "" when none), for CONFIG REWRITE and INFO.

@@ -1,9 +1,12 @@
 // StartupEffects: what some directives do to the process at start and exit,
-// beyond setting a value: the pid file, the open-files limit that `maxclients`
-// needs, and telling a supervisor (`supervised`) that the server is ready.
+// beyond setting a value: going into the background (`daemonize`), the pid file,
+// the open-files limit that `maxclients` needs, and telling a supervisor
+// (`supervised`) that the server is ready.
 //
-// As Redis 4.0: the pid file is written after the chdir to `dir` (so a relative
-// path lands there) and removed at exit; maxclients is lowered, with a warning,
+// As Redis 4.0: a server daemonizes unless a supervisor it was told about is
+// present; the pid file is written when daemonized or when `pidfile` is set
+// (daemonized without one: /var/run/redis.pid), after the chdir to `dir` (so a
+// relative path lands there), and removed at a clean shutdown; maxclients is lowered, with a warning,
 // when the open-files limit cannot be raised to fit it; systemd hears READY=1
 // on $NOTIFY_SOCKET, upstart gets a SIGSTOP ($UPSTART_JOB), and `auto` picks
 // whichever environment variable is present.
@@ -13,11 +16,50 @@ import Glibc
 import Engine
 
 enum StartupEffects {
-    /// Writes the pid file if one is configured (a failure is only logged, as in Redis);
-    /// returns its absolute path, for removing it at exit.
-    static func writePidFile(_ config: ServerConfig, log: ServerLog) -> String? {
-        guard !config.pidfile.isEmpty else { return nil }
-        let path = ConfigValue.absolute(config.pidfile, from: config.dir)
+    /// The pid file a daemonized server writes when `pidfile` names none.
+    static let defaultPidFile = "/var/run/redis.pid"
+
+    /// True when the configuration asks to run in the background: `daemonize yes`, and no
+    /// supervisor that `supervised` names is found in the environment (Redis 4.0's rule).
+    static func runsInBackground(_ config: ServerConfig) -> Bool {
+        guard config.daemonize else { return false }
+        let upstart = getenv("UPSTART_JOB") != nil
+        // systemd's socket must be a path or an abstract name, as Redis checks it.
+        let systemd = getenv("NOTIFY_SOCKET").map { s -> Bool in
+            let text = String(cString: s)
+            return text.utf8.count >= 2 && (text.hasPrefix("/") || text.hasPrefix("@"))
+        } ?? false
+        switch config.supervised {
+        case .no: return true
+        case .upstart: return !upstart
+        case .systemd: return !systemd
+        case .auto: return !upstart && !systemd
+        }
+    }
+
+    /// Forks: the launching process exits 0, the child goes on in a session of its own
+    /// with standard input and output on /dev/null (so it logs only to a `logfile`).
+    /// Must run before any thread exists: fork copies only the calling thread.
+    static func daemonize() {
+        let child = fork()
+        if child < 0 {
+            fputs("Can't fork into the background: \(ConfigValue.errnoText())\n", stderr)
+            exit(1)
+        }
+        if child != 0 { exit(0) }
+        setsid()
+        let null = open("/dev/null", O_RDWR, 0)
+        if null >= 0 {
+            for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] { dup2(null, fd) }
+            if null > STDERR_FILENO { close(null) }
+        }
+    }
+
+    /// Writes the pid file if one is configured, or the default one for a daemonized server
+    /// (a failure is only logged); returns its absolute path, for removing it at shutdown.
+    static func writePidFile(_ config: ServerConfig, background: Bool, log: ServerLog) -> String? {
+        guard background || !config.pidfile.isEmpty else { return nil }
+        let path = ConfigValue.absolute(config.pidfile.isEmpty ? defaultPidFile : config.pidfile, from: config.dir)
         guard let f = fopen(path, "w") else {
             log.warning("Failed to write PID file: \(ConfigValue.errnoText())")
             return nil

@@ -43,6 +43,11 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
             return
         }
         client.connection = self
+        // The socket's descriptor, for CLIENT LIST's fd= (NIO lends it only inside this call).
+        if let fd = try? channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(
+            of: NIOBSDSocket.Handle.self, { $0 }) {
+            client.fd = fd
+        }
         self.client = client
         context.fireChannelActive()
     }

@@ -302,6 +302,11 @@ extension Server {
                 return false
             }
         }
+        if let pidfile = pidFilePath {
+            log.notice("Removing the pid file.")
+            unlink(pidfile)
+            pidFilePath = nil
+        }
         return true
     }
 }
