@@ -10,16 +10,14 @@ import pytest
 
 # Fields 4.0 prints that Cairn does not yet, and why.
 MISSING = {
-    # Memory accounting of overhead/startup/dataset: being added in the Memory section
-    # (the used_memory_overhead work of issue #16, by another change).
-    "used_memory_overhead", "used_memory_startup", "used_memory_dataset", "used_memory_dataset_perc",
     # No Lua VM (scripting, issue #16 item 4 / EVAL): 4.0 reports 37888 for its idle VM, and
     # Cairn would only be honest reporting it once one exists.
     "used_memory_lua", "used_memory_lua_human",
 }
 
-# Fields Cairn adds: its own version beside the Redis release it implements.
-EXTRA = {"cairn_version"}
+# Fields Cairn adds: its own version beside the Redis release it implements, and which
+# resync happened and why (after Redis's replication fields).
+EXTRA = {"cairn_version", "cairn_last_resync", "cairn_last_psync_decision", "cairn_restored_position"}
 
 
 def _sections(client, arg):
