@@ -178,5 +178,6 @@ package struct CommandTable {
         replicationWaitCommands,
         sortCommands,
         persistenceCommands,
+        memoryCommands,
     ]) }
 }
