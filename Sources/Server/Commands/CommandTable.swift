@@ -179,5 +179,6 @@ package struct CommandTable {
         sortCommands,
         persistenceCommands,
         memoryCommands,
+        latencyCommands,
     ]) }
 }
