@@ -5,8 +5,8 @@
 // of their heap blocks takes from jemalloc: the block's request (a Swift heap
 // object's 16-byte header, an array's 32-byte header and its capacity, never
 // just its count) rounded up to jemalloc's size class. Aggregates are sampled
-// as Redis samples them: the table or node arrays are counted whole, the first
-// `samples` elements' own blocks are averaged and multiplied by the count.
+// as Redis samples them: the table or node arrays are counted whole, `samples`
+// elements' own blocks are averaged and multiplied by the count.
 // Storage shared between two values (a copy not yet written, a tree item and
 // its table slot) is counted once per key, as if the key held it alone.
 
@@ -39,12 +39,15 @@ public enum HeapBlock {
     }
 }
 
-/// Averages the first `samples` of `count` elements' costs and scales to all of them.
+/// Averages the costs of `samples` of `count` elements and scales to all of them. The
+/// samples are spread evenly (Redis takes the first ones): a list's end nodes stay
+/// uncompressed and a table's first slots are the first to be freed, so the first few
+/// elements are the least typical.
 @inline(__always) func sampled(count: Int, samples: Int, _ cost: (Int) -> Int) -> Int {
     let n = min(count, max(samples, 1))
     guard n > 0 else { return 0 }
     var total = 0
-    for i in 0..<n { total += cost(i) }
+    for j in 0..<n { total += cost(n == count ? j : j * count / n + count / (2 * n)) }
     return n == count ? total : Int((Double(total) / Double(n) * Double(count)).rounded())
 }
 
