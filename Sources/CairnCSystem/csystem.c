@@ -3,6 +3,8 @@
 #include "csystem.h"
 #include <jemalloc/jemalloc.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cairn_allocator_stats(struct cairn_allocator_stats *out) {
@@ -45,3 +47,36 @@ int cairn_set_thread_name(const char *name) {
     cut[sizeof cut - 1] = 0;
     return pthread_setname_np(pthread_self(), cut);
 }
+
+// malloc_stats_print hands its report over in pieces; they are gathered here.
+struct text_sink { char *bytes; size_t length, capacity; };
+
+static void append_piece(void *opaque, const char *piece) {
+    struct text_sink *sink = opaque;
+    size_t n = strlen(piece);
+    if (sink->length + n + 1 > sink->capacity) {
+        size_t capacity = (sink->capacity ? sink->capacity * 2 : 16384);
+        while (capacity < sink->length + n + 1) capacity *= 2;
+        char *grown = realloc(sink->bytes, capacity);
+        if (grown == NULL) return;  // the report is cut short rather than lost
+        sink->bytes = grown;
+        sink->capacity = capacity;
+    }
+    memcpy(sink->bytes + sink->length, piece, n + 1);
+    sink->length += n;
+}
+
+char *cairn_allocator_report(size_t *length) {
+    struct text_sink sink = {NULL, 0, 0};
+    malloc_stats_print(append_piece, &sink, NULL);
+    *length = sink.length;
+    return sink.bytes;
+}
+
+int cairn_allocator_purge(void) {
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);
+    return mallctl(name, NULL, NULL, NULL, 0);
+}
+
+size_t cairn_allocator_size_class(size_t size) { return size == 0 ? 0 : nallocx(size, 0); }

@@ -94,6 +94,10 @@ extension Server {
             && command.name != "exec" {
             slowlog.add(argv: argv, microseconds: micros, client: client, maxLength: config.slowlogMaxLen)
         }
+        // EXEC's own time is its commands' time, each recorded already (as in 4.0).
+        if latency.isOn && command.name != "exec" {
+            latency.add(command.flags.contains(.fast) ? "fast-command" : "command", milliseconds: micros / 1000)
+        }
 
         // Grown: a save or a reload lowers it, and is no write.
         stream.endCommand(db: db, argv: argv, wrote: keyspace.dirty > dirtyBefore)

@@ -43,6 +43,8 @@ extension Server {
         guard used > limit else { return true }
         let policy = config.maxmemoryPolicy
         guard policy != .noeviction else { return false }
+        let cycleStarted = latency.start()
+        defer { latency.record("eviction-cycle", since: cycleStarted) }
 
         let toFree = used - limit
         var freed = 0
@@ -52,7 +54,9 @@ extension Server {
             var keyBytes = 0
             while batch < Self.evictionBatch, let (db, i) = keyspace.evictionCandidate(
                 policy: policy, samples: config.maxmemorySamples) {
+                let deleteStarted = latency.start()
                 let key = keyspace.evict(db, at: i)
+                latency.record("eviction-del", since: deleteStarted)
                 batch += 1
                 keyBytes += key.count
                 stats.evictedKeys += 1

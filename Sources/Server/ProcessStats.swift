@@ -26,6 +26,20 @@ package enum ProcessStats {
         return "jemalloc-" + (version.split(separator: "-").first.map(String.init) ?? version)
     }()
 
+    /// jemalloc's own report (malloc_stats_print), for MEMORY MALLOC-STATS.
+    package static func allocatorReport() -> String {
+        var length = 0
+        guard let text = cairn_allocator_report(&length) else { return "" }
+        defer { free(text) }
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+    }
+
+    /// Hands every arena's unused dirty pages back to the system (MEMORY PURGE).
+    package static func purgeAllocator() -> Bool { cairn_allocator_purge() == 0 }
+
+    /// The block jemalloc hands out for a request of `size` bytes (tests check HeapBlock against it).
+    package static func allocatorSizeClass(_ size: Int) -> Int { Int(cairn_allocator_size_class(size)) }
+
     /// Bytes this thread allocated minus bytes it freed (cheap; only differences mean anything).
     package static func threadAllocatedNet() -> Int { Int(cairn_thread_allocated_net()) }
 

@@ -42,6 +42,8 @@ package final class Server {
     package private(set) var nextClientId: Int64 = 1
     package var monitors: [Client] = []
     package var slowlog = Slowlog()
+    /// The latency monitor (LatencyMonitor.swift); its threshold follows latency-monitor-threshold.
+    package let latency = LatencyMonitor()
     package var opsSampler = InstantaneousSampler()
     /// The change stream: every write's propagation records, and the replication offset.
     package let stream: ChangeStream
@@ -93,6 +95,7 @@ package final class Server {
         persistence = Persistence(log: self.log)
         var rng = SystemRandomNumberGenerator()
         self.runId = (0..<40).map { _ in String("0123456789abcdef".randomElement(using: &rng)!) }.joined()
+        latency.threshold = config.latencyMonitorThreshold
         persistence.attach(to: self)
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
@@ -165,7 +168,9 @@ package final class Server {
         memory.refresh()  // other threads' allocations reach the per-command estimate at least this often
         // Redis gives the slow expire cycle 25% of each cron period.
         if activeExpireEnabled && persistence.loading == nil {
+            let started = latency.start()
             keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
+            latency.record("expire-cycle", since: started)
         }
         timeOutBlockedClients(now: now)
         deliverChanges()

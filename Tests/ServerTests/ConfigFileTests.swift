@@ -219,11 +219,13 @@ final class ConfigFileTests: XCTestCase {
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
             ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
-            ("latency-monitor-threshold 100", "'latency-monitor-threshold 100' is not supported yet: the latency monitor is not built in this version of Cairn"),
         ]
         for (line, reason) in refused {
             XCTAssertEqual(problem(line)?.reason, reason, line)
         }
+        // The latency monitor is built: any non-negative threshold is taken.
+        XCTAssertEqual(try parse("latency-monitor-threshold 100").latencyMonitorThreshold, 100)
+        XCTAssertEqual(problem("latency-monitor-threshold -1")?.reason, "The latency threshold can't be negative")
         // Memory limits are built: maxmemory takes memory units.
         XCTAssertEqual(try parse("maxmemory 1mb").maxmemory, 1 << 20)
         // Replication is built: the directive (either spelling) names the master.

@@ -82,7 +82,7 @@ final class ConfigRewriteTests: XCTestCase {
             ("repl-backlog-size", "3mb"), ("slave-priority", "1"), ("cluster-node-timeout", "1234"),
             ("tcp-keepalive", "0"), ("protected-mode", "no"), ("lazyfree-lazy-expire", "yes"),
             ("active-defrag-cycle-max", "50"), ("slave-announce-ip", "10.1.1.1"), ("auto-aof-rewrite-min-size", "1gb"),
-            ("maxmemory", "3gb"), ("requirepass", "p w"),
+            ("maxmemory", "3gb"), ("latency-monitor-threshold", "25"), ("requirepass", "p w"),
         ]
         for (name, value) in changes { XCTAssertEqual(h.run("CONFIG", "SET", name, value), .ok, name) }
         XCTAssertEqual(h.run("AUTH", "p w"), .ok)
@@ -98,6 +98,8 @@ final class ConfigRewriteTests: XCTestCase {
         XCTAssertTrue(text.contains("auto-aof-rewrite-min-size 1gb\n"))
         XCTAssertTrue(text.contains("maxmemory 3gb\n"))
         XCTAssertTrue(text.contains("hash-max-ziplist-entries 1024\n"))
+        XCTAssertTrue(text.contains("latency-monitor-threshold 25\n"))
+        XCTAssertEqual(again.server.latency.threshold, 25, "the loaded threshold reaches the monitor")
         XCTAssertTrue(text.contains("save \"\"\n"), "no save points is written as save \"\" (no line would mean the defaults)")
     }
 

@@ -28,6 +28,16 @@ const char *cairn_allocator_version(void);
 /// (jemalloc's per-thread counters: no refresh, a couple of loads).
 int64_t cairn_thread_allocated_net(void);
 
+/// jemalloc's malloc_stats_print report as one NUL-terminated string the caller
+/// frees (its length in *length), or NULL.
+char *cairn_allocator_report(size_t *length);
+
+/// Returns every arena's unused dirty pages to the system (MEMORY PURGE); 0 or an errno.
+int cairn_allocator_purge(void);
+
+/// The size jemalloc really hands out for a request of `size` bytes (nallocx).
+size_t cairn_allocator_size_class(size_t size);
+
 /// Names the calling thread (Linux keeps the first 15 bytes); 0 or an errno.
 int cairn_set_thread_name(const char *name);
 

@@ -119,6 +119,8 @@ enum NodeLimits {
     }
 
     var nodes: Int { Int(nodeCount) }
+    /// Node slots allocated in the ring (for MEMORY USAGE).
+    var ringCapacity: Int { Int(capacity) }
 
     private func grow() {
         let newCapacity = Int(capacity) * 2

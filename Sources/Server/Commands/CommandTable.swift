@@ -207,5 +207,7 @@ package struct CommandTable {
         replicationWaitCommands,
         sortCommands,
         persistenceCommands,
+        memoryCommands,
+        latencyCommands,
     ]) }
 }

@@ -1,5 +1,5 @@
-// DirectivesLimits: protocol and buffer limits, the slow log, and the monitors
-// not built yet (latency monitor, keyspace notifications, script time limit).
+// DirectivesLimits: protocol and buffer limits, the slow log, the latency monitor,
+// keyspace notifications, and the script time limit (not built yet).
 //
 // `client-output-buffer-limit` is the one directive with a value per client
 // class: a file line sets one class (`<class> <hard> <soft> <seconds>`), CONFIG
@@ -38,8 +38,9 @@ let limitDirectives: [ConfigDirective] = [
          runtimeRange: 0...Int.max),
     .int("slowlog-max-len", \.slowlogMaxLen, status: .built, settable: true, runtimeRange: 0...Int.max,
          effect: { server, _ in server.slowlog.trim(to: server.config.slowlogMaxLen) }),
-    .int("latency-monitor-threshold", \.latencyMonitorThreshold, status: .later, settable: true,
-         range: 0...Int.max, problem: "The latency threshold can't be negative", enables: "the latency monitor is"),
+    .int("latency-monitor-threshold", \.latencyMonitorThreshold, status: .built, settable: true,
+         range: 0...Int.max, problem: "The latency threshold can't be negative",
+         effect: { server, _ in server.latency.threshold = server.config.latencyMonitorThreshold }),
     .int("lua-time-limit", \.luaTimeLimit, status: .later, settable: true, runtimeRange: 0...Int.max),
     ConfigDirective(
         "notify-keyspace-events", status: .built, settable: true,

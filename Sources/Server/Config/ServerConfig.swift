@@ -177,7 +177,7 @@ package struct ServerConfig: Sendable {
     package var hllSparseMaxBytes = 3000
     package var activeRehashing = true
     package var luaTimeLimit = 5000
-    /// Later (latency monitor): only 0 is accepted until then.
+    /// Milliseconds from which the latency monitor records a spike; 0 = off.
     package var latencyMonitorThreshold = 0
     /// Later (keyspace notifications): only "" is accepted until then.
     package var notifyKeyspaceEvents = ""

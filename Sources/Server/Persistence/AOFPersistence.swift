@@ -206,6 +206,7 @@ extension Persistence {
         let fd = open(file.temporary, O_WRONLY | O_APPEND)
         guard fd >= 0 else { throw LoadError(description: "can't open \(file.temporary): \(String(cString: strerror(errno)))") }
         let tail = buffer.take()
+        let diffStarted = server.latency.start()
         let ok = tail.withUnsafeBytes { b -> Bool in
             var done = 0
             while done < b.count {
@@ -215,6 +216,7 @@ extension Persistence {
             }
             return true
         } && fsync(fd) == 0
+        server.latency.record("aof-rewrite-diff-write", since: diffStarted)
         guard ok else {
             close(fd)
             throw LoadError(description: "can't append the rewrite buffer: \(String(cString: strerror(errno)))")
@@ -222,7 +224,9 @@ extension Persistence {
         server.log.notice("Residual parent diff successfully flushed to the rewritten AOF (\(String(format2: Double(tail.count) / 1048576)) MB)")
         // The old AOF's buffer must reach the old file before the switch (its records are in the tail too).
         if aof.state == .on { aof.flush(policy: server.config.appendfsync, force: true, skipFsync: true) }
+        let renameStarted = server.latency.start()
         try file.moveIntoPlace()
+        server.latency.record("aof-rename", since: renameStarted)
         if aof.state == .waitingForRewrite {
             close(fd)
             try aof.open(aofPath)

@@ -89,6 +89,10 @@ final class AppendOnlyFile {
     private var syncQueuedSize: Int64 = 0
     let fsyncer = BackgroundFsync()
     let log: ServerLog
+    /// Where the writes, fsyncs and fstats time themselves (set when the server attaches).
+    var latency = LatencyMonitor()
+    /// Whether a snapshot (BGSAVE or rewrite) is being written: 4.0's "active child".
+    var snapshotActive: () -> Bool = { false }
 
     init(log: ServerLog) { self.log = log }
 
@@ -104,7 +108,9 @@ final class AppendOnlyFile {
         if fd >= 0 { fsyncer.close(fd) }
         fd = newFd
         var st = stat()
+        let started = latency.start()
         currentSize = fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
+        latency.record("aof-fstat", since: started)
         syncQueuedSize = currentSize
         encoder.forgetSelectedDB()
     }
@@ -143,7 +149,7 @@ final class AppendOnlyFile {
             log.notice("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.")
         }
         postponedSince = 0
-        guard write() else {
+        guard timedWrite() else {
             if policy == .always {
                 log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
                 log.flush()
@@ -154,6 +160,8 @@ final class AppendOnlyFile {
         if skipFsync { return }
         switch policy {
         case .always:
+            let started = latency.start()
+            defer { latency.record("aof-fsync-always", since: started) }
             if fdatasync(fd) != 0 {
                 log.warning("Can't persist the AOF (fsync: \(String(cString: strerror(errno)))) with the 'always' policy. Exiting...")
                 log.flush()
@@ -172,6 +180,20 @@ final class AppendOnlyFile {
         fsyncer.fsync(fd)
         syncQueuedSize = currentSize
         lastFsyncMs = now
+    }
+
+    /// `write()`, recorded as aof-write and as what competed with it: an fsync still
+    /// running, a snapshot being written, or nothing (4.0's three sub-events).
+    private func timedWrite() -> Bool {
+        let started = latency.start()
+        let pendingFsync = fsyncer.inProgress > 0
+        let ok = write()
+        guard started != 0 else { return ok }
+        let ms = Int64((monotonicNanoseconds() - started) / 1_000_000)
+        let context = pendingFsync ? "aof-write-pending-fsync" : snapshotActive() ? "aof-write-active-child" : "aof-write-alone"
+        latency.add(context, milliseconds: ms)
+        latency.add("aof-write", milliseconds: ms)
+        return ok
     }
 
     /// Writes the whole buffer; on failure cuts a partial write back off and keeps the buffer.

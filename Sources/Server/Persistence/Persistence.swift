@@ -69,7 +69,11 @@ package final class Persistence {
         aof = AppendOnlyFile(log: log)
     }
 
-    func attach(to server: Server) { self.server = server }
+    func attach(to server: Server) {
+        self.server = server
+        aof.latency = server.latency
+        aof.snapshotActive = { [unowned self] in aofRewrite != nil || bgsave != nil }
+    }
 
     /// Where dump.rdb lives.
     package var dumpPath: String { ConfigValue.absolute(server.config.dbfilename, from: server.config.dir) }
