@@ -8,7 +8,9 @@ at the end whatever happened. The binary is $CAIRN_SERVER, else
 `redis4_server_path` is the reference Redis 4.0.14's redis-server, built once
 per machine by tools/redis4.sh into a cache outside the repository.
 
-Contract: `cairn` and `redis` yield a ServerProcess (use `.port`). If a test
+Contract: `cairn` and `redis` yield a ServerProcess (use `.port`); `spawn(kind,
+*args)` starts a fresh one per call ("cairn", "redis7", "redis4"), stopped after
+the test. If a test
 leaves the server dead (a crash is a bug the test itself reports), the next
 test gets a fresh one instead of a cascade of connection errors. Clients made
 with `make_client(server)` speak RESP2 (redis-py 8 defaults to RESP3 via HELLO,
@@ -104,6 +106,28 @@ def cairn_and_redis4(redis4_server_path):
     finally:
         cairn.stop()
         redis4.stop()
+
+
+@pytest.fixture
+def spawn(request):
+    """spawn(kind, *args) -> a started ServerProcess ("redis7", "redis4" or "cairn"); stopped by pid after the test."""
+    started = []
+
+    def make(kind, *args):
+        if kind == "redis4":
+            server = ServerProcess("redis4", extra_args=args, binary=request.getfixturevalue("redis4_server_path"))
+        else:
+            server = ServerProcess({"redis7": "redis"}.get(kind, kind), extra_args=args)
+        started.append(server)
+        server.start()
+        server.name = kind
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture

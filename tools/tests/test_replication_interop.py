@@ -71,28 +71,6 @@ DISKLESS_CASES = cases(PAIRS)
 
 # ------------------------------------------------------------- nodes
 
-@pytest.fixture
-def spawn(request):
-    """spawn(kind, *args) -> a started ServerProcess ("redis7", "redis4" or "cairn"); stopped by pid after the test."""
-    started = []
-
-    def make(kind, *args):
-        if kind == "redis4":
-            server = ServerProcess("redis4", extra_args=args, binary=request.getfixturevalue("redis4_server_path"))
-        else:
-            server = ServerProcess({"redis7": "redis"}.get(kind, kind), extra_args=args)
-        started.append(server)
-        server.start()
-        server.name = kind
-        return server
-
-    try:
-        yield make
-    finally:
-        for server in started:
-            server.stop()
-
-
 def master_args(diskless=False):
     return ("--repl-diskless-sync", "yes" if diskless else "no", "--repl-diskless-sync-delay", "0")
 
