@@ -85,6 +85,8 @@ package final class Server {
     var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     package let blocking = BlockedClients()
+    /// MIGRATE's open connections to targets (MigrateConnectionCache.swift).
+    package let migrateLinks = MigrateConnectionCache<MigrateSocket>()
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -176,6 +178,7 @@ package final class Server {
         deliverChanges()
         persistence.cron()
         if now - replication.lastCronMs >= 1000 { replicationCron(nowMs: now) }
+        migrateLinks.closeIdle(now: now / 1000)
         opsSampler.sample(now: now, commands: stats.commandsProcessed,
                           input: stats.netInputBytes, output: stats.netOutputBytes)
         if config.timeout > 0 {

@@ -207,6 +207,7 @@ package struct CommandTable {
         replicationWaitCommands,
         sortCommands,
         persistenceCommands,
+        migrateCommands,
         memoryCommands,
         latencyCommands,
     ]) }
