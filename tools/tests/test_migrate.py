@@ -56,6 +56,7 @@ def fill(server):
     big = 300  # past every *-max-ziplist-entries / set-max-intset-entries default
     cmds = [
         ("SET", "s:int", "12345"), ("SET", "s:raw", "x" * 100), ("SET", "s:bin", b"\x00\xff\r\n"),
+        ("SET", "s:big", bytes(range(256)) * 1000),  # several 64 KB writes
         ("RPUSH", "l:small", "a", "b", "3"), ("RPUSH", "l:big", *["item%d" % i for i in range(big)]),
         ("HSET", "h:small", "f", "v"), ("HMSET", "h:big", *[x for i in range(big) for x in ("f%d" % i, "v%d" % i)]),
         ("SADD", "set:ints", 1, 2, 3), ("SADD", "set:big", *["m%d" % i for i in range(big)]),
