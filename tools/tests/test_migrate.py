@@ -231,3 +231,16 @@ def test_del_reaches_replica_and_aof(spawn):
         aof = f.read()
     assert b"*3\r\n$3\r\nDEL\r\n$1\r\na\r\n$1\r\nb\r\n" in aof
     assert b"MIGRATE" not in aof.upper()
+
+
+@pytest.mark.parametrize("src_kind", ["cairn", "redis4"])
+def test_closed_cached_connection_is_retried_once(spawn, src_kind):
+    """The target closed the cached connection: the next MIGRATE reconnects and succeeds."""
+    src, dst = spawn(src_kind), spawn("redis7")
+    call(src, "MSET", "a", "1", "b", "2")
+    assert call(src, "MIGRATE", "127.0.0.1", dst.port, "a", 0, 5000) == b"OK"
+    assert call(dst, "CLIENT", "KILL", "TYPE", "normal") == 1
+    before = int(info(dst, "stats")["total_connections_received"])
+    assert call(src, "MIGRATE", "127.0.0.1", dst.port, "b", 0, 5000) == b"OK"
+    assert int(info(dst, "stats")["total_connections_received"]) - before == 2  # the new link and INFO's
+    assert call(dst, "MGET", "a", "b") == [b"1", b"2"]
