@@ -16,7 +16,7 @@ import time
 import pytest
 
 from respclient import Error, RespClient
-from test_replication_interop import (WAIT, call, info, ok, slaveof, spawn,  # noqa: F401
+from test_replication_interop import (WAIT, call, info, ok, slaveof,
                                       wait_link_up, wait_offsets)
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from respclient import RespClient
 from serverproc import ServerProcess
-from test_replication_interop import (WAIT, assert_same, call, digest, info, ok, slaveof, spawn,  # noqa: F401
+from test_replication_interop import (WAIT, assert_same, call, digest, info, ok, slaveof,
                                       wait_link_up, wait_offsets)
 
 
