@@ -110,9 +110,26 @@ SURE = [[b"RPUSH", b"s:l", b"a", b"b", b"c", b"d"], [b"LTRIM", b"s:l", b"0", b"-
         [b"ZUNIONSTORE", b"s:zu", b"2", b"s:z", b"s:z"], [b"ZINTERSTORE", b"s:zi", b"1", b"s:z"],
         [b"ZREMRANGEBYSCORE", b"s:zu", b"-inf", b"2"], [b"ZREMRANGEBYRANK", b"s:zi", b"0", b"0"],
         [b"ZREMRANGEBYLEX", b"s:zi", b"-", b"[b"], [b"ZREM", b"s:z", b"d"],
-        [b"HSET", b"s:h", b"f", b"1", b"g", b"2"], [b"HINCRBY", b"s:h", b"f", b"5"], [b"HSETNX", b"s:h", b"n", b"3"],
+        [b"HSET", b"s:h", b"f", b"1", b"g", b"2"], [b"HMSET", b"s:h", b"k", b"v"], [b"HINCRBY", b"s:h", b"f", b"5"], [b"HSETNX", b"s:h", b"n", b"3"],
         [b"HINCRBYFLOAT", b"s:h", b"g", b"0.5"], [b"HDEL", b"s:h", b"n"],
         [b"MSETNX", b"s:m1", b"1", b"s:m2", b"2"], [b"RENAMENX", b"s:m1", b"s:m3"], [b"RENAME", b"s:m2", b"s:m4"],
+        [b"SETEX", b"s:t1", b"100000", b"v"], [b"PSETEX", b"s:t2", b"100000000", b"v"], [b"SETNX", b"s:n", b"1"],
+        [b"GETSET", b"s:n", b"2"], [b"APPEND", b"s:n", b"0"], [b"SETRANGE", b"s:n", b"3", b"9"], [b"INCR", b"s:n"],
+        [b"DECR", b"s:n"], [b"INCRBY", b"s:n", b"7"], [b"DECRBY", b"s:n", b"3"], [b"INCRBYFLOAT", b"s:n", b"1.5"],
+        [b"SETBIT", b"s:b", b"9", b"1"], [b"BITOP", b"NOT", b"s:b2", b"s:b"],
+        [b"BITFIELD", b"s:b", b"INCRBY", b"u8", b"0", b"3"], [b"MSET", b"s:m5", b"1", b"s:m6", b"2"],
+        [b"EXPIRE", b"s:m5", b"100000"], [b"PEXPIRE", b"s:m6", b"100000000"], [b"PERSIST", b"s:m6"],
+        [b"EXPIREAT", b"s:b2", b"4000000000"], [b"PEXPIREAT", b"s:b", b"4000000000000"],
+        [b"DEL", b"s:m5"], [b"UNLINK", b"s:m6"], [b"MOVE", b"s:t1", b"5"], [b"SWAPDB", b"5", b"6"],
+        [b"LPUSH", b"s:l2", b"a", b"b"], [b"LPOP", b"s:l2"], [b"RPOP", b"s:l2"], [b"RPUSH", b"s:l2", b"c", b"d"],
+        [b"RPOPLPUSH", b"s:l2", b"s:l2"], [b"SADD", b"s:s3", b"1", b"2", b"3"], [b"SREM", b"s:s3", b"3"],
+        [b"SADD", b"s:sp", *[b"%d" % i for i in range(12)]], [b"SPOP", b"s:sp"], [b"SPOP", b"s:sp", b"3"],
+        [b"SADD", b"s:sp2", b"a", b"b", b"c"], [b"SPOP", b"s:sp2", b"5"],
+        [b"RPUSH", b"s:sl", b"3", b"1", b"2"], [b"SORT", b"s:sl", b"STORE", b"s:sorted"],
+        [b"SADD", b"s:ss", b"c", b"a", b"b"], [b"SORT", b"s:ss", b"BY", b"nosort", b"ALPHA", b"STORE", b"s:sorted2"],
+        [b"GEOADD", b"s:g", b"13.361389", b"38.115556", b"Palermo", b"15.087269", b"37.502669", b"Catania"],
+        [b"GEORADIUS", b"s:g", b"15", b"37", b"200", b"km", b"STOREDIST", b"s:gd"],
+        [b"SET", b"s:short", b"v", b"PX", b"1"],  # found expired later: a DEL
         [b"SELECT", b"9"], [b"SET", b"s:gone", b"x"], [b"FLUSHDB"], [b"SELECT", b"0"]]
 
 
@@ -129,7 +146,6 @@ def commands(seed, count):
             out.append(getattr(gen, "g_" + rng.choices(names, weights)[0])())
         else:
             out.append(next(base))
-    out.insert(count // 20, [b"FLUSHALL", b"ASYNC"])  # early, so most data outlives it
     return out
 
 
@@ -212,6 +228,7 @@ def blocking_pops(port, writer, tally, db):
     """A BLPOP, BRPOP and BRPOPLPUSH each blocked on an empty key and served by the writer's
     push; then the same commands on non-empty lists (served at once), alone and in MULTI."""
     writer.call(b"SELECT", db)
+    writer.call(b"DEL", b"bq:1", b"bq:2", b"bq:3", b"bq:4")  # SWAPDB or MOVE may have brought some here
     blocked = [([b"BLPOP", b"bq:1", b"bq:2", b"30"], [b"RPUSH", b"bq:2", b"a", b"b", b"c"]),
                ([b"BRPOP", b"bq:3", b"30"], [b"LPUSH", b"bq:3", b"x", b"y"]),
                ([b"BRPOPLPUSH", b"bq:4", b"bq:dst", b"30"], [b"RPUSH", b"bq:4", b"p", b"q"])]
@@ -238,8 +255,11 @@ def run(port, seed, count=3000, foreign_dumps=(), between=None):
     rng = random.Random(seed ^ 0x5eed)
     tally = Tally()
     cmds = with_transactions(rng, commands(seed, count))
+    # Outside any MULTI (a DISCARD would drop them); FLUSHALL early, so most data outlives it.
     at = outside_transactions(cmds, len(cmds) // 10)
-    cmds[at:at] = SURE  # outside any MULTI (a DISCARD would drop them)
+    cmds[at:at] = SURE
+    at = outside_transactions(cmds, len(cmds) // 20)
+    cmds[at:at] = [[b"FLUSHALL", b"ASYNC"]]
     halves = [cmds[:len(cmds) // 2], cmds[len(cmds) // 2:]]
     with RespClient(port, timeout=WAIT) as c:
         for n, part in enumerate(halves):

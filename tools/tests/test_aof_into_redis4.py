@@ -31,7 +31,7 @@ from respclient import RespClient
 from serverproc import ServerProcess
 
 WAIT = 30.0
-SEED = 1604
+SEED = int(os.environ.get("CAIRN_PROPAGATION_SEED", "1604"))  # other seeds: explore
 # Commands the table flags "write" that the workload need not run: none so far.
 NOT_EXERCISED = set()
 
