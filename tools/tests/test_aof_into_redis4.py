@@ -59,13 +59,15 @@ def wait_for(what, probe):
 def foreign_dumps(_servers):
     """DUMP payloads written by Redis 7.0 (RDB version 10: listpack, quicklist 2 encodings)."""
     redis7 = _servers.get("redis")
+    keys = ["aof4:h", "aof4:z", "aof4:l", "aof4:s", "aof4:t"]  # the shared server: only keys of our own
     with RespClient(redis7.port) as c:
-        c.call("FLUSHALL")
-        for argv in (["HSET", "h", "a", "1", "b", "two"], ["ZADD", "z", "1.5", "m", "2", "n"],
-                     ["RPUSH", "l", "x", "y", "12"], ["SADD", "s", "1", "2", "300"], ["SET", "t", "text"]):
+        c.call("DEL", *keys)
+        for argv in (["HSET", keys[0], "a", "1", "b", "two"], ["ZADD", keys[1], "1.5", "m", "2", "n"],
+                     ["RPUSH", keys[2], "x", "y", "12"], ["SADD", keys[3], "1", "2", "300"], ["SET", keys[4], "text"]):
             c.call(*argv)
-        dumps = [c.call("DUMP", k) for k in ("h", "z", "l", "s", "t")]
-        c.call("FLUSHALL")
+        dumps = [c.call("DUMP", k) for k in keys]
+        c.call("DEL", *keys)
+    assert all(isinstance(d, bytes) and d[-10] == 10 for d in dumps), "Redis 7.0 DUMP payloads: %r" % dumps
     return dumps
 
 
