@@ -4,9 +4,10 @@ server propagates (its AOF, its replication stream) against Redis 4.0.
 Job: `run(port, seed, ...)` sends, on one connection, tools/diffgen.py's mixed
 commands (strings, keys, lists, hashes, sets, sorted sets, geo, errors, SELECT,
 MOVE, SWAPDB, FLUSHDB) plus generators for the write commands diffgen leaves
-out (SPOP, SINTERSTORE, SORT ... STORE, GEORADIUS ... STORE, PF*, RESTORE,
-FLUSHALL), grouped now and then in MULTI/EXEC, and scripted blocking pops
-served by pushes from the writer (BLPOP, BRPOP, BRPOPLPUSH). It returns the
+out (SPOP, SINTERSTORE, SORT ... STORE, GEORADIUS ... STORE, PF*, SET
+KEEPTTL/EXAT/PXAT), grouped now and then in MULTI/EXEC; one scripted call of
+each write command (SURE), a FLUSHALL, RESTOREs, and blocking pops served by
+pushes from the writer (BLPOP, BRPOP, BRPOPLPUSH). It returns the
 lower-case names of the commands that succeeded at least once (inside EXEC
 too), so a test can demand that every write command of the server's COMMAND
 table was exercised. `dump(port)` reads every database key by key.
