@@ -38,11 +38,18 @@ public enum DumpPayload {
         return out
     }
 
+    /// The RDB version a payload says it was written with (nil: too short to say).
+    public static func writtenVersion(_ payload: [UInt8]) -> Int? {
+        guard payload.count >= 11 else { return nil }
+        let footer = payload.count - 10
+        return Int(payload[footer]) | Int(payload[footer + 1]) << 8
+    }
+
     /// The value a payload holds, in the neutral model (convert with `RDBEntry.engineValue`).
     public static func parse(_ payload: [UInt8], key: Bytes) throws -> RDBEntry {
         guard payload.count >= 11 else { throw Problem.versionOrChecksum }
         let footer = payload.count - 10
-        let version = Int(payload[footer]) | Int(payload[footer + 1]) << 8
+        let version = writtenVersion(payload)!
         guard version >= 1 && version <= 11 else { throw Problem.versionOrChecksum }
         var stored: UInt64 = 0
         for i in 0..<8 { stored |= UInt64(payload[footer + 2 + i]) << (8 * UInt64(i)) }

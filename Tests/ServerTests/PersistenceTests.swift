@@ -241,6 +241,26 @@ extension PersistenceTests {
         XCTAssertEqual(h.run("RESTORE", "x", "0", "garbage-garbage"), .error("ERR DUMP payload version or checksum are wrong"))
         XCTAssertEqual(h.run("EXISTS", "x"), .integer(0))
     }
+
+    /// A payload of RDB version 10 (Redis 7.0) restores, and goes on as Cairn's version 8
+    /// DUMP, which Redis 4.0 replicas and loaders accept; a version 8 one goes on unchanged.
+    func testRestoreOfNewerPayloadPropagatesAsVersion8() {
+        let h = Harness()
+        var v10: [UInt8] = [0, 4] + Array("text".utf8) + [10, 0]
+        let crc = CRC64.checksum(v10)
+        for i in 0..<8 { v10.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt64(i)))) }
+        h.server.deliverChanges()
+        _ = h.takePropagated()
+        XCTAssertEqual(h.run([Bytes("RESTORE"), Bytes("k"), Bytes("0"), v10]), .ok)
+        XCTAssertEqual(h.run("GET", "k"), .str("text"))
+        guard case .bulk(let own) = h.run("DUMP", "k") else { return XCTFail() }
+        XCTAssertEqual(DumpPayload.writtenVersion(own), 8)
+        XCTAssertEqual(h.run([Bytes("RESTORE"), Bytes("same"), Bytes("0"), own]), .ok)
+        h.server.deliverChanges()
+        let argvs = h.propagated.map { $0.argv }
+        XCTAssertEqual(argvs, [[Bytes("RESTORE"), Bytes("k"), Bytes("0"), own],
+                               [Bytes("RESTORE"), Bytes("same"), Bytes("0"), own]])
+    }
 }
 
 /// Small file helpers for the tests.

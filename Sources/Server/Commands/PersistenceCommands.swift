@@ -96,9 +96,16 @@ private func restore(_ call: Call) {
     let deadline = ttl > 0 ? ks.now + ttl : nil
     ks.add(call.db, key, value, expireAt: deadline)
     ks.dirty += 1
-    if let deadline {
-        call.propagate(as: [[Bytes("RESTORE"), key, Bytes("0"), call.argv[3]] + (replace ? [Bytes("REPLACE")] : []),
-                            [Bytes("PEXPIREAT"), key, bytesOf(deadline)]])
+    // A payload newer than 4.0's RDB 8 (Redis 7.0's listpacks) goes on as Cairn's own DUMP of
+    // the value: a 4.0 replica or loader refuses the original.
+    var payload = call.argv[3]
+    if (DumpPayload.writtenVersion(payload) ?? 0) > Int(DumpPayload.version) {
+        payload = DumpPayload.make(value, compression: call.server.config.rdbCompression)
+    }
+    if deadline != nil || payload != call.argv[3] {
+        var records = [[Bytes("RESTORE"), key, Bytes("0"), payload] + (replace ? [Bytes("REPLACE")] : [])]
+        if let deadline { records.append([Bytes("PEXPIREAT"), key, bytesOf(deadline)]) }
+        call.propagate(as: records)
     }
     call.notify(.generic, "restore", key)
     call.ok()
