@@ -85,6 +85,8 @@ package final class Server {
     var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     package let blocking = BlockedClients()
+    /// The background thread that frees big values and flushed tables (LazyFree.swift).
+    package let lazyFree = LazyFreeThread()
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -99,6 +101,7 @@ package final class Server {
         persistence.attach(to: self)
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
+        keyspace.lazyFreePolicy = config.lazyFreePolicy
         attachKeyspaceEvents()
         persistence.onRDBJobStarting = { [unowned self] ids in self.replicaSnapshotStarting(ids) }
         persistence.onRDBJobFinished = { [unowned self] ids, ok in self.replicaSnapshotFinished(ids, success: ok) }
@@ -155,7 +158,11 @@ package final class Server {
     // MARK: the change stream
 
     /// Hands every pending propagation record to the stream's consumers, in order.
-    package func deliverChanges() { stream.deliver() }
+    /// Also hands what the command freed lazily to the free thread (LazyFree.swift).
+    package func deliverChanges() {
+        stream.deliver()
+        if !keyspace.lazyFreeOutbox.isEmpty { handOffLazyFree() }
+    }
 
     // MARK: periodic work
 
@@ -222,20 +229,3 @@ package final class Server {
         return exceeded
     }
 }
-
-extension Server {
-    /// Frees detached tables off the keyspace thread (FLUSHALL ASYNC, later UNLINK of big values).
-    package func lazyFree(_ tables: [KeyTable]) {
-        let box = LazyFreeBox(tables)
-        lazyFreeQueue.async { box.release() }
-    }
-}
-
-/// Carries values to the lazy-free thread; the keyspace thread keeps no reference.
-final class LazyFreeBox: @unchecked Sendable {
-    private var tables: [KeyTable]?
-    init(_ tables: [KeyTable]) { self.tables = tables }
-    func release() { tables = nil }
-}
-
-let lazyFreeQueue = DispatchQueue(label: "cairn.lazyfree")
