@@ -16,11 +16,16 @@ import CairnCSystem
 import Engine
 
 package final class LazyFreeThread: Sendable {
+    /// One per process, as Redis's one BIO_LAZY_FREE thread (tests run many servers in one).
+    package static let shared = LazyFreeThread()
+
     private let queue = Monitor<[LazyFreeItem]>([])
     private let pending = Atomic<Int>(0)
     private let started = Atomic<Bool>(false)
+    /// Set after each batch freed, cleared by `freedSinceAsked` (the eviction check's refresh).
+    private let freedSinceCheck = Atomic<Bool>(false)
 
-    package init() {}
+    private init() {}
 
     /// Objects queued and not yet freed.
     package var pendingObjects: Int { pending.load(ordering: .relaxed) }
@@ -35,9 +40,10 @@ package final class LazyFreeThread: Sendable {
         }
     }
 
-    /// Waits (at most `timeoutNs`) until nothing is pending; false on timeout.
-    func waitUntilIdle(timeoutNs: UInt64) -> Bool {
-        queue.wait(until: { _ in self.pending.load(ordering: .relaxed) == 0 }, timeoutNs: timeoutNs) { _ in true } ?? false
+    /// True once after this thread freed something since the last call: the keyspace
+    /// thread's memory estimate (MemoryAccounting.swift) does not see other threads' frees.
+    func freedSinceAsked() -> Bool {
+        freedSinceCheck.load(ordering: .relaxed) && freedSinceCheck.exchange(false, ordering: .relaxed)
     }
 
     private func startIfNeeded() {
@@ -61,7 +67,7 @@ package final class LazyFreeThread: Sendable {
                 pending.subtract(objects, ordering: .relaxed)
             }
             _ = cairn_thread_cache_flush()
-            queue.update { _ in }  // wakes waitUntilIdle
+            freedSinceCheck.store(true, ordering: .relaxed)
         }
     }
 }

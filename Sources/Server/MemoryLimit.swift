@@ -48,8 +48,13 @@ extension Server {
         }
         // The estimate, not a refresh: while evicting nearly every command is over the limit,
         // and a refresh each time would cost more than the command (MemoryAccounting.swift).
-        let used = memory.estimate() - memoryNotCountedForEviction()
+        var used = memory.estimate() - memoryNotCountedForEviction()
         guard used > limit else { return true }
+        // What the lazy-free thread gave back since the last refresh is not in the estimate.
+        if lazyFree.freedSinceAsked() {
+            used = memory.refresh() - memoryNotCountedForEviction()
+            guard used > limit else { return true }
+        }
         let policy = config.maxmemoryPolicy
         guard policy != .noeviction else { return false }
         let cycleStarted = latency.start()

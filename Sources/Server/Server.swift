@@ -86,7 +86,7 @@ package final class Server {
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     package let blocking = BlockedClients()
     /// The background thread that frees big values and flushed tables (LazyFree.swift).
-    package let lazyFree = LazyFreeThread()
+    package let lazyFree = LazyFreeThread.shared
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config

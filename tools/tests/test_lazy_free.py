@@ -21,6 +21,8 @@ Tricky bits:
   object.
 """
 
+import os
+import shutil
 import time
 
 import pytest
@@ -252,3 +254,45 @@ def test_query_buffer_grown_for_a_big_command_is_given_back(servers, cairn):
         s.sendall(b"NG\r\n")
         assert s.recv(64) == b"+PONG\r\n"
     assert cairn.strlen(b"big") == len(value)
+
+
+def test_bgsave_keeps_a_set_unlinked_while_it_runs(servers, cairn, make_client, tmpdirs):
+    """The snapshot captured the set before the UNLINK let it go: the file still has it."""
+    build_set(cairn, b"big", BIG)
+    for n in range(200_000):  # enough keys that the walk is still going when UNLINK arrives
+        if n % 10_000 == 0:
+            pipe = cairn.pipeline(transaction=False)
+        pipe.set(b"key:%d" % n, b"v")
+        if n % 10_000 == 9_999:
+            pipe.execute()
+    pipe = cairn.pipeline(transaction=False)
+    pipe.bgsave()
+    pipe.execute_command("UNLINK", b"big")
+    pipe.info("persistence")
+    _, removed, persistence = pipe.execute()
+    assert removed == 1
+    assert persistence["rdb_bgsave_in_progress"] == 1, "the UNLINK must land while the snapshot runs"
+    assert wait_for(lambda: cairn.info("persistence")["rdb_bgsave_in_progress"] == 0)
+    assert cairn.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    rdb = os.path.join(cairn.config_get("dir")["dir"], cairn.config_get("dbfilename")["dbfilename"])
+    workdir = tmpdirs()
+    shutil.copy(rdb, os.path.join(workdir, "dump.rdb"))
+    loaded = ServerProcess("cairn", workdir=workdir)
+    try:
+        loaded.start()
+        c = make_client(loaded)
+        assert c.scard(b"big") == BIG
+        assert c.dbsize() == 200_001
+    finally:
+        loaded.stop()
+
+
+def test_the_free_thread_is_named(servers, cairn):
+    build_set(cairn, b"big", 1000)
+    cairn.execute_command("UNLINK", b"big")
+    pid = servers[0].pid
+    names = set()
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, task)) as f:
+            names.add(f.read().strip())
+    assert "cairn-lazyfree" in names, names
