@@ -73,6 +73,8 @@ char *cairn_allocator_report(size_t *length) {
     return sink.bytes;
 }
 
+int cairn_thread_cache_flush(void) { return mallctl("thread.tcache.flush", NULL, NULL, NULL, 0); }
+
 int cairn_allocator_purge(void) {
     char name[64];
     snprintf(name, sizeof name, "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);

@@ -22,7 +22,9 @@ extension Keyspace {
 
     /// Deletes the key at `i` for the memory limit and records the DEL; returns the key.
     @discardableResult
-    public func evict(_ db: Int, at i: Int) -> Bytes { removeRecordingDelete(db, at: i) }
+    public func evict(_ db: Int, at i: Int) -> Bytes {
+        removeRecordingDelete(db, at: i, lazily: lazyFreePolicy.eviction)
+    }
 
     private func pooledCandidate(policy: MaxmemoryPolicy, samples: Int) -> (db: Int, index: Int)? {
         while true {

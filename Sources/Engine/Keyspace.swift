@@ -70,7 +70,7 @@ public final class Keyspace {
     /// far, so a debug check can tell that a command which changed the keyspace also recorded
     /// a propagation record. In-place edits (`replace`) are not counted: a handler puts a value
     /// back the same way whether it changed it or not.
-    public private(set) var modifications: UInt64 = 0
+    public internal(set) var modifications: UInt64 = 0
     /// Called when a key is added holding a list (Redis's dbAdd signalling a list as ready),
     /// so clients blocked on that key get served. Nil until a client first blocks.
     public var onListAdded: ((Int, Bytes) -> Void)? = nil
@@ -85,6 +85,10 @@ public final class Keyspace {
     var nextEvictionDB = 0
     /// The snapshot a background writer is serializing, if any (KeyspaceSnapshot.swift).
     public internal(set) var activeSnapshot: KeyspaceSnapshot? = nil
+    /// Which implicit deletions free big values in the background (LazyFree.swift).
+    public var lazyFreePolicy = LazyFreePolicy()
+    /// Values and tables waiting to be handed to the server's free thread (LazyFree.swift).
+    public internal(set) var lazyFreeOutbox: [LazyFreeItem] = []
 
     public init(databases: Int = 16) {
         precondition(databases >= 1)
@@ -164,7 +168,14 @@ public final class Keyspace {
         onModified?(.key(db: db, key))
         let h = hashKey(key)
         if let i = lookupWrite(db, key, hash: h) {
-            databases[db].setValue(value, at: i)
+            if lazyFreePolicy.serverDelete {
+                // The old value is an implicit delete (lazyfree-lazy-server-del).
+                let old = databases[db].value(at: i)
+                databases[db].setValue(value, at: i)
+                dispose(old, lazily: true)
+            } else {
+                databases[db].setValue(value, at: i)
+            }
             if !keepTTL { databases[db].removeExpire(at: i) }
             databases[db].setAccess(accessPolicy.fresh(nowMs: now), at: i)
             return i
@@ -213,14 +224,20 @@ public final class Keyspace {
     public func reserve(_ db: Int, keys: Int) { databases[db].reserveCapacity(keys) }
 
     /// Deletes `key` if it exists (and is not expired; on a replica an expired key
-    /// is deleted too, as the master's DEL requires); true when it did.
+    /// is deleted too, as the master's DEL requires); true when it did. `lazily`: a
+    /// big value is freed in the background (UNLINK; LazyFree.swift).
     @discardableResult
-    public func delete(_ db: Int, _ key: Bytes) -> Bool {
+    public func delete(_ db: Int, _ key: Bytes, lazily: Bool = false) -> Bool {
         guard let i = lookupWrite(db, key, hash: hashKey(key)) else { return false }
         modifications &+= 1
         onModified?(.key(db: db, key))
-        databases[db].remove(at: i)
+        dispose(databases[db].remove(at: i), lazily: lazily)
         return true
+    }
+
+    /// Removes the entry at `i`, dropping its value (in the background when `lazily` and big).
+    public func discard(_ db: Int, at i: Int, lazily: Bool) {
+        dispose(remove(db, at: i), lazily: lazily)
     }
 
     /// Removes the entry at `i` and returns its value.
@@ -254,19 +271,6 @@ public final class Keyspace {
         databases.swapAt(a, b)
     }
 
-    /// Takes the tables out (FLUSHALL ASYNC frees them elsewhere).
-    public func detachAll() -> [KeyTable] {
-        if totalKeys > 0 { modifications &+= 1 }
-        if let hook = onModified { for db in 0..<databases.count { hook(.flush(db: db)) } }
-        for db in 0..<databases.count {
-            databases[db].preserveAll()
-            databases[db].snapshot = nil
-        }
-        let old = databases
-        databases = Array(repeating: KeyTable(), count: databases.count)
-        return old
-    }
-
     /// Changes the number of databases (only while empty beyond the kept ones).
     public func resize(databases n: Int) {
         if n > databases.count {
@@ -280,19 +284,20 @@ public final class Keyspace {
 
     /// Deletes an expired key and records the DEL that replays it.
     func expire(_ db: Int, at i: Int) {
-        let key = removeRecordingDelete(db, at: i)
+        let key = removeRecordingDelete(db, at: i, lazily: lazyFreePolicy.expire)
         stats.expiredKeys += 1
         onExpired?(db, key)
     }
 
     /// Deletes the key at `i` on the keyspace's own initiative (expiry, eviction) and
-    /// records the DEL that replays it elsewhere; returns the key.
-    func removeRecordingDelete(_ db: Int, at i: Int) -> Bytes {
+    /// records the DEL that replays it elsewhere (UNLINK when freed lazily, as Redis 4.0's
+    /// propagateExpire); returns the key.
+    func removeRecordingDelete(_ db: Int, at i: Int, lazily: Bool) -> Bytes {
         let key = databases[db].key(at: i)
         modifications &+= 1
         onModified?(.expired(db: db, key))
-        databases[db].remove(at: i)
-        changes.append(PropagationRecord(db: db, argv: [Bytes("DEL"), key]))
+        dispose(databases[db].remove(at: i), lazily: lazily)
+        changes.append(PropagationRecord(db: db, argv: [Bytes(lazily ? "UNLINK" : "DEL"), key]))
         return key
     }
 

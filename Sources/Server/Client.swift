@@ -53,6 +53,8 @@ package final class Client {
     package var fd: Int32 = -1
     /// Unparsed input held for this client, for CLIENT LIST's qbuf and the query buffer limit.
     package var queryBufferBytes = 0
+    /// Room the query buffer holds beyond its unread bytes (CLIENT LIST's qbuf-free).
+    package var queryBufferFree = 0
     /// Bytes handed to the network and not yet written to the socket.
     package var pendingOutputBytes = 0
     /// When the output first went over the soft limit (ms), or nil.

@@ -15,9 +15,16 @@
 // cannot empty the keyspace for memory it cannot free.
 // Runs between commands only (never inside one), since it delivers records;
 // CONFIG SET maxmemory leaves the evicting to the next command.
+// With lazyfree-lazy-eviction, evicted values are freed on the lazy-free thread
+// (LazyFree.swift), so after each batch the allocator is asked whether the
+// limit is met, and with nothing left to evict the loop waits (bounded) for
+// that thread's queue, as Redis 4.0 does.
 // A replica never evicts: its master's DELs keep its dataset equal to the
 // master's (Redis 5's slave-ignore-maxmemory default; Redis 4.0 evicted on
 // replicas too and could diverge).
+#if canImport(Glibc)
+import Glibc
+#endif
 import Engine
 
 extension Server {
@@ -27,6 +34,8 @@ extension Server {
     private static let minimumFreedPerKey = 64
     /// Keys evicted between two measurements (and deliveries of their DELs).
     private static let evictionBatch = 16
+    /// The longest eviction waits for the lazy-free thread when no key is left to evict.
+    private static let lazyFreeWaitMs = 1000
 
     /// Evicts keys until memory is within `maxmemory`; false when it could not get there.
     /// Always true without a limit, on a replica, while clients are paused, and while a
@@ -39,8 +48,13 @@ extension Server {
         }
         // The estimate, not a refresh: while evicting nearly every command is over the limit,
         // and a refresh each time would cost more than the command (MemoryAccounting.swift).
-        let used = memory.estimate() - memoryNotCountedForEviction()
+        var used = memory.estimate() - memoryNotCountedForEviction()
         guard used > limit else { return true }
+        // What the lazy-free thread gave back since the last refresh is not in the estimate.
+        if lazyFree.freedSinceAsked() {
+            used = memory.refresh() - memoryNotCountedForEviction()
+            guard used > limit else { return true }
+        }
         let policy = config.maxmemoryPolicy
         guard policy != .noeviction else { return false }
         let cycleStarted = latency.start()
@@ -63,10 +77,25 @@ extension Server {
                 notifyKeyspaceEvent(.evicted, "evicted", key, db: db)
             }
             deliverChanges()  // the DELs reach the AOF and the replicas, and their records are freed
-            guard batch > 0 else { return false }
+            guard batch > 0 else { return waitForLazyFree(limit: limit) }
             let after = ProcessStats.threadAllocatedNet() - memoryNotCountedForEviction()
             freed += max(before - after, keyBytes + batch * Self.minimumFreedPerKey)
+            // Values freed on the lazy-free thread do not show in this thread's counters:
+            // ask the allocator whether the limit is met already (4.0 checks every 16 keys too).
+            if config.lazyfreeLazyEviction && memory.refresh() - memoryNotCountedForEviction() <= limit { break }
         }
         return true
+    }
+
+    /// Nothing left to evict: the last hope is what the lazy-free thread has still to free,
+    /// as in 4.0 (bounded here, where 4.0 waited for its queue to drain).
+    private func waitForLazyFree(limit: Int) -> Bool {
+        var waitedMs = 0
+        while lazyFree.pendingObjects > 0 && waitedMs < Self.lazyFreeWaitMs {
+            if memory.refresh() - memoryNotCountedForEviction() <= limit { return true }
+            usleep(1000)
+            waitedMs += 1
+        }
+        return memory.refresh() - memoryNotCountedForEviction() <= limit
     }
 }

@@ -87,6 +87,8 @@ package final class Server {
     package let blocking = BlockedClients()
     /// MIGRATE's open connections to targets (MigrateConnectionCache.swift).
     package let migrateLinks = MigrateConnectionCache<MigrateSocket>()
+    /// The background thread that frees big values and flushed tables (LazyFree.swift).
+    package let lazyFree = LazyFreeThread.shared
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -101,6 +103,7 @@ package final class Server {
         persistence.attach(to: self)
         keyspace.accessPolicy = config.accessPolicy
         keyspace.encodingLimits = config.encodingLimits
+        keyspace.lazyFreePolicy = config.lazyFreePolicy
         attachKeyspaceEvents()
         persistence.onRDBJobStarting = { [unowned self] ids in self.replicaSnapshotStarting(ids) }
         persistence.onRDBJobFinished = { [unowned self] ids, ok in self.replicaSnapshotFinished(ids, success: ok) }
@@ -157,7 +160,11 @@ package final class Server {
     // MARK: the change stream
 
     /// Hands every pending propagation record to the stream's consumers, in order.
-    package func deliverChanges() { stream.deliver() }
+    /// Also hands what the command freed lazily to the free thread (LazyFree.swift).
+    package func deliverChanges() {
+        stream.deliver()
+        if !keyspace.lazyFreeOutbox.isEmpty { handOffLazyFree() }
+    }
 
     // MARK: periodic work
 
@@ -225,20 +232,3 @@ package final class Server {
         return exceeded
     }
 }
-
-extension Server {
-    /// Frees detached tables off the keyspace thread (FLUSHALL ASYNC, later UNLINK of big values).
-    package func lazyFree(_ tables: [KeyTable]) {
-        let box = LazyFreeBox(tables)
-        lazyFreeQueue.async { box.release() }
-    }
-}
-
-/// Carries values to the lazy-free thread; the keyspace thread keeps no reference.
-final class LazyFreeBox: @unchecked Sendable {
-    private var tables: [KeyTable]?
-    init(_ tables: [KeyTable]) { self.tables = tables }
-    func release() { tables = nil }
-}
-
-let lazyFreeQueue = DispatchQueue(label: "cairn.lazyfree")

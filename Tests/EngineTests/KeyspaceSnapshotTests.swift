@@ -70,7 +70,12 @@ final class KeyspaceSnapshotTests: XCTestCase {
                         }
                     case 13: if g.next() % 8 == 0 { ks.flush(db) }
                     case 14: if g.next() % 8 == 0 { ks.swap(0, 2) }
-                    case 15: if g.next() % 16 == 0 { _ = ks.detachAll() }
+                    case 15:
+                        if g.next() % 16 == 0 {
+                            if g.next() % 2 == 0 { ks.flushAllLazily() } else { ks.flushLazily(db) }
+                            var freed: [LazyFreeItem] = []
+                            ks.moveLazyFree(into: &freed)
+                        }
                     case 16:
                         ks.now = 2_000_500 // some keys expire on lookup
                         _ = ks.lookupWrite(db, key)

@@ -32,6 +32,10 @@ int64_t cairn_thread_allocated_net(void);
 /// frees (its length in *length), or NULL.
 char *cairn_allocator_report(size_t *length);
 
+/// Returns the calling thread's cached free blocks to their arenas ("thread.tcache.flush"),
+/// so stats.allocated stops counting them; 0 or an errno.
+int cairn_thread_cache_flush(void);
+
 /// Returns every arena's unused dirty pages to the system (MEMORY PURGE); 0 or an errno.
 int cairn_allocator_purge(void);
 

@@ -125,7 +125,7 @@ private let bitAccessCommands: [Command] = [
         let result = bitOperation(op, sources)
         let target = call.argv[2]
         if result.isEmpty {
-            if ks.delete(db, target) { call.notify(.generic, "del", target) }
+            if ks.serverDelete(db, target) { call.notify(.generic, "del", target) }
         } else {
             ks.set(db, target, .string(.bytes(result, raw: true)))
             call.notify(.string, "set", target)

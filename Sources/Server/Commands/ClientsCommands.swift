@@ -126,7 +126,7 @@ private func describe(_ c: Client, now: Int64, server: Server) -> String {
     let name = c.name.map { $0.text } ?? ""
     return "id=\(c.id) addr=\(c.address) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=\(c.flagsText) "
         + "db=\(c.db) sub=\(c.subscriptions?.channels.count ?? 0) psub=\(c.subscriptions?.patterns.count ?? 0) "
-        + "multi=\(c.transaction?.queue.count ?? -1) qbuf=\(c.queryBufferBytes) qbuf-free=0 obl=\(c.output.readableBytes) "
+        + "multi=\(c.transaction?.queue.count ?? -1) qbuf=\(c.queryBufferBytes) qbuf-free=\(c.queryBufferFree) obl=\(c.output.readableBytes) "
         + "oll=0 omem=\(c.pendingOutputBytes) events=r cmd=\(c.lastCommand)"
 }
 

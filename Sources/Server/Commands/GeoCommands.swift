@@ -281,7 +281,7 @@ private func georadius(_ call: Call, byMember: Bool, readOnly: Bool) {
         ks.set(db, storeKey, .zset(SortedSetValue(entries: entries, limits: ks.encodingLimits)))
         call.notify(.zset, "georadiusstore", storeKey)
         ks.dirty += Int64(returned)
-    } else if ks.delete(db, storeKey) {
+    } else if ks.serverDelete(db, storeKey) {
         call.notify(.generic, "del", storeKey)
         ks.dirty += 1
     }

@@ -133,7 +133,7 @@ struct InfoReport {
             ("mem_fragmentation_ratio", format2(ratio)),
             ("mem_allocator", ProcessStats.allocatorName),
             ("active_defrag_running", "0"),
-            ("lazyfree_pending_objects", "0"),
+            ("lazyfree_pending_objects", "\(server.lazyFree.pendingObjects)"),
         ]
     }
 

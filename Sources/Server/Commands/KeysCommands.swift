@@ -6,8 +6,8 @@ import Engine
 let keyCommands: [Command] = keyBasicCommands + keyExpireCommands + keyIterationCommands + keyObjectCommands
 
 private let keyBasicCommands: [Command] = [
-    Command("del", arity: -2, flags: "w", keys: (1, -1, 1)) { call in deleteKeys(call) },
-    Command("unlink", arity: -2, flags: "wF", keys: (1, -1, 1)) { call in deleteKeys(call) },
+    Command("del", arity: -2, flags: "w", keys: (1, -1, 1)) { call in deleteKeys(call, lazily: false) },
+    Command("unlink", arity: -2, flags: "wF", keys: (1, -1, 1)) { call in deleteKeys(call, lazily: true) },
     Command("exists", arity: -2, flags: "rF", keys: (1, -1, 1)) { call in
         var n = 0
         for key in call.argv.dropFirst() where call.ks.lookupRead(call.db, key) != nil { n += 1 }
@@ -40,9 +40,10 @@ private let keyBasicCommands: [Command] = [
 ]
 
 /// DEL and UNLINK: the number of keys removed. (UNLINK's background freeing comes with lazy free.)
-private func deleteKeys(_ call: Call) {
+/// DEL frees values here; UNLINK hands big ones to the free thread (LazyFree.swift).
+private func deleteKeys(_ call: Call, lazily: Bool) {
     var removed = 0
-    for key in call.argv.dropFirst() where call.ks.delete(call.db, key) {
+    for key in call.argv.dropFirst() where call.ks.delete(call.db, key, lazily: lazily) {
         removed += 1
         call.notify(.generic, "del", key)
     }
@@ -68,7 +69,7 @@ private func rename(_ call: Call, onlyIfAbsent: Bool) {
             call.integer(0)
             return
         }
-        ks.delete(db, target)
+        ks.serverDelete(db, target)
     }
     // Look the source up again: deleting the target may have moved entries.
     guard let j = ks.lookupWrite(db, source) else { return }

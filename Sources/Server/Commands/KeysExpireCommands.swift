@@ -39,9 +39,11 @@ private func setDeadline(_ call: Call, unitMs: Int64, absolute: Bool) {
         return
     }
     if deadline <= ks.now && ks.expireOnLookup {
-        ks.remove(db, at: i)
+        // A deadline already past deletes the key: an expiry, so lazyfree-lazy-expire decides (4.0).
+        let lazily = ks.lazyFreePolicy.expire
+        ks.discard(db, at: i, lazily: lazily)
         ks.dirty += 1
-        call.propagate(as: [[Bytes("DEL"), call.argv[1]]])
+        call.propagate(as: [[Bytes(lazily ? "UNLINK" : "DEL"), call.argv[1]]])
         call.notify(.generic, "del", call.argv[1])
         call.integer(1)
         return

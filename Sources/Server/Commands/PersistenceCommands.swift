@@ -92,7 +92,7 @@ private func restore(_ call: Call) {
         call.error("ERR Bad data format")
         return
     }
-    if replace { ks.delete(call.db, key) }
+    if replace { ks.serverDelete(call.db, key) }
     let deadline = ttl > 0 ? ks.now + ttl : nil
     ks.add(call.db, key, value, expireAt: deadline)
     ks.dirty += 1

@@ -6,9 +6,10 @@ import Engine
 let serverCommands: [Command] = [
     Command("dbsize", arity: 1, flags: "rF") { call in call.integer(call.ks.keyCount(call.db)) },
     Command("flushdb", arity: -1, flags: "w") { call in
-        guard flushMode(call) != nil else { return }
+        guard let async = flushMode(call) else { return }
         let removed = call.ks.keyCount(call.db)
-        call.ks.flush(call.db)
+        // ASYNC: the table goes to the free thread (a running BGSAVE keeps what it captured).
+        if async { call.ks.flushLazily(call.db) } else { call.ks.flush(call.db) }
         call.ks.dirty += Int64(removed)
         call.ok()
     },
@@ -19,7 +20,7 @@ let serverCommands: [Command] = [
         call.server.persistence.abortBackgroundSave()
         if async {
             // The tables are dropped off the keyspace thread; the owner never waits for the free.
-            call.server.lazyFree(call.ks.detachAll())
+            call.ks.flushAllLazily()
         } else {
             call.ks.flushAll()
         }

@@ -44,7 +44,7 @@ private func setIntersection(_ call: Call, keys: ArraySlice<Bytes>, destination:
         let index = destination == nil ? ks.lookupRead(db, key) : ks.lookupWrite(db, key)
         guard let index else {
             if let destination {
-                if ks.delete(db, destination) { ks.dirty += 1 }
+                if ks.serverDelete(db, destination) { ks.dirty += 1 }
                 call.integer(0)
             } else {
                 call.array(0)
@@ -122,7 +122,7 @@ private func storeSetResult(_ call: Call, _ result: SetValue, at destination: By
         call.integer(result.count)
         call.notify(.set, event, destination)
     } else {
-        let deleted = ks.delete(db, destination)
+        let deleted = ks.serverDelete(db, destination)
         call.integer(0)
         if deleted { call.notify(.generic, "del", destination) }
     }

@@ -188,7 +188,7 @@ private func sort(_ call: Call) {
         return
     }
     if output.isEmpty {
-        if ks.delete(call.db, store) {
+        if ks.serverDelete(call.db, store) {
             ks.dirty += 1
             call.notify(.generic, "del", store)
         }

@@ -153,7 +153,7 @@ private func zstoreCommand(_ call: Call, union: Bool) {
     }
 
     let dest = argv[1]
-    let touched = ks.delete(db, dest)
+    let touched = ks.serverDelete(db, dest)
     if touched { ks.dirty += 1 }
     if result.isEmpty {
         call.integer(0)

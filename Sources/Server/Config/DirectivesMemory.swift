@@ -28,6 +28,11 @@ private let refreshEncodingLimits: (Server, ServerConfig) -> Void = { server, _ 
     server.keyspace.encodingLimits = server.config.encodingLimits
 }
 
+/// The lazyfree-lazy-* directives apply from the next deletion of their kind.
+private let refreshLazyFree: (Server, ServerConfig) -> Void = { server, _ in
+    server.keyspace.lazyFreePolicy = server.config.lazyFreePolicy
+}
+
 let memoryDirectives: [ConfigDirective] = [
     .int("maxmemory", \.maxmemory, status: .built, settable: true, range: 0...Int.max,
          problem: "maxmemory can't be negative", memory: true, effect: warnOfMemoryLimit),
@@ -39,9 +44,9 @@ let memoryDirectives: [ConfigDirective] = [
          problem: "lfu-log-factor must be 0 or greater", effect: refreshAccessPolicy),
     .int("lfu-decay-time", \.lfuDecayTime, status: .built, settable: true, range: 0...Int.max,
          problem: "lfu-decay-time must be 0 or greater", effect: refreshAccessPolicy),
-    .bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction, status: .later, settable: true),
-    .bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire, status: .later, settable: true),
-    .bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel, status: .later, settable: true),
+    .bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction, status: .built, settable: true, effect: refreshLazyFree),
+    .bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire, status: .built, settable: true, effect: refreshLazyFree),
+    .bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel, status: .built, settable: true, effect: refreshLazyFree),
     .bool("activedefrag", \.activeDefrag, status: .later, settable: true, enables: "active defragmentation is"),
     .int("active-defrag-ignore-bytes", \.activeDefragIgnoreBytes, status: .later, settable: true,
          range: 1...Int.max, runtimeRange: 0...Int.max, problem: "active-defrag-ignore-bytes must above 0",

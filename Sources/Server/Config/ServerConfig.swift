@@ -215,4 +215,13 @@ package struct ServerConfig: Sendable {
     package var accessPolicy: AccessPolicy {
         maxmemoryPolicy.isLFU ? .lfu(logFactor: lfuLogFactor, decayMinutes: lfuDecayTime) : .lru
     }
+
+    /// The lazyfree-lazy-* directives as the keyspace applies them.
+    package var lazyFreePolicy: LazyFreePolicy {
+        var p = LazyFreePolicy()
+        p.eviction = lazyfreeLazyEviction
+        p.expire = lazyfreeLazyExpire
+        p.serverDelete = lazyfreeLazyServerDel
+        return p
+    }
 }

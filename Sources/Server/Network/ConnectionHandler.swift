@@ -120,6 +120,13 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
         if var buffer = input {
             if buffer.readableBytes == 0 {
                 input = nil
+            } else if buffer.capacity > Self.bigQueryBuffer && buffer.capacity / 2 > buffer.readableBytes {
+                // Grown for a big command and now mostly empty: keep only what is unread, as
+                // Redis's clientsCronResizeQueryBuffer gives back a query buffer over its peak.
+                input = nil
+                var kept = (context?.channel.allocator ?? ByteBufferAllocator()).buffer(capacity: buffer.readableBytes)
+                kept.writeBuffer(&buffer)
+                input = kept
             } else if buffer.readerIndex > 65536 {
                 input = nil
                 buffer.discardReadBytes()
@@ -127,6 +134,7 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
             }
         }
         client.queryBufferBytes = input?.readableBytes ?? 0
+        client.queryBufferFree = (input?.capacity ?? 0) - client.queryBufferBytes
         if client.closeAfterReply { flushOutput() }
     }
 
@@ -192,6 +200,10 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
             self.flushOutput()
         }
     }
+
+    /// A query buffer larger than this is shrunk when less than half of it holds unread bytes
+    /// (Redis's PROTO_MBULK_BIG_ARG).
+    static let bigQueryBuffer = 32 * 1024
 
     /// The largest output buffer kept for reuse between batches.
     static let retainedOutputCapacity = 64 * 1024

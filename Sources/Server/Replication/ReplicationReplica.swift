@@ -235,7 +235,8 @@ extension Server {
         if aofWasOn { _ = persistence.setAppendOnly(false) }
         // slave-lazy-flush: the old dataset is freed off the owner thread, as FLUSHALL ASYNC does.
         if config.replicaLazyFlush {
-            lazyFree(keyspace.detachAll())
+            keyspace.flushAllLazily()
+            handOffLazyFree()
         } else {
             keyspace.flushAll()
         }
