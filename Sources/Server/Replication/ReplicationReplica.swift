@@ -74,11 +74,13 @@ extension Server {
         let r = replication
         guard r.isReplica else { return }
         r.history.shiftReplicationID(masterOffset: stream.offset)
+        // The database the old history is in at the shift point: if this node writes nothing
+        // and is made a replica again, it continues that history (by its second ID) from there.
+        r.masterDB = r.masterClient?.db ?? r.masterDB
         stopLink()
         r.master = nil
         config.replicaOf = nil
         r.link = nil
-        r.masterDB = 0
         disconnectReplicas()
         // The stream from here starts with a SELECT, as after a full sync.
         stream.forgetSelectedDB()
