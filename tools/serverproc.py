@@ -87,6 +87,20 @@ def ping(port, timeout=0.5):
         return False
 
 
+def stop_process(proc, grace=10):
+    """Stops a subprocess.Popen by its pid: SIGTERM, a bounded wait, then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=grace)
+    except ProcessLookupError:
+        pass
+
+
 def _record_pid(pid):
     """Appends a pid to $CAIRN_TEST_PIDS (tools/test.sh kills survivors by pid on exit)."""
     path = os.environ.get("CAIRN_TEST_PIDS")
@@ -183,15 +197,8 @@ class ServerProcess:
     def stop(self):
         """Stops the process by pid (TERM, then KILL after 10 s) and removes its directory."""
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            try:
-                os.kill(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        if proc is not None:
+            stop_process(proc)
         if self.workdir and not self.fixed_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir = None

@@ -18,14 +18,13 @@ its pid.
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
 
 import pytest
 
-from serverproc import cairn_server_path, free_port
+from serverproc import cairn_server_path, free_port, stop_process
 
 # Directives Cairn refuses on purpose, with the issue that builds the feature.
 ALLOWED_REFUSALS = {
@@ -111,16 +110,6 @@ def start_cairn(config_path, workdir, extra=()):
     return proc, port
 
 
-def stop(proc):
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 def call(port, *commands):
     """Sends inline commands on one connection; the raw replies."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
@@ -149,7 +138,7 @@ def test_stock_redis_conf(redis4_server_path, tmpdirs):
         assert proc.poll() is None, output(d)
         assert call(port, "PING") == b"+PONG\r\n"
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def test_every_commented_directive_switched_on(redis4_server_path, tmpdirs):
@@ -168,7 +157,7 @@ def test_every_commented_directive_switched_on(redis4_server_path, tmpdirs):
             refused = proc.wait(timeout=20) != 0
         except subprocess.TimeoutExpired:
             refused = False
-        stop(proc)
+        stop_process(proc)
         assert refused, "Cairn accepts %r now: drop %s from ALLOWED_REFUSALS" % (lines[i], names[i])
     for i in allowed:
         lines[i] = "# " + lines[i]
@@ -182,4 +171,4 @@ def test_every_commented_directive_switched_on(redis4_server_path, tmpdirs):
         replies = call(port, "AUTH foobared", "PING")
         assert replies == b"+OK\r\n+PONG\r\n", replies
     finally:
-        stop(proc)
+        stop_process(proc)

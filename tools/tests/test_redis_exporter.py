@@ -11,17 +11,15 @@ is stopped by its pid; /metrics is fetched with urllib within a bounded wait.
 Skipped when the exporter is not installed (tools/test.sh installs it).
 """
 
-import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from serverproc import free_port
+from serverproc import free_port, stop_process
 
 EXPORTER = shutil.which("prometheus-redis-exporter")
 
@@ -52,13 +50,7 @@ def scrape(server_port, timeout=30.0):
                     raise RuntimeError("exporter gave no metrics: %s" % proc.stderr.read()[-2000:])
                 time.sleep(0.1)
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_process(proc)
         proc.stderr.close()
 
 
