@@ -9,10 +9,13 @@ PTTL PERSIST TOUCH MOVE SWAPDB SELECT DBSIZE FLUSHDB) and errors (wrong arity,
 non-integers, overflows, unknown commands, bad options; wrong types through
 LPUSH/SADD/HSET/ZADD when the server under test has them).
 
-Contract: `generate(seed, count, now_ms, types)` is a pure function of its
-arguments. It only produces syntax Redis 4.0 and 7.0 both accept with the same
-meaning, and nothing whose outcome depends on timing; AVOIDED lists what is
-left out and why.
+Contract: `generate(seed, count, now_ms, types, reference)` is a pure function of
+its arguments, and never produces anything whose outcome depends on timing or
+chance. Against Redis 7.0 (reference "redis7") it only produces syntax 4.0 and
+7.0 both accept with the same meaning; AVOIDED lists what is left out and why.
+Against Redis 4.0 itself ("redis4") the cases avoided only because 7.0 differs
+are produced too (AVOIDED's first part); the same seed then gives another
+sequence.
 
 Tricky bit: keys collide on purpose (8 names, 4 databases in play), so most
 commands meet values of the wrong shape: integers that overflow, strings that
@@ -24,6 +27,7 @@ import random
 USED_DBS = 4  # SELECT / MOVE / SWAPDB mostly target 0..3 so data meets again
 
 AVOIDED = """
+Against 7.0 only (produced against 4.0, see Gen.v4):
 - SET ... GET/KEEPTTL/EXAT/PXAT, EXPIRE ... NX/XX/GT/LT, BITCOUNT/BITPOS ... BIT|BYTE,
   FLUSHDB SYNC: 7.0-only syntax. (HSET with several pairs is 4.0 syntax too.)
 - SPOP, SRANDMEMBER: random picks (tools/difftest_hashsets.py checks them by membership).
@@ -33,11 +37,29 @@ AVOIDED = """
 - HINCRBYFLOAT by inf/nan: 4.0 (and Cairn) store "inf", 7.0 refuses the increment; HSCAN/SSCAN other than one full pass (cursors follow each server's table).
 - extra arguments to EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: 7.0 reads them as options
   ("Unsupported option"), 4.0 fails the arity check.
-- huge EXPIRE/SET EX values: 4.0 overflows silently, 7.0 rejects them.
+- huge EXPIRE/PEXPIRE values: 4.0 wraps the deadline (into the past: the key goes), 7.0
+  rejects them.
 - DECRBY -9223372036854775808: 4.0 (and Cairn) add -2^63 (the negation wraps), 7.0 refuses it.
 - SELECT/MOVE/SWAPDB indexes beyond 32 bits: 4.0 truncates the long to an int.
+- LIMIT that is not an integer in ZRANGEBYSCORE/ZRANGEBYLEX: 7.0 reads it before the range.
+- ZUNIONSTORE/ZINTERSTORE weights of 0 or below: 7.0's listpack stores -0 as 0.
+- GEORADIUS on a missing key with bad arguments: 4.0 answers an empty array first.
+- GEORADIUS without ASC/DESC/COUNT is compared as a set against 7.0: 7.0 sizes the cells
+  it scans differently, so the order found differs (Cairn scans 4.0's cells).
+Against both (real nondeterminism or undefined order):
+- huge SET EX/PX, SETEX, PSETEX values: 4.0 stores a wrapped deadline, and one that wraps
+  below zero is "no TTL" to its lazy expiry but expired to its active cycle, which deletes
+  the key whenever it samples it (Cairn refuses them with 7.0's error).
 - TTLs between 0 and 100 s: they would expire at different moments on the two servers.
+- SET ... KEEPTTL/EXAT/PXAT: Cairn's extensions to 4.0 (Redis 7.0's AOF and replication
+  stream carry them), so 4.0's syntax error is not Cairn's answer.
 - RANDOMKEY, OBJECT, DEBUG: non-deterministic or implementation-specific replies.
+- BITFIELD i64: 4.0's C is undefined there (`~0 << 64` when it sign-extends, signed overflow
+  in its overflow test), so its answers are its compiler's: the reference build reads a
+  negative i64 as -1 and adds past INT64_MIN without saturating. Cairn computes the defined
+  result (7.0's). Drawn as i63 against 4.0 (the same random draws).
+- lex ranges over unequal scores, GEORADIUS distance ties: orders a skiplist's random
+  levels or an unstable sort decide.
 """
 
 
@@ -50,6 +72,8 @@ FLOATLIKE = [b"1.5", b"-0.25", b"3.0", b"1e3", b"0.1", b"1e", b" 1", b"inf", b"-
              b"0x10", b"1.0e-3", b"5.", b".5", b"1e400", b"abc", b""]
 INT_ARGS = [b"0", b"1", b"-1", b"2", b"5", b"17", b"-3", b"100", b"9223372036854775807",
             b"-9223372036854775807", b"abc", b"1.5", b"", b"99999999999999999999", b" 3", b"+4", b"0x1"]
+HUGE_TTLS = [b"9223372036854775807", b"9223372036854775", b"-9223372036854775808"]  # 4.0 wraps
+WIDE_DB_INDEXES = [b"4294967296", b"4294967297", b"-4294967295", b"2147483648"]  # 4.0 casts to int
 KEY_PATTERNS = [b"*", b"?", b"x:*", b"[a-c]", b"[^a]*", b"*\xff*", b"sp*", b"\\*", b"[abc", b"n", b"*e"]
 BITFIELD_TYPES = [b"i1", b"i5", b"i8", b"u8", b"i16", b"u16", b"u31", b"i32", b"i63", b"i64", b"u63",
                   b"u1", b"u4", b"I8", b"U16"]
@@ -57,10 +81,11 @@ BAD_BITFIELD_TYPES = [b"u64", b"i65", b"i0", b"x8", b"8", b"", b"u"]
 
 
 class Gen:
-    def __init__(self, rng, now_ms, types):
+    def __init__(self, rng, now_ms, types, v4=False):
         self.r = rng
         self.now_ms = now_ms
         self.types = types  # optional data types Cairn serves ("list", "set", "hash", "zset")
+        self.v4 = v4  # the reference is Redis 4.0 itself: produce what only 7.0 answers differently
 
     # -- building blocks --
 
@@ -95,12 +120,13 @@ class Gen:
     def small_int(self, lo, hi):
         return str(self.r.randint(lo, hi)).encode()
 
-    def secs(self):
+    def secs(self, huge=False):
         # far future, already past, or malformed -- never a TTL short enough to race
-        return self.r.choice([b"100", b"1000", b"86400", b"0", b"-5", b"abc", b"1.5", b""])
+        # (huge: 4.0's EXPIRE wraps the deadline below now and deletes the key)
+        return self.r.choice([b"100", b"1000", b"86400", b"0", b"-5", b"abc", b"1.5", b""] + HUGE_TTLS * huge)
 
-    def millis(self):
-        return self.r.choice([b"100000", b"5000000", b"0", b"-1", b"abc", b"99.5"])
+    def millis(self, huge=False):
+        return self.r.choice([b"100000", b"5000000", b"0", b"-1", b"abc", b"99.5"] + HUGE_TTLS * huge)
 
     def abs_secs(self):
         now = self.now_ms // 1000
@@ -114,7 +140,7 @@ class Gen:
         c = self.r.random()
         if c < 0.9:
             return str(self.r.randrange(USED_DBS)).encode()
-        return self.r.choice([b"15", b"16", b"-1", b"abc", b"", b"1.0", b"+1"])
+        return self.r.choice([b"15", b"16", b"-1", b"abc", b"", b"1.0", b"+1"] + WIDE_DB_INDEXES * self.v4)
 
     # -- string commands --
 
@@ -141,6 +167,8 @@ class Gen:
             argv.append(self.r.choice([b"NX", b"XX", b"nx", b"xx"]))
         if self.r.random() < 0.05:
             argv.append(self.r.choice([b"BOGUS", b"EX", b"PX", b"NX", b"XX"]))
+        if self.v4 and self.r.random() < 0.02:
+            argv.append(b"GET")  # 6.2's; KEEPTTL/EXAT/PXAT are Cairn extensions (see AVOIDED)
         return argv
 
     def g_mset(self, name=b"mset"):
@@ -154,7 +182,7 @@ class Gen:
     def g_msetnx(self): return self.g_mset(b"msetnx")
 
     def g_decrby(self):
-        arg = self.int_arg()
+        arg = self.int_arg() if not self.v4 or self.r.random() < 0.95 else b"-9223372036854775808"
         return [self.name(b"decrby"), self.key(), arg]
 
     def g_incrbyfloat(self):
@@ -198,6 +226,8 @@ class Gen:
             argv += [self.small_int(0, 3)]  # start without end: syntax error on an existing key
         elif c < 0.7:
             argv += [self.r.choice([b"a", b"1"]), self.r.choice([b"b", b"2"])]
+        elif self.v4 and c < 0.73:
+            argv += [self.small_int(-3, 3), self.small_int(-3, 3), self.r.choice([b"BIT", b"BYTE"])]
         return argv
 
     def g_bitpos(self):
@@ -222,7 +252,8 @@ class Gen:
         argv = [self.name(b"bitfield"), self.key()]
 
         def ftype():
-            return self.r.choice(BITFIELD_TYPES) if self.r.random() < 0.95 else self.r.choice(BAD_BITFIELD_TYPES)
+            t = self.r.choice(BITFIELD_TYPES) if self.r.random() < 0.95 else self.r.choice(BAD_BITFIELD_TYPES)
+            return b"i63" if t == b"i64" and self.v4 else t  # i64 is undefined behaviour in 4.0 (see AVOIDED)
 
         def offset():
             c = self.r.random()
@@ -262,8 +293,13 @@ class Gen:
     def g_rename(self): return [self.name(b"rename"), self.key(), self.key()]
     def g_renamenx(self): return [self.name(b"renamenx"), self.key(), self.key()]
     def g_keys(self): return [self.name(b"keys"), self.r.choice(KEY_PATTERNS)]
-    def g_expire(self): return [self.name(b"expire"), self.key(), self.secs()]
-    def g_pexpire(self): return [self.name(b"pexpire"), self.key(), self.millis()]
+    def g_expire(self):
+        argv = [self.name(b"expire"), self.key(), self.secs(self.v4)]
+        if self.v4 and self.r.random() < 0.05:
+            argv.append(self.r.choice([b"NX", b"XX", b"GT", b"LT"]))
+        return argv
+
+    def g_pexpire(self): return [self.name(b"pexpire"), self.key(), self.millis(self.v4)]
     def g_expireat(self): return [self.name(b"expireat"), self.key(), self.abs_secs()]
     def g_pexpireat(self): return [self.name(b"pexpireat"), self.key(), self.abs_millis()]
     def g_ttl(self): return [self.name(b"ttl"), self.key()]
@@ -280,6 +316,8 @@ class Gen:
             return [self.name(b"flushdb")]
         if c < 0.9:
             return [self.name(b"flushdb"), self.r.choice([b"ASYNC", b"async"])]
+        if self.v4 and c < 0.95:
+            return [self.name(b"flushdb"), b"SYNC"]
         return [self.name(b"flushdb"), self.r.choice([b"bogus", b"ASYNC"]), b"x"]
 
     # -- other types, only when Cairn serves them (they exist to produce WRONGTYPE) --
@@ -340,9 +378,10 @@ class Gen:
 
     def zlimit(self):
         if self.r.random() < 0.3:
-            # Always integers: 7.0 reads LIMIT before the range, 4.0 after, so a bad
+            # Integers against 7.0: it reads LIMIT before the range, 4.0 after, so a bad
             # range with a bad LIMIT fails with different errors.
-            return [b"LIMIT", self.r.choice([b"0", b"1", b"-1", b"3"]), self.r.choice([b"1", b"2", b"-1", b"0"])]
+            bad = [b"x", b"1.5"] * self.v4
+            return [b"LIMIT", self.r.choice([b"0", b"1", b"-1", b"3"] + bad), self.r.choice([b"1", b"2", b"-1", b"0"] + bad)]
         return []
 
     def g_zadd_full(self):
@@ -387,8 +426,9 @@ class Gen:
         n = self.r.randint(1, 3)
         cmd = [self.name(self.r.choice([b"zunionstore", b"zinterstore"])), self.key(), str(n).encode()] + self.keys(n, n)
         if self.r.random() < 0.3:
-            # No zero or negative weights: 0 * -1 is -0, which 7.0's listpack stores as 0.
-            cmd += [b"WEIGHTS"] + [self.r.choice([b"1", b"2", b"0.5", b"inf", b"x"]) for _ in range(n)]
+            # No zero or negative weights against 7.0: 0 * -1 is -0, which its listpack stores as 0.
+            weights = [b"1", b"2", b"0.5", b"inf", b"x"] + [b"0", b"-1", b"-inf"] * self.v4
+            cmd += [b"WEIGHTS"] + [self.r.choice(weights) for _ in range(n)]
         if self.r.random() < 0.3:
             cmd += [b"AGGREGATE", self.r.choice([b"SUM", b"min", b"MAX", b"avg"])]
         if self.r.random() < 0.05:
@@ -452,7 +492,8 @@ class Gen:
     def g_hincrby(self): return [self.name(b"hincrby"), self.key(), self.field(), self.int_arg()]
 
     def g_hincrbyfloat(self):
-        arg = self.r.choice([b"1.5", b"-0.25", b"0.1", b"3", b"-7", b"1e3", b"abc", b"", b" 1", b"0x10"])
+        arg = self.r.choice([b"1.5", b"-0.25", b"0.1", b"3", b"-7", b"1e3", b"abc", b"", b" 1", b"0x10"]
+                            + [b"inf", b"-inf", b"nan"] * self.v4)
         return [self.name(b"hincrbyfloat"), self.key(), self.field(), arg]
 
     def g_hscan(self):
@@ -465,6 +506,8 @@ class Gen:
     def g_smembers(self): return [self.name(b"smembers"), self.key()]
     def g_smove(self): return [self.name(b"smove"), self.key(), self.key()] + self.members(1, 1)
     def g_sunion(self): return [self.name(b"sunion")] + self.keys()
+    def g_sinter(self): return [self.name(b"sinter")] + self.keys()  # against 4.0 only
+    def g_sinterstore(self): return [self.name(b"sinterstore"), self.key()] + self.keys()
     def g_sdiff(self): return [self.name(b"sdiff")] + self.keys()
     def g_sunionstore(self): return [self.name(b"sunionstore"), self.key()] + self.keys()
     def g_sdiffstore(self): return [self.name(b"sdiffstore"), self.key()] + self.keys()
@@ -482,7 +525,7 @@ class Gen:
     def g_wrong_arity(self):
         name, arity = self.r.choice(ARITY + [a for t in self.types for a in OPTIONAL_ARITY.get(t, [])])
         if arity > 0:
-            n = arity - 1 if (name in NO_EXTRA_ARGS or self.r.random() < 0.5) else arity + 1
+            n = arity - 1 if ((name in NO_EXTRA_ARGS and not self.v4) or self.r.random() < 0.5) else arity + 1
         else:
             n = -arity - 1
         return [self.name(name)] + [self.key() if i == 0 else self.value() for i in range(n - 1)]
@@ -542,13 +585,19 @@ OPTIONAL_TYPES = {  # generator -> (type name, probe command, reader used for th
 }
 
 
-def generate(seed, count, now_ms, types=()):
-    """The deterministic command list for a seed (same seed, same types, same now -> same commands)."""
+REDIS4_ONLY = {"sinter": ("set", 1), "sinterstore": ("set", 1)}  # generators used only against 4.0
+
+
+def generate(seed, count, now_ms, types=(), reference="redis7"):
+    """The deterministic command list for a seed (same seed, types, now and reference -> same commands).
+    reference: "redis7" (avoid every 4.0/7.0 difference) or "redis4" (avoid only nondeterminism)."""
     rng = random.Random(seed)
-    gen = Gen(rng, now_ms, types)
+    v4 = reference == "redis4"
+    gen = Gen(rng, now_ms, types, v4)
     names = [n for n in WEIGHTS] + [g for g, (t, _, _) in OPTIONAL_TYPES.items() if t in types]
     weights = [WEIGHTS.get(n, 1) for n in names]
-    extra = [(g, w) for g, (t, w) in TYPE_COMMANDS.items() if t in types]
+    commands = {**TYPE_COMMANDS, **(REDIS4_ONLY if v4 else {})}
+    extra = [(g, w) for g, (t, w) in commands.items() if t in types]
     names += [g for g, _ in extra]
     weights += [w for _, w in extra]
     fns = [getattr(gen, "g_" + n) for n in names]

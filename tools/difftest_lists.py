@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""difftest_lists: random list commands against redis-server 7.0 and cairn-server,
+"""difftest_lists: random list commands against a reference redis-server (7.0, or
+4.0.14 with --reference redis4) and cairn-server,
 replies compared one by one, DEBUG DIGEST compared every 200 commands; then a few
 blocking scenarios with several connections (FIFO serving, several keys,
 BRPOPLPUSH chains, a wrong destination type, timeouts) compared the same way.
 
-Only Redis 4.0 forms are generated (no LPOP count, integer timeouts), where 7.0
-answers as 4.0 does. Usage:
+Against 7.0 only Redis 4.0 forms are generated (no LPOP count, integer
+timeouts), where 7.0 answers as 4.0 does; against 4.0 those forms are sent too
+(4.0 refuses them). Usage:
   tools/difftest_lists.py --redis-port P --cairn-port Q [--seed N] [--count N]
-                          [--config NAME=VALUE ...]
+                          [--config NAME=VALUE ...] [--reference redis7|redis4]
 Both servers must be empty (db 0 is flushed) and Redis must run with
 --enable-debug-command yes. Each --config is CONFIG SET on both servers first,
 e.g. `--config list-max-ziplist-size=4 --config list-compress-depth=1` to run
@@ -36,10 +38,14 @@ def index(rng):
     return str(rng.randint(-8, 8)).encode()
 
 
-def random_command(rng, nonempty):
+def random_command(rng, nonempty, redis4=False):
     k = rng.choice(KEYS)
     v = lambda: rng.choice(VALUES)
     op = rng.randrange(17)
+    if redis4 and rng.random() < 0.02:
+        # 6.2's forms, refused by 4.0: a count to LPOP/RPOP, a fractional timeout.
+        return rng.choice([[b"LPOP", k, b"2"], [b"RPOP", k, b"0"], [b"BLPOP", k, b"0.5"],
+                           [b"BRPOPLPUSH", k, k, b"1.5"]])
     if op in (0, 1):
         return [b"RPUSH", k] + [v() for _ in range(rng.randint(1, 5))]
     if op in (2, 3):
@@ -75,11 +81,11 @@ def random_command(rng, nonempty):
     return [b"LLEN", k]
 
 
-def random_phase(r, c, rng, count):
+def random_phase(r, c, rng, count, redis4=False):
     mismatches = 0
     for step in range(count):
         nonempty = {k for k in KEYS if r.type(k) == b"list"}
-        argv = random_command(rng, nonempty)
+        argv = random_command(rng, nonempty, redis4)
         theirs, ours = call(r, *argv), call(c, *argv)
         if theirs != ours:
             mismatches += 1
@@ -156,6 +162,8 @@ def main():
     ap.add_argument("--count", type=int, default=5000)
     ap.add_argument("--config", action="append", default=[], metavar="NAME=VALUE",
                     help="CONFIG SET on both servers before the commands (repeatable)")
+    ap.add_argument("--reference", choices=["redis7", "redis4"], default="redis7",
+                    help="what runs on --redis-port: the 7.0 peer or the reference 4.0.14")
     args = ap.parse_args()
     r = redis.Redis(port=args.redis_port, protocol=2)
     c = redis.Redis(port=args.cairn_port, protocol=2)
@@ -165,7 +173,7 @@ def main():
             conn.config_set(name, value)
     r.flushdb()
     c.flushdb()
-    mismatches = random_phase(r, c, random.Random(args.seed), args.count)
+    mismatches = random_phase(r, c, random.Random(args.seed), args.count, args.reference == "redis4")
     print(f"random phase: {args.count} commands, {mismatches} mismatches")
     for name, steps in SCENARIOS.items():
         r.flushdb()

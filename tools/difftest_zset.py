@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Differential test of sorted-set and geo commands: the same random commands go to
-redis-server and to cairn-server; replies must agree (Redis 7.0's listpack reads as
+a reference redis-server (7.0 by default; --reference redis4 for 4.0.14) and to cairn-server; replies must agree (Redis 7.0's listpack reads as
 ziplist; ZSCAN is compared after a full iteration; unsorted GEORADIUS as a set).
 
-usage: difftest_zset.py --redis PORT --cairn PORT [--ops N] [--seed S]
+usage: difftest_zset.py --redis PORT --cairn PORT [--ops N] [--seed S] [--reference redis7|redis4]
 Both servers must already run on 127.0.0.1 (started with --enable-debug-command yes
 for Redis, so DEBUG DIGEST works). Exits 1 after the first mismatches. DEBUG DIGEST
 is compared every 200 commands (the differing keys are listed when it disagrees).
@@ -12,6 +12,8 @@ Known Redis 4.0 (Cairn) / 7.0 differences the generator steers around: scores of
 -0 (7.0's listpack stores the integer 0), lex commands on unequal scores (undefined),
 ties in GEORADIUS distance with COUNT (7.0 sorts partially, unstably), GEORADIUS
 STORE with a missing source (7.0 deletes the destination), upper-case units.
+Against 4.0 only the undefined orders stay avoided (lex ranges over unequal scores,
+distance ties).
 Tools/difftest.py (with tools/diffgen.py) covers the same commands mixed with the
 other types; this script goes deeper: encoding conversions (CONFIG SET
 zset-max-ziplist-entries), long members, ZSCAN, digests, set inputs (SADD; --no-sets when the server has no sets).
@@ -24,6 +26,7 @@ import redis
 # 7.0 uses an unstable partial sort with COUNT, 4.0 a full stable one).
 KEYS = [b"z0", b"z1", b"z2", b"s0"]
 WITH_SETS = True
+REDIS4 = False  # the reference is 4.0.14: no 4.0/7.0 difference to steer around
 
 
 def member(r):
@@ -41,7 +44,7 @@ def score(r):
         return repr(v if v != 0 else 0.0).encode()
     # No "-0": Redis 7.0's listpack stores -0 as the integer 0, Redis 4.0's ziplist
     # (and Cairn) keep "-0"; a known, deliberate difference.
-    return r.choice([b"inf", b"-inf", b"+inf", b"0", b"1e300", b"abc", b"nan"])
+    return r.choice([b"inf", b"-inf", b"+inf", b"0", b"1e300", b"abc", b"nan"] + [b"-0", b"-0.0"] * REDIS4)
 
 
 def sbound(r):
@@ -196,6 +199,8 @@ def run(conn, cmd):
 
 # Known, deliberate differences between Redis 4.0 (Cairn's reference) and 7.0.
 def known_difference(cmd, a, b):
+    if REDIS4:
+        return False
     if isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0] == "error":
         if "at least 1 input key" in a[1] and "at least 1 input key" in b[1]:
             return True
@@ -212,9 +217,12 @@ def main():
     ap.add_argument("--ops", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-sets", action="store_true", help="the server under test has no SADD yet")
+    ap.add_argument("--reference", choices=["redis7", "redis4"], default="redis7",
+                    help="what runs on --redis: the 7.0 peer or the reference 4.0.14")
     args = ap.parse_args()
-    global WITH_SETS
+    global WITH_SETS, REDIS4
     WITH_SETS = not args.no_sets
+    REDIS4 = args.reference == "redis4"
     r = random.Random(args.seed)
     a = redis.Redis(port=args.redis, protocol=2)
     b = redis.Redis(port=args.cairn, protocol=2)
@@ -224,7 +232,7 @@ def main():
     mismatches = 0
     for i in range(args.ops):
         cmd = gen(r)
-        if (b"STORE" in cmd or b"STOREDIST" in cmd) and not a.exists(cmd[1]):
+        if not REDIS4 and (b"STORE" in cmd or b"STOREDIST" in cmd) and not a.exists(cmd[1]):
             continue  # 4.0 leaves the destination alone for a missing source; 7.0 deletes it
         ra, rb = run(a, cmd), run(b, cmd)
         if ra != rb and not known_difference(cmd, ra, rb):

@@ -2,7 +2,7 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark/redis-sentinel from
-# apt, zlib1g-dev, libjemalloc-dev, gcc, the Python packages redis, hypothesis and pytest from pip; the
+# apt, zlib1g-dev, libjemalloc-dev, gcc, prometheus-redis-exporter, the Python packages redis, hypothesis and pytest from pip; the
 # reference Redis 4.0.14 built once per machine by tools/redis4.sh), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
@@ -147,6 +147,18 @@ install_gcc() {
     apt_install gcc libc6-dev
 }
 
+install_exporter() {
+    # tools/tests/test_redis_exporter.py scrapes Cairn and Redis 4.0 with Debian's exporter.
+    if command -v prometheus-redis-exporter >/dev/null; then
+        echo "prometheus-redis-exporter present"
+        return 0
+    fi
+    apt_install prometheus-redis-exporter || return 1
+    # The package starts a service scraping localhost:6379 on port 9121: stop it.
+    as_root service prometheus-redis-exporter stop >/dev/null 2>&1 || true
+    return 0
+}
+
 build_redis4() {
     # The replication interop tests run the real Redis 4.0.14 beside Cairn; built once per
     # machine into a cache outside the repository (tools/redis4.sh prints the binary's path).
@@ -165,6 +177,7 @@ step deps-zlib install_zlib
 step deps-jemalloc install_jemalloc
 step deps-python install_python
 step deps-gcc install_gcc
+step deps-exporter install_exporter
 step deps-redis4 build_redis4
 step swift-toolchain check_swift || { echo "cannot continue without swift"; exit 1; }
 

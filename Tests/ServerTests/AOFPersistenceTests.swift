@@ -1,7 +1,9 @@
 // AOFPersistenceTests: the append-only file through the server: what it
 // writes, rewrites under writes (both forms), switching it on at run time,
-// and loading, including every cut position of a small log.
+// and loading, including every cut position of a small log, and switching it
+// off during a rewrite (logged as 4.0 logs killing its rewrite child).
 import XCTest
+import CairnTestSupport
 import Engine
 import RDB
 import AOF
@@ -111,6 +113,47 @@ final class AOFPersistenceTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "SET", "appendonly", "no"), .ok)
         XCTAssertFalse(h.server.persistence.aofEnabled)
         XCTAssertEqual(h.run("INFO", "persistence").text?.contains("aof_enabled:0"), true)
+    }
+
+    func testAppendOnlyNoDuringARewriteLogsKillingTheAOFChild() throws {
+        // Alone, and in one transaction with BGREWRITEAOF (the rewrite has not begun when the switch runs).
+        for inTransaction in [false, true] {
+            let logDir = TempDir()
+            defer { logDir.remove() }
+            let log = ServerLog(level: .notice, path: logDir.path + "/cairn.log")
+            var config = ServerConfig()
+            config.savePoints = []
+            config.appendonly = true
+            let h = Harness(config: config, log: log)
+            try h.server.persistence.openAppendOnlyAtStartup()
+            fill(h)
+            h.run(["MSET"] + (0..<5000).flatMap { ["k\($0)", "v\($0)"] })
+            let started = RESPValue.simple("Background append only file rewriting started")
+            if inTransaction {
+                run(h, "MULTI")
+                run(h, "BGREWRITEAOF")
+                run(h, "CONFIG", "SET", "appendonly", "no")
+                XCTAssertEqual(run(h, "EXEC"), .array([started, .simple("OK")]))
+            } else {
+                XCTAssertEqual(run(h, "BGREWRITEAOF"), started)
+                XCTAssertTrue(h.server.persistence.aofRewriteInProgress)
+                XCTAssertEqual(run(h, "CONFIG", "SET", "appendonly", "no"), .simple("OK"))
+            }
+            // The writer thread removes the abandoned file once it sees the abort.
+            func temporaryFiles() throws -> [String] {
+                try FileManager.default.contentsOfDirectory(atPath: h.directory).filter { $0.hasPrefix("temp-") }
+            }
+            for _ in 0..<500 where try !temporaryFiles().isEmpty {
+                h.server.cron()
+                usleep(10_000)
+            }
+            log.flush()
+            let text = String(decoding: ConfigFileParser.readFile(logDir.path + "/cairn.log") ?? [], as: UTF8.self)
+            XCTAssertTrue(text.contains(" * Killing AOF child: "), "transaction \(inTransaction): \(text)")
+            XCTAssertFalse(h.server.persistence.aofRewriteInProgress)
+            XCTAssertFalse(h.server.persistence.aofEnabled)
+            XCTAssertEqual(try temporaryFiles(), [], "the abandoned rewrite's file is removed")
+        }
     }
 
     func testEveryCutOfASmallLogLoadsOrRefusesAsConfigured() throws {

@@ -70,6 +70,19 @@ final class GeoCommandTests: XCTestCase {
         XCTAssertEqual(h.run("GEORADIUS_RO", "Sicily", "15", "37", "200", "km", "ASC"), .strs(["Catania", "Agrigento", "Palermo"]))
     }
 
+    func testGeoradiusScansRedis40sCells() {
+        // 4.0 sizes its cells from a box at the centre's latitude and refines the step by distance;
+        // 7.0's box and test scan other cells here, so it finds "far" last. Captured from 4.0.14.
+        let h = Harness()
+        for (score, member) in [("1960778031590598", "c"), ("3472587718195502", "a"), ("3474054225487976", "d"),
+                                ("3474570041108820", "f"), ("3475094991376150", "g"), ("3475798880794844", "b"),
+                                ("3476383391480283", "e"), ("3670697602421797", "far")] {
+            h.run("ZADD", "geo", score, member)
+        }
+        XCTAssertEqual(h.run("GEORADIUS", "geo", "-13.97627", "48.91869", "2000", "mi"),
+                       .strs(["c", "far", "a", "d", "f", "g", "b", "e"]))
+    }
+
     func testGeoradiusErrors() {
         let h = sicily()
         XCTAssertEqual(h.run("GEORADIUS", "Sicily", "15", "37", "-1", "km"), .error("ERR radius cannot be negative"))

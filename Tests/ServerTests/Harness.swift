@@ -17,11 +17,12 @@ final class Harness {
     /// A fresh directory per harness: saves (SAVE, FLUSHALL with save points) land there.
     let directory: String
 
-    init(config: ServerConfig = ServerConfig()) {
+    /// log: where the server logs (tests that read the log pass one with a file).
+    init(config: ServerConfig = ServerConfig(), log: ServerLog = ServerLog(level: .warning)) {
         var config = config
         directory = makeTemporaryDirectory()
         if config.dir == "." { config.dir = directory }
-        server = Server(config: config, log: ServerLog(level: .warning))
+        server = Server(config: config, log: log)
         client = server.connect(address: "127.0.0.1:1", localAddress: "127.0.0.1:6379", isLocal: true).0
         server.stream.recordConsumers.append { [unowned self] in self.propagated.append($0) }
     }

@@ -52,6 +52,11 @@ final class KeyCommandTests: XCTestCase {
         XCTAssertEqual(h.run("SWAPDB", "x", "1"), .error("ERR invalid first DB index"))
         XCTAssertEqual(h.run("SWAPDB", "0", "y"), .error("ERR invalid second DB index"))
         XCTAssertEqual(h.run("SWAPDB", "0", "16"), .error("ERR DB index is out of range"))
+        // 4.0 passes the parsed long on as an int: 2^32 + 1 is 1, -(2^32) + 1 is 1, 2^31 is negative.
+        XCTAssertEqual(h.run("SWAPDB", "4294967297", "-4294967295"), .ok)
+        XCTAssertEqual(h.run("SWAPDB", "2147483648", "0"), .error("ERR DB index is out of range"))
+        XCTAssertEqual(h.run("SELECT", "4294967297"), .ok)
+        XCTAssertEqual(h.run("SELECT", "2147483648"), .error("ERR DB index is out of range"))
     }
 
     func testExpireFamilyPropagatesAbsoluteDeadlines() {
@@ -84,6 +89,25 @@ final class KeyCommandTests: XCTestCase {
         XCTAssertEqual(h.run("EXPIRE", "k", "-1"), .int(1))
         XCTAssertEqual(h.takePropagated(), ["0: DEL k"])
         XCTAssertEqual(h.run("EXISTS", "k"), .int(0))
+    }
+
+    func testExpireOverflowWrapsAsRedis40Does() {
+        // 4.0 multiplies and adds without checks: these deadlines wrap below now, so the key goes.
+        let h = Harness()
+        for (command, amount) in [("EXPIRE", "9223372036854775807"), ("EXPIRE", "9223372036854775"),
+                                  ("PEXPIRE", "9223372036854775807"), ("EXPIREAT", "9223372036854775807"),
+                                  ("EXPIRE", "-9223372036854775808")] {
+            h.put("k", "v")
+            _ = h.takePropagated()
+            XCTAssertEqual(h.run(command, "k", amount), .int(1), "\(command) \(amount)")
+            XCTAssertEqual(h.takePropagated(), ["0: DEL k"], "\(command) \(amount)")
+            XCTAssertEqual(h.run(command, "k", amount), .int(0), "no key")
+        }
+        // A deadline that stays in range is kept as it is.
+        h.put("k", "v")
+        XCTAssertEqual(h.run("PEXPIREAT", "k", "9223372036854775807"), .int(1))
+        guard case .integer(let pttl) = h.run("PTTL", "k") else { return XCTFail("PTTL") }
+        XCTAssertLessThan(abs(pttl - (Int64.max - wallClockMilliseconds())), 1000)
     }
 
     func testLazyExpiryPropagatesDelBeforeTheCommand() {

@@ -8,7 +8,7 @@ at the end whatever happened. The binary is $CAIRN_SERVER, else
 `redis4_server_path` is the reference Redis 4.0.14's redis-server, built once
 per machine by tools/redis4.sh into a cache outside the repository.
 
-Contract: `cairn` and `redis` yield a ServerProcess (use `.port`); `spawn(kind,
+Contract: `cairn`, `redis_server` and `redis4` (the reference 4.0.14) yield a ServerProcess (use `.port`); `spawn(kind,
 *args)` starts a fresh one per call ("cairn", "redis7", "redis4"), stopped after
 the test. If a test
 leaves the server dead (a crash is a bug the test itself reports), the next
@@ -23,7 +23,6 @@ the session finalizer stops every server this file started, by pid.
 import inspect
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -32,7 +31,7 @@ import pytest
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOOLS)
 
-from serverproc import ServerProcess  # noqa: E402
+from serverproc import ServerProcess, redis4_binary  # noqa: E402
 
 
 class _Servers:
@@ -45,7 +44,7 @@ class _Servers:
         if s is None or not s.alive():
             if s is not None:
                 s.stop()
-            s = ServerProcess(kind)
+            s = ServerProcess(kind, binary=redis4_binary() if kind == "redis4" else None)
             self.all.append(s)
             s.start()
             self.live[kind] = s
@@ -78,19 +77,20 @@ def redis_server(_servers):
     return _servers.get("redis")
 
 
+@pytest.fixture
+def redis4(_servers):
+    """A running reference Redis 4.0.14 (shared by the session like `cairn`)."""
+    return _servers.get("redis4")
+
+
 @pytest.fixture(scope="session")
 def redis4_server_path():
     """The reference Redis 4.0.14 redis-server: tools/redis4.sh builds it once per machine into a
     cache outside the repository (~30 s on 2 cores the first time) and prints its path."""
-    script = os.path.join(TOOLS, "redis4.sh")
     try:
-        p = subprocess.run([script], capture_output=True, text=True, timeout=1500)
-    except subprocess.TimeoutExpired:
-        pytest.fail("tools/redis4.sh did not finish in 1500 s")
-    path = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
-    if p.returncode != 0 or not os.access(path, os.X_OK):
-        pytest.fail("tools/redis4.sh failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
-    return path
+        return redis4_binary()
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="module")

@@ -201,13 +201,12 @@ public enum GeoHash {
     /// The cells a radius search scans, in Redis's order: centre, N, S, E, W, NE, NW, SE, SW,
     /// as score intervals [min, max).
     public static func searchIntervals(longitude: Double, latitude: Double, radius: Double) -> [(Double, Double)] {
-        // The bounding box, wider on the side nearer the pole.
+        // Redis 4.0's bounding box (its longitude span taken at the centre's latitude) and its
+        // test for a step too fine: a neighbour's far edge nearer than the radius. GEORADIUS
+        // STORE replicates verbatim, so the cells, and so the members found, must be 4.0's.
         let latDelta = radius / earthRadius / degreesToRadians
-        let lonDeltaTop = radius / earthRadius / cos((latitude + latDelta) * degreesToRadians) / degreesToRadians
-        let lonDeltaBottom = radius / earthRadius / cos((latitude - latDelta) * degreesToRadians) / degreesToRadians
-        let southern = latitude < 0
-        let minLon = southern ? longitude - lonDeltaBottom : longitude - lonDeltaTop
-        let maxLon = southern ? longitude + lonDeltaBottom : longitude + lonDeltaTop
+        let lonDelta = radius / earthRadius / cos(latitude * degreesToRadians) / degreesToRadians
+        let minLon = longitude - lonDelta, maxLon = longitude + lonDelta
         let minLat = latitude - latDelta, maxLat = latitude + latDelta
 
         var step = estimateStep(radius: radius, latitude: latitude)
@@ -220,12 +219,11 @@ public enum GeoHash {
         }
         var (centre, around, area) = cells(step)
 
-        // The step is too fine when the neighbours do not reach the bounding box.
         var decrease = false
-        if let north = decode(around[0]), north.latMax < maxLat { decrease = true }
-        if let south = decode(around[1]), south.latMin > minLat { decrease = true }
-        if let east = decode(around[2]), east.lonMax < maxLon { decrease = true }
-        if let west = decode(around[3]), west.lonMin > minLon { decrease = true }
+        if let north = decode(around[0]), distance(longitude, latitude, longitude, north.latMax) < radius { decrease = true }
+        if let south = decode(around[1]), distance(longitude, latitude, longitude, south.latMin) < radius { decrease = true }
+        if let east = decode(around[2]), distance(longitude, latitude, east.lonMax, latitude) < radius { decrease = true }
+        if let west = decode(around[3]), distance(longitude, latitude, west.lonMin, latitude) < radius { decrease = true }
         if step > 1 && decrease {
             step -= 1
             (centre, around, area) = cells(step)

@@ -35,7 +35,7 @@ let connectionCommands: [Command] = [
         }
     },
     Command("select", arity: 2, flags: "lF") { call in
-        guard let index = call.argv[1].parseInt64() else {
+        guard let index = call.argv[1].parseInt64().map(databaseIndex40) else {
             call.error("ERR invalid DB index")
             return
         }
@@ -47,3 +47,9 @@ let connectionCommands: [Command] = [
         call.ok()
     },
 ]
+
+/// SELECT's and SWAPDB's index as Redis 4.0 takes it: parsed as a long, then passed to
+/// functions taking an int, so 4294967297 is database 1.
+func databaseIndex40(_ parsed: Int64) -> Int64 {
+    Int64(Int32(truncatingIfNeeded: parsed))
+}

@@ -29,8 +29,8 @@ private let keyBasicCommands: [Command] = [
     Command("renamenx", arity: 3, flags: "wF", keys: (1, 2, 1)) { call in rename(call, onlyIfAbsent: true) },
     Command("move", arity: 3, flags: "wF", keys: (1, 1, 1)) { call in move(call) },
     Command("swapdb", arity: 3, flags: "wF") { call in
-        guard let a = call.argv[1].parseInt64() else { call.error("ERR invalid first DB index"); return }
-        guard let b = call.argv[2].parseInt64() else { call.error("ERR invalid second DB index"); return }
+        guard let a = call.argv[1].parseInt64().map(databaseIndex40) else { call.error("ERR invalid first DB index"); return }
+        guard let b = call.argv[2].parseInt64().map(databaseIndex40) else { call.error("ERR invalid second DB index"); return }
         let n = Int64(call.ks.databaseCount)
         guard a >= 0 && a < n && b >= 0 && b < n else { call.error("ERR DB index is out of range"); return }
         call.ks.swap(Int(a), Int(b))

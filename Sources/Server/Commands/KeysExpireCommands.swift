@@ -27,13 +27,9 @@ let keyExpireCommands: [Command] = [
 private func setDeadline(_ call: Call, unitMs: Int64, absolute: Bool) {
     let ks = call.ks, db = call.db
     guard let amount = call.int64(2) else { return }
-    let name = call.argv[0].text.lowercased()
-    let (scaled, o1) = amount.multipliedReportingOverflow(by: unitMs)
-    let (deadline, o2) = scaled.addingReportingOverflow(absolute ? 0 : ks.now)
-    if o1 || o2 {
-        call.error("ERR invalid expire time in \(name)")
-        return
-    }
+    // Redis 4.0 wraps on overflow (it has no "invalid expire time" here): a deadline that
+    // wraps below now deletes the key like any past one, on replicas and in AOF replay too.
+    let deadline = amount &* unitMs &+ (absolute ? 0 : ks.now)
     guard let i = ks.lookupWrite(db, call.argv[1]) else {
         call.integer(0)
         return

@@ -241,8 +241,13 @@ extension Persistence {
         aof.baseSize = aof.currentSize
     }
 
-    /// Stops a rewrite in progress and drops its file.
+    /// Stops a rewrite in progress, or one due to start at the next command boundary, and drops its file.
     func abortRewrite() {
+        // A rewrite that is `next` already answered "started": 4.0 had forked its child by then.
+        if scheduler.running == .aofRewrite || scheduler.next == .aofRewrite {
+            // 4.0 logs "Killing running AOF rewrite child: <pid>"; operators and scripts look for it.
+            server.log.notice("Killing AOF child: Cairn's rewrite runs in this process, not in a child, so the background AOF rewrite is abandoned and its temporary file removed")
+        }
         scheduler.cancelRewrite()
         guard let job = aofRewrite else { return }
         job.abort(server.keyspace)
