@@ -6,10 +6,8 @@
 // it pays. "Moving" a Swift value means building a new copy of its storage and
 // storing that in the entry: the old block is freed when its last reference goes.
 // Contents never change, so DEBUG DIGEST and every reader see the same value.
-// What moves: a string's byte array, a long key's byte array, the single buffer
-// of a packed hash ("ziplist") and of an intset. Lists, sorted sets and the
-// table forms of hashes and sets hold many blocks behind a class or a ring and
-// are left as they are (counted as neither hit nor miss).
+// What moves, per kind of value: DefragmentValues.swift; here, the walk and the
+// long keys.
 // Tricky bit: a running snapshot. The walk refuses to run while one is active:
 // replacing a value is invisible to it (the snapshot holds its own reference or
 // captures the new, equal copy), but the old block would stay alive in the
@@ -52,28 +50,6 @@ public struct Defragmenter {
         var fresh = PackedBuffer()
         fresh.storage = PackedBuffer.copy(of: storage, capacity: Int(storage.header.count))
         return fresh
-    }
-}
-
-extension Value {
-    /// This value with its storage moved where the hint says so; nil when nothing moved.
-    func defragmented(_ d: inout Defragmenter) -> Value? {
-        switch self {
-        case .string(.bytes(let b, let raw)):
-            return d.relocate(b).map { .string(.bytes($0, raw: raw)) }
-        case .hash(var h):
-            guard case .packed(var pairs) = h.storage, let moved = d.relocate(pairs.storage) else { return nil }
-            pairs.storage = moved
-            h.storage = .packed(pairs)
-            return .hash(h)
-        case .set(var s):
-            guard case .intset(var ints) = s.storage, let moved = d.relocate(ints.storage) else { return nil }
-            ints.storage = moved
-            s.storage = .intset(ints)
-            return .set(s)
-        case .string(.int), .list, .zset:
-            return nil
-        }
     }
 }
 
