@@ -111,7 +111,9 @@ int cairn_allocator_slab_use(const void *ptr, struct cairn_slab_use *out) {
     return 0;
 }
 
-int cairn_thread_cache_enable(int enabled) {
-    bool value = enabled != 0;
-    return mallctl("thread.tcache.enabled", NULL, NULL, &value, sizeof value);
+int cairn_thread_cache_swap(int enabled) {
+    bool value = enabled != 0, was = false;
+    size_t len = sizeof was;
+    if (mallctl("thread.tcache.enabled", &was, &len, &value, sizeof value) != 0) return -1;
+    return was ? 1 : 0;
 }

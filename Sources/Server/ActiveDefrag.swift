@@ -147,8 +147,9 @@ package final class ActiveDefrag {
         guard running > 0 else { return }
         let limitNs = UInt64(DefragEffort.budgetMicroseconds(cpuPercent: running, hz: settings.hz)) * 1000
         let start = clockNanoseconds()
-        cairn_thread_cache_enable(0)
-        defer { cairn_thread_cache_enable(1) }
+        // Restored as it was: MALLOC_CONF may have turned the cache off for good.
+        let cacheWasOn = cairn_thread_cache_swap(0) == 1
+        defer { if cacheWasOn { cairn_thread_cache_swap(1) } }
         while true {
             guard let next = keyspace.defragStep(from: cursor, slots: slotsPerStep, &defragmenter) else {
                 let frag = readFragmentation()

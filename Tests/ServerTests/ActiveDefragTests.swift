@@ -4,6 +4,7 @@
 // contents do not change, and no work while a snapshot is active. The real
 // allocator's hint is exercised by tools/tests/test_active_defrag.py.
 import XCTest
+import CairnCSystem
 import Engine
 @testable import Server
 
@@ -45,6 +46,10 @@ final class ActiveDefragTests: XCTestCase {
         // A block too big for a slab is never moved.
         let big = Bytes(repeating: 1, count: 1 << 20)
         XCTAssertFalse(big.withUnsafeBufferPointer { ActiveDefrag.slabHint(UnsafeRawPointer($0.baseAddress!)) })
+        // The thread cache switch reports the state it replaces, so a step can restore it.
+        XCTAssertEqual(cairn_thread_cache_swap(0), 1)
+        XCTAssertEqual(cairn_thread_cache_swap(0), 0)
+        XCTAssertEqual(cairn_thread_cache_swap(1), 0)
     }
 
     /// A keyspace of `n` strings (every third an integer, which has no heap block) and one packed hash.

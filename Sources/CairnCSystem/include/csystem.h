@@ -54,9 +54,10 @@ struct cairn_slab_use {
 /// outside the heap (inside a loaded image: static data), or an errno.
 int cairn_allocator_slab_use(const void *ptr, struct cairn_slab_use *out);
 
-/// Turns the calling thread's cache of freed blocks off (flushing it) or on again; 0 or
-/// an errno. Defrag runs without it, so a new block is not one just freed from a sparse slab.
-int cairn_thread_cache_enable(int enabled);
+/// Turns the calling thread's cache of freed blocks on or off (off flushes it); returns
+/// whether it was on (1 or 0), or -1. Defrag runs without it, so a new block is not one
+/// just freed from a sparse slab.
+int cairn_thread_cache_swap(int enabled);
 
 /// Names the calling thread (Linux keeps the first 15 bytes); 0 or an errno.
 int cairn_set_thread_name(const char *name);
