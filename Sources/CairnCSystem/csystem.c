@@ -2,6 +2,9 @@
 #define _GNU_SOURCE
 #include "csystem.h"
 #include <jemalloc/jemalloc.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,3 +85,37 @@ int cairn_allocator_purge(void) {
 }
 
 size_t cairn_allocator_size_class(size_t size) { return size == 0 ? 0 : nallocx(size, 0); }
+
+// jemalloc 5.3's reply to "experimental.utilization.query" (its
+// inspect_extent_util_stats_verbose_t; the header does not export it).
+struct utilization_reply {
+    void *slabcur_addr;
+    size_t nfree, nregs, size, bin_nfree, bin_nregs;
+};
+
+int cairn_allocator_slab_use(const void *ptr, struct cairn_slab_use *out) {
+    // jemalloc looks the address up in its page map assuming it is its own: an
+    // address in an image's data (a statically built array) must not reach it.
+    Dl_info info;
+    if (ptr == NULL || dladdr(ptr, &info) != 0) return ENOENT;
+    struct utilization_reply reply;
+    size_t len = sizeof reply;
+    int rc = mallctl("experimental.utilization.query", &reply, &len, (void *)&ptr, sizeof ptr);
+    if (rc != 0) return rc;
+    if (reply.size == 0) return ENOENT;
+    out->nfree = reply.nfree;
+    out->nregs = reply.nregs;
+    out->bin_nfree = reply.bin_nfree;
+    out->bin_nregs = reply.bin_nregs;
+    // slabcur_addr is the start of the current slab; ptr lies inside some slab of `size` bytes.
+    uintptr_t slab = (uintptr_t)reply.slabcur_addr;
+    out->is_current = slab != 0 && (uintptr_t)ptr >= slab && (uintptr_t)ptr < slab + reply.size;
+    return 0;
+}
+
+int cairn_thread_cache_swap(int enabled) {
+    bool value = enabled != 0, was = false;
+    size_t len = sizeof was;
+    if (mallctl("thread.tcache.enabled", &was, &len, &value, sizeof value) != 0) return -1;
+    return was ? 1 : 0;
+}

@@ -89,6 +89,8 @@ package final class Server {
     package let migrateLinks = MigrateConnectionCache<MigrateSocket>()
     /// The background thread that frees big values and flushed tables (LazyFree.swift).
     package let lazyFree = LazyFreeThread.shared
+    /// Active defragmentation's pass and counters (ActiveDefrag.swift).
+    package let defrag = ActiveDefrag()
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -117,6 +119,7 @@ package final class Server {
         stats = ServerStats()
         for command in commands.all { command.stats.reset() }
         keyspace.stats = KeyspaceStats()
+        defrag.resetStats()
         opsSampler = InstantaneousSampler()
     }
 
@@ -180,6 +183,11 @@ package final class Server {
             let started = latency.start()
             keyspace.activeExpireCycle(budgetMicroseconds: Int64(1_000_000 / max(config.hz, 1) / 4))
             latency.record("expire-cycle", since: started)
+        }
+        if config.activeDefrag && persistence.loading == nil {
+            defrag.cycle(keyspace, DefragSettings(config), nowMs: now) { [log] in log.verbose($0) }
+        } else if defrag.running > 0 {
+            defrag.stop()
         }
         timeOutBlockedClients(now: now)
         deliverChanges()

@@ -218,11 +218,12 @@ final class ConfigFileTests: XCTestCase {
         let refused: [(String, String)] = [
             ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
-            ("activedefrag yes", "'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn"),
         ]
         for (line, reason) in refused {
             XCTAssertEqual(problem(line)?.reason, reason, line)
         }
+        // Active defrag is built: yes is taken.
+        XCTAssertTrue(try parse("activedefrag yes").activeDefrag)
         // The latency monitor is built: any non-negative threshold is taken.
         XCTAssertEqual(try parse("latency-monitor-threshold 100").latencyMonitorThreshold, 100)
         XCTAssertEqual(problem("latency-monitor-threshold -1")?.reason, "The latency threshold can't be negative")

@@ -82,14 +82,14 @@ final class ConfigInteropTests: XCTestCase {
         guard access(binary, X_OK) == 0 else { return XCTFail("cairn-server not built next to the tests: \(binary)") }
         let dir = TempDir()
         defer { dir.remove() }
-        let bad = ChildProcess(binary, ["--port", "0", "--activedefrag", "yes"], stderrPath: dir.path + "/bad.err")
+        let bad = ChildProcess(binary, ["--port", "0", "--cluster-enabled", "yes"], stderrPath: dir.path + "/bad.err")
         XCTAssertEqual(bad?.exitStatus(), 1)
         XCTAssertEqual(bad?.stderrText, """
 
             *** FATAL CONFIG FILE ERROR ***
             Reading the configuration file, at line 3
-            >>> 'activedefrag "yes"'
-            'activedefrag yes' is not supported yet: active defragmentation is not built in this version of Cairn
+            >>> 'cluster-enabled "yes"'
+            'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn
 
             """)
         let port = freePort()

@@ -30,9 +30,6 @@ from serverproc import cairn_server_path, free_port, stop_process
 ALLOWED_REFUSALS = {
     "loadmodule": "#14 (modules)",
     "cluster-enabled": "not planned (cluster mode)",
-    # 4.0 built without its patched jemalloc takes it from a file and never defragments;
-    # Cairn refuses values that enable a feature it lacks (DESIGN.md: Engine defrag).
-    "activedefrag": "active defragmentation (a later issue; see the report of issue #16)",
 }
 END_MARKER = "cairn-test-end-of-config-marker yes"
 COMMENTED = re.compile(r"^#\s?([a-z][a-z0-9-]*)(\s.*)?$")
@@ -41,7 +38,7 @@ COMMENTED = re.compile(r"^#\s?([a-z][a-z0-9-]*)(\s.*)?$")
 def stock_conf(redis4_server_path):
     path = os.path.join(os.path.dirname(os.path.dirname(redis4_server_path)), "redis.conf")
     if not os.path.exists(path):
-        pytest.skip("no redis.conf in the Redis 4.0 cache (%s)" % path)
+        pytest.fail("no redis.conf in the Redis 4.0 cache (%s): tools/redis4.sh builds it there" % path)
     with open(path) as f:
         return f.read().splitlines()
 

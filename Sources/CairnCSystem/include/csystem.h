@@ -42,6 +42,27 @@ int cairn_allocator_purge(void);
 /// The size jemalloc really hands out for a request of `size` bytes (nallocx).
 size_t cairn_allocator_size_class(size_t size);
 
+/// How full the slab holding an allocation is, and the average of its size class's
+/// slabs in the same arena (jemalloc's "experimental.utilization.query").
+struct cairn_slab_use {
+    /// Free and total regions of the allocation's slab (0 and 1 for an allocation
+    /// too big for a slab).
+    size_t nfree, nregs;
+    /// The same counts summed over the arena's slabs of that size class.
+    size_t bin_nfree, bin_nregs;
+    /// 1 when the slab is the one the arena fills next (moving out of it gains nothing).
+    int is_current;
+};
+
+/// Reads the slab use of the heap block holding `ptr`; 0, ENOENT for an address
+/// outside the heap (inside a loaded image: static data), or an errno.
+int cairn_allocator_slab_use(const void *ptr, struct cairn_slab_use *out);
+
+/// Turns the calling thread's cache of freed blocks on or off (off flushes it); returns
+/// whether it was on (1 or 0), or -1. Defrag runs without it, so a new block is not one
+/// just freed from a sparse slab.
+int cairn_thread_cache_swap(int enabled);
+
 /// Names the calling thread (Linux keeps the first 15 bytes); 0 or an errno.
 int cairn_set_thread_name(const char *name);
 

@@ -135,7 +135,11 @@ public struct PackedBuffer: @unchecked Sendable {
             return
         }
         if isKnownUniquelyReferenced(&storage) && storage!.capacity >= capacity { return }
-        let old = storage!
+        storage = PackedBuffer.copy(of: storage!, capacity: capacity)
+    }
+
+    /// A new allocation holding `old`'s bytes and tag, with room for at least `capacity` bytes.
+    @usableFromInline static func copy(of old: PackedBufferStorage, capacity: Int) -> PackedBufferStorage {
         let fresh = PackedBuffer.allocate(capacity: max(capacity, Int(old.header.count)), tag: old.header.tag)
         old.withUnsafeMutablePointers { oh, oe in
             fresh.withUnsafeMutablePointers { nh, ne in
@@ -144,7 +148,7 @@ public struct PackedBuffer: @unchecked Sendable {
                 nh.pointee.count = UInt32(n)
             }
         }
-        storage = fresh
+        return fresh
     }
 }
 

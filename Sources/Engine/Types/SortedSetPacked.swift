@@ -24,6 +24,9 @@ struct SortedSetPacked {
 
     init() { bytes = [0, 0, 0, 0] }
 
+    /// Bytes known to be a valid packed set (a copy of another's, active defrag).
+    init(trusted bytes: [UInt8]) { self.bytes = bytes }
+
     /// A packed set holding `entries`, which must be sorted and unique.
     init(sorted entries: [SortedSetEntry]) {
         var out: [UInt8] = [0, 0, 0, 0]

@@ -132,7 +132,7 @@ struct InfoReport {
             ("maxmemory_policy", server.config.maxmemoryPolicy.rawValue),
             ("mem_fragmentation_ratio", format2(ratio)),
             ("mem_allocator", ProcessStats.allocatorName),
-            ("active_defrag_running", "0"),
+            ("active_defrag_running", "\(server.defrag.running)"),
             ("lazyfree_pending_objects", "\(server.lazyFree.pendingObjects)"),
         ]
     }
@@ -194,6 +194,7 @@ struct InfoReport {
     private func statsFields() -> [(String, String)] {
         let s = server.stats
         let k = server.keyspace.stats
+        let d = server.defrag.defragmenter
         return [
             ("total_connections_received", "\(s.connectionsReceived)"),
             ("total_commands_processed", "\(s.commandsProcessed)"),
@@ -217,10 +218,10 @@ struct InfoReport {
             ("latest_fork_usec", "0"),
             ("migrate_cached_sockets", "0"),
             ("slave_expires_tracked_keys", "0"),
-            ("active_defrag_hits", "0"),
-            ("active_defrag_misses", "0"),
-            ("active_defrag_key_hits", "0"),
-            ("active_defrag_key_misses", "0"),
+            ("active_defrag_hits", "\(d.hits)"),
+            ("active_defrag_misses", "\(d.misses)"),
+            ("active_defrag_key_hits", "\(d.keyHits)"),
+            ("active_defrag_key_misses", "\(d.keyMisses)"),
         ]
     }
 

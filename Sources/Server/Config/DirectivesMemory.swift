@@ -6,8 +6,9 @@
 // Built too: the encoding thresholds, list-compress-depth included (a CONFIG SET
 // reaches the keyspace's EncodingLimits and applies to the next write).
 // Built: `maxmemory` (MemoryLimit.swift); after lowering it the next command
-// evicts (Redis's CONFIG SET evicts at once). Later: `activedefrag` (only no); the lazy-free switches are
-// tunables, stored for the features that will read them.
+// evicts (Redis's CONFIG SET evicts at once). Built: `activedefrag` and its tunables, read by
+// each cron tick (ActiveDefrag.swift). Later: the lazy-free switches are tunables, stored for
+// the features that will read them.
 // Encoding thresholds read memory units in a file (Redis reads them with
 // memtoll) but are written back as plain numbers, as Redis does.
 import Engine
@@ -47,17 +48,17 @@ let memoryDirectives: [ConfigDirective] = [
     .bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction, status: .built, settable: true, effect: refreshLazyFree),
     .bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire, status: .built, settable: true, effect: refreshLazyFree),
     .bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel, status: .built, settable: true, effect: refreshLazyFree),
-    .bool("activedefrag", \.activeDefrag, status: .later, settable: true, enables: "active defragmentation is"),
-    .int("active-defrag-ignore-bytes", \.activeDefragIgnoreBytes, status: .later, settable: true,
+    .bool("activedefrag", \.activeDefrag, status: .built, settable: true),
+    .int("active-defrag-ignore-bytes", \.activeDefragIgnoreBytes, status: .built, settable: true,
          range: 1...Int.max, runtimeRange: 0...Int.max, problem: "active-defrag-ignore-bytes must above 0",
          memory: true),
-    .int("active-defrag-threshold-lower", \.activeDefragThresholdLower, status: .later, settable: true,
+    .int("active-defrag-threshold-lower", \.activeDefragThresholdLower, status: .built, settable: true,
          range: 0...Int.max, runtimeRange: 0...1000, problem: "active-defrag-threshold-lower must be 0 or greater"),
-    .int("active-defrag-threshold-upper", \.activeDefragThresholdUpper, status: .later, settable: true,
+    .int("active-defrag-threshold-upper", \.activeDefragThresholdUpper, status: .built, settable: true,
          range: 0...Int.max, runtimeRange: 0...1000, problem: "active-defrag-threshold-upper must be 0 or greater"),
-    .int("active-defrag-cycle-min", \.activeDefragCycleMin, status: .later, settable: true, range: 1...99,
+    .int("active-defrag-cycle-min", \.activeDefragCycleMin, status: .built, settable: true, range: 1...99,
          problem: "active-defrag-cycle-min must be between 1 and 99"),
-    .int("active-defrag-cycle-max", \.activeDefragCycleMax, status: .later, settable: true, range: 1...99,
+    .int("active-defrag-cycle-max", \.activeDefragCycleMax, status: .built, settable: true, range: 1...99,
          problem: "active-defrag-cycle-max must be between 1 and 99"),
     .bool("activerehashing", \.activeRehashing, status: .later, settable: true),
     .int("hash-max-ziplist-entries", \.hashMaxZiplistEntries, status: .built, settable: true,
