@@ -215,6 +215,19 @@ def restores(client, rng, tally, foreign_dumps):
             tally.note(argv, client.call(*argv))
 
 
+def migrations(client, rng, tally, target_port):
+    """MIGRATEs to another server: moves (a DEL here), COPY (nothing here) and KEYS with REPLACE."""
+    port = str(target_port).encode()
+    keys = [k for k in diffgen.KEYS if client.call(b"EXISTS", k) == 1]
+    rng.shuffle(keys)
+    for argv in ([b"MIGRATE", b"127.0.0.1", port, keys[0], b"15", b"5000", b"REPLACE"] if keys else None,
+                 [b"MIGRATE", b"127.0.0.1", port, keys[1], b"15", b"5000", b"COPY", b"REPLACE"] if len(keys) > 1 else None,
+                 [b"MIGRATE", b"127.0.0.1", port, b"", b"15", b"5000", b"REPLACE", b"KEYS", *keys[2:5]]
+                 if len(keys) > 4 else None):
+        if argv is not None:
+            tally.note(argv, client.call(*argv))
+
+
 def wait_blocked(client, n):
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
@@ -250,9 +263,10 @@ def blocking_pops(port, writer, tally, db):
     writer.call(b"SELECT", 0)
 
 
-def run(port, seed, count=3000, foreign_dumps=(), between=None):
-    """The whole workload against the server on `port`; `between()` runs halfway (a rewrite).
-    Returns the names of the commands that succeeded."""
+def run(port, seed, count=3000, foreign_dumps=(), between=None, migrate_to=None):
+    """The whole workload against the server on `port`; `between()` runs halfway (a rewrite);
+    `migrate_to`: a server's port that takes MIGRATEd keys. Returns the names of the commands
+    that succeeded."""
     rng = random.Random(seed ^ 0x5eed)
     tally = Tally()
     cmds = with_transactions(rng, commands(seed, count))
@@ -273,6 +287,8 @@ def run(port, seed, count=3000, foreign_dumps=(), between=None):
             c.call(b"SELECT", 0)
             blocking_pops(port, c, tally, db=1 + n)
             restores(c, rng, tally, foreign_dumps)
+            if migrate_to:
+                migrations(c, rng, tally, migrate_to)
             if n == 0 and between:
                 between()
     return tally.ok

@@ -71,6 +71,14 @@ def foreign_dumps(_servers):
     return dumps
 
 
+@pytest.fixture(scope="module")
+def migrate_target():
+    """A Redis 7.0 of this file's own that takes the workload's MIGRATEd keys."""
+    target = ServerProcess("redis").start()
+    yield target.port
+    target.stop()
+
+
 def spawn(request, kind, *args, workdir=None):
     binary = request.getfixturevalue("redis4_server_path") if kind == "redis4" else None
     server = ServerProcess(kind, extra_args=args, binary=binary, workdir=workdir)
@@ -78,9 +86,9 @@ def spawn(request, kind, *args, workdir=None):
     return server.start()
 
 
-def run_workload(server, foreign, between=None):
+def run_workload(server, foreign, target, between=None):
     """Runs the workload and fails if a write command of the server's table was not exercised."""
-    ran = workload.run(server.port, SEED, foreign_dumps=foreign, between=between)
+    ran = workload.run(server.port, SEED, foreign_dumps=foreign, between=between, migrate_to=target)
     missing = workload.write_commands(server.port) - ran - NOT_EXERCISED
     assert not missing, "write commands the workload never ran with success: %s" % sorted(missing)
 
@@ -117,11 +125,11 @@ def bgrewriteaof(server):
 
 
 @pytest.mark.parametrize("form", ["commands", "rewritten", "preamble"])
-def test_cairn_aof_loads_into_redis4(request, tmpdirs, foreign_dumps, redis4_server_path, form):
+def test_cairn_aof_loads_into_redis4(request, tmpdirs, foreign_dumps, migrate_target, redis4_server_path, form):
     cairn = spawn(request, "cairn", "--appendonly", "yes", "--appendfsync", "always",
                   "--aof-use-rdb-preamble", "yes" if form == "preamble" else "no")
     between = None if form == "commands" else (lambda: bgrewriteaof(cairn))
-    run_workload(cairn, foreign_dumps, between)
+    run_workload(cairn, foreign_dumps, migrate_target, between)
     want = snapshot(cairn)
 
     aof = os.path.join(cairn.workdir, "appendonly.aof")
@@ -136,12 +144,12 @@ def test_cairn_aof_loads_into_redis4(request, tmpdirs, foreign_dumps, redis4_ser
     assert_same(want, snapshot(redis4), "Redis 4.0 after loading Cairn's AOF (%s)" % form)
 
 
-def test_redis4_replica_of_cairn_master(request, foreign_dumps):
+def test_redis4_replica_of_cairn_master(request, foreign_dumps, migrate_target):
     cairn = spawn(request, "cairn", "--repl-diskless-sync", "no")
     redis4 = spawn(request, "redis4")
     call(redis4, "SLAVEOF", "127.0.0.1", str(cairn.port))
     wait_for("the replica's link is up", lambda: info(redis4, "replication").get("master_link_status") == "up")
-    run_workload(cairn, foreign_dumps)
+    run_workload(cairn, foreign_dumps, migrate_target)
 
     def caught_up():
         return info(cairn, "replication")["master_repl_offset"] == info(redis4, "replication")["slave_repl_offset"]
