@@ -216,7 +216,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-jemalloc deps-python deps-gcc deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
+for name in deps-redis deps-zlib deps-jemalloc deps-python deps-gcc deps-exporter deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"
