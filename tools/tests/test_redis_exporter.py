@@ -17,7 +17,6 @@ import subprocess
 import time
 import urllib.request
 
-
 from serverproc import free_port, stop_process
 
 EXPORTER = shutil.which("prometheus-redis-exporter")
