@@ -13,6 +13,10 @@ Datasets (issue 3's table):
   lists-lzf   10,000 lists of 100 compressible ~250-byte elements (JSON-like
               records), both servers with list-compress-depth 1: about 4 nodes
               of 8 KiB per list, the interior ones LZF-compressed
+  str64, str128, str1024, str16384
+              100,000 string keys (10,000 for str16384) of values of that many
+              bytes; the last columns give used_memory growth over the data's
+              own bytes (key + value) for each server (issue 13's table)
 Both servers allocate through jemalloc (Debian's Redis bundles it, Cairn links
 libjemalloc), but used_memory is each server's own count (Redis: its own
 zmalloc tally, Cairn: jemalloc's stats.allocated); RSS compares like with like.
@@ -56,10 +60,16 @@ def record(i, j):
 DATASET_CONFIG = {"lists-lzf": ["--list-compress-depth", "1"]}
 
 
+def value_size(dataset):
+    """The value length of an strN dataset, else None."""
+    return int(dataset[3:]) if dataset.startswith("str") and dataset[3:].isdigit() else None
+
+
 def load(r, dataset, n):
     if dataset == "strings":
         r.execute_command("DEBUG", "POPULATE", n)
         return
+    size = value_size(dataset)
     pipe = r.pipeline(transaction=False)
     for i in range(n):
         key = "%s:%d" % (dataset, i)
@@ -73,6 +83,8 @@ def load(r, dataset, n):
             pipe.execute_command("RPUSH", key, *["element%d" % j for j in range(100)])
         elif dataset == "lists-lzf":
             pipe.execute_command("RPUSH", key, *[record(i, j) for j in range(100)])
+        elif size is not None:
+            pipe.execute_command("SET", key, (b"%010d" % i) * (size // 10) + b"v" * (size % 10))
         if i % 1000 == 999:
             pipe.execute()
     pipe.execute()
@@ -96,9 +108,10 @@ def main():
     ap.add_argument("--datasets", help="comma-separated subset of the datasets (default: all)")
     args = ap.parse_args()
     datasets = [("strings", 1_000_000), ("hashes", 100_000), ("sets", 100_000), ("zsets", 100_000), ("lists", 10_000),
-                ("lists-lzf", 10_000)]
-    print("%-8s %9s | %12s %12s %6s | %12s %12s %6s" % ("dataset", "keys", "redis used", "cairn used", "ratio",
-                                                        "redis rss", "cairn rss", "ratio"))
+                ("lists-lzf", 10_000), ("str64", 100_000), ("str128", 100_000), ("str1024", 100_000),
+                ("str16384", 10_000)]
+    print("%-8s %9s | %12s %12s %6s | %12s %12s %6s | %s" % ("dataset", "keys", "redis used", "cairn used", "ratio",
+                                                             "redis rss", "cairn rss", "ratio", "used/data redis cairn"))
     if args.datasets:
         wanted = args.datasets.split(",")
         unknown = set(wanted) - {name for name, _ in datasets}
@@ -109,7 +122,13 @@ def main():
         n = max(1, int(count * args.scale))
         ru, rr = measure("redis", None, name, n)
         cu, cr = measure("cairn", args.cairn, name, n)
-        print("%-8s %9d | %12.1f %12.1f %6.2f | %12.1f %12.1f %6.2f" % (name, n, ru, cu, cu / ru, rr, cr, cr / rr))
+        size = value_size(name)
+        per_data = ""
+        if size is not None:
+            data = len("%s:%d" % (name, n // 2)) + size  # a typical key's bytes plus its value's
+            per_data = "%.2f %.2f" % (ru / data, cu / data)
+        print("%-8s %9d | %12.1f %12.1f %6.2f | %12.1f %12.1f %6.2f | %s"
+              % (name, n, ru, cu, cu / ru, rr, cr, cr / rr, per_data))
 
 
 if __name__ == "__main__":
