@@ -184,7 +184,10 @@ step swift-toolchain check_swift || { echo "cannot continue without swift"; exit
 # ---- build and unit tests ----
 step swift-build swift build
 BUILD_OK=$?
-step swift-test swift test --disable-swift-testing  # every test is XCTest; no empty Swift Testing summary
+# every test is XCTest (no empty Swift Testing summary); the log is kept so the summary can name failures
+swift_test() { swift test --disable-swift-testing 2>&1 | tee "$SWIFT_TEST_LOG"; }
+SWIFT_TEST_LOG=$(mktemp /tmp/cairn-swift-test.XXXXXX)
+step swift-test swift_test
 step rdb-interop tools/rdb-interop.sh
 
 # ---- interop and differential tests ----
@@ -221,6 +224,11 @@ for name in deps-redis deps-zlib deps-jemalloc deps-python deps-gcc deps-exporte
 done
 printf '  %-20s %4ss\n' total "$TOTAL"
 if [ ${#FAILED[@]} -ne 0 ]; then
+    # CI shows only the tail of this output: repeat the failing XCTest lines here.
+    if [[ " ${FAILED[*]} " == *" swift-test "* ]]; then
+        echo "swift-test failures:"
+        grep -E "error: |' failed \(|Fatal error|signal [0-9]+|Exited with" "$SWIFT_TEST_LOG" | grep -v "Background saving error" | tail -20
+    fi
     echo "FAILED steps: ${FAILED[*]}"
     exit 1
 fi
