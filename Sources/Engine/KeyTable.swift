@@ -8,7 +8,11 @@
 //
 // Keys with a time to live are also listed densely in `expiring`, so the active
 // expire cycle samples only keys that can expire, and RANDOMKEY samples entries
-// uniformly. Contract: an entry index is valid until the next insert or remove;
+// uniformly. Entries sit in a SegmentedArray, so growing never moves or copies
+// them. Their deadlines sit beside that list (`expiringAt`), not in every
+// entry, and an entry keeps no hash (a resize hashes its key again): each key
+// costs 40 bytes of entry, which with the array's growth slack is what decides
+// how many keys fit under maxmemory. Contract: an entry index is valid until the next insert or remove;
 // callers never keep one across a mutation.
 
 @usableFromInline let noExpire: Int64 = -1
@@ -21,7 +25,7 @@
 }
 
 public struct KeyTable {
-    /// One key. The field order packs it into 56 bytes: the 4-byte fields fill the gap
+    /// One key. The field order packs it into 40 bytes: the 4-byte fields fill the gap
     /// after the value, and a key of up to 14 bytes lives inside it (KeyTableKey.swift).
     @usableFromInline struct Entry {
         @usableFromInline var key: EntryKey
@@ -31,26 +35,23 @@ public struct KeyTable {
         @usableFromInline var expireSlot: Int32
         /// LRU clock or LFU data, see AccessTracking.
         @usableFromInline var access: UInt32
-        @usableFromInline var hash: UInt64
-        @usableFromInline var expireAt: Int64
 
-        @usableFromInline init(key: Bytes, value: Value, hash: UInt64, expireAt: Int64, next: Int32,
-                               expireSlot: Int32, access: UInt32) {
+        @usableFromInline init(key: Bytes, value: Value, next: Int32, expireSlot: Int32, access: UInt32) {
             self.key = EntryKey(key)
             self.value = value
             self.next = next
             self.expireSlot = expireSlot
             self.access = access
-            self.hash = hash
-            self.expireAt = expireAt
         }
     }
 
-    @usableFromInline var entries: [Entry] = []
+    @usableFromInline var entries = SegmentedArray<Entry>()
     @usableFromInline var buckets: [Int32] = Array(repeating: -1, count: 4)
     @usableFromInline var freeHead: Int32 = -1
     @usableFromInline var freeCount = 0
     @usableFromInline var expiring: [Int32] = []
+    /// The deadline of the key at `expiring[k]`, at `expiringAt[k]`.
+    @usableFromInline var expiringAt: [Int64] = []
     public private(set) var count = 0
     /// The active snapshot's state for this table (KeyspaceSnapshot.swift), nil when none.
     @usableFromInline var snapshot: TableSnapshot? = nil
@@ -65,7 +66,7 @@ public struct KeyTable {
     /// INFO memory's per-key overhead, as Redis counts its dict entries and buckets.
     public var overheadBytes: Int {
         entries.capacity * MemoryLayout<Entry>.stride + buckets.capacity * MemoryLayout<Int32>.stride
-            + expiring.capacity * MemoryLayout<Int32>.stride
+            + expiring.capacity * MemoryLayout<Int32>.stride + expiringAt.capacity * MemoryLayout<Int64>.stride
     }
 
     // MARK: lookup
@@ -74,20 +75,20 @@ public struct KeyTable {
 
     /// Finds `key` whose hash (`hashKey`) the caller already computed.
     @inlinable public func find(_ key: Bytes, hash h: UInt64) -> Int? {
-        // Read fields in place: copying an Entry would retain and release its key and value.
-        entries.withUnsafeBufferPointer { e in
-            var i = Int(buckets[Int(h & UInt64(buckets.count - 1))])
-            while i >= 0 {
-                if e[i].hash == h && e[i].key == key { return i }
-                i = Int(e[i].next)
-            }
-            return nil
+        var i = Int(buckets[Int(h & UInt64(buckets.count - 1))])
+        while i >= 0 {
+            if entries[i].key == key { return i }
+            i = Int(entries[i].next)
         }
+        return nil
     }
 
     @inlinable public func key(at i: Int) -> Bytes { entries[i].key.bytes }
     @inlinable public func value(at i: Int) -> Value { entries[i].value }
-    @inlinable public func expireAt(at i: Int) -> Int64 { entries[i].expireAt }
+    @inlinable public func expireAt(at i: Int) -> Int64 {
+        let slot = Int(entries[i].expireSlot)
+        return slot >= 0 ? expiringAt[slot] : noExpire
+    }
     @inlinable public func access(at i: Int) -> UInt32 { entries[i].access }
     @inlinable public mutating func setValue(_ v: Value, at i: Int) {
         preserve(i)
@@ -118,7 +119,7 @@ public struct KeyTable {
     public mutating func insert(_ key: Bytes, hash h: UInt64, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int {
         if count + 1 > buckets.count { relinkBuckets(size: buckets.count * 2) }
         let b = Int(h & UInt64(buckets.count - 1))
-        let entry = Entry(key: key, value: value, hash: h, expireAt: noExpire, next: buckets[b], expireSlot: -1, access: access)
+        let entry = Entry(key: key, value: value, next: buckets[b], expireSlot: -1, access: access)
         let i: Int
         if freeHead >= 0 {
             i = Int(freeHead)
@@ -190,21 +191,24 @@ public struct KeyTable {
     public mutating func setExpire(_ at: Int64, at i: Int) {
         if at == noExpire { removeExpire(at: i); return }
         preserve(i)
-        entries[i].expireAt = at
         if entries[i].expireSlot < 0 {
             entries[i].expireSlot = Int32(expiring.count)
             expiring.append(Int32(i))
+            expiringAt.append(at)
+        } else {
+            expiringAt[Int(entries[i].expireSlot)] = at
         }
     }
 
     public mutating func removeExpire(at i: Int) {
         let slot = Int(entries[i].expireSlot)
-        guard slot >= 0 else { entries[i].expireAt = noExpire; return }
+        guard slot >= 0 else { return }
         preserve(i)
-        entries[i].expireAt = noExpire
         let last = expiring.removeLast()
+        let lastAt = expiringAt.removeLast()
         if slot < expiring.count {
             expiring[slot] = last
+            expiringAt[slot] = lastAt
             entries[Int(last)].expireSlot = Int32(slot)
         }
         entries[i].expireSlot = -1
@@ -264,16 +268,23 @@ public struct KeyTable {
 
     /// Drops free slots so sampling stays uniform and memory follows the key count.
     @usableFromInline mutating func compact() {
-        var packed: [Entry] = []
+        var packed = SegmentedArray<Entry>()
         packed.reserveCapacity(count)
-        for e in entries where e.expireSlot != freeMarker { packed.append(e) }
+        var deadlines: [Int64] = []
+        for j in 0..<entries.count where entries[j].expireSlot != freeMarker {
+            let e = entries[j]
+            packed.append(e)
+            deadlines.append(e.expireSlot >= 0 ? expiringAt[Int(e.expireSlot)] : noExpire)
+        }
         entries = packed
         freeHead = -1
         freeCount = 0
         expiring.removeAll(keepingCapacity: true)
+        expiringAt.removeAll(keepingCapacity: true)
         for i in 0..<entries.count where entries[i].expireSlot >= 0 {
             entries[i].expireSlot = Int32(expiring.count)
             expiring.append(Int32(i))
+            expiringAt.append(deadlines[i])
         }
         relinkBuckets(size: max(4, count.nextPowerOfTwo))
     }
@@ -282,7 +293,7 @@ public struct KeyTable {
 extension KeyTable: ChainedBuckets {
     var slotCount: Int { entries.count }
     func slotIsLive(_ i: Int) -> Bool { entries[i].expireSlot != freeMarker }
-    func slotHash(_ i: Int) -> UInt64 { entries[i].hash }
+    func slotHash(_ i: Int) -> UInt64 { entries[i].key.hash }
     func slotNext(_ i: Int) -> Int32 { entries[i].next }
     mutating func setSlotNext(_ i: Int, _ next: Int32) { entries[i].next = next }
 }

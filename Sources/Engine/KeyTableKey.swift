@@ -49,6 +49,19 @@
         }
     }
 
+    /// `hashKey(bytes)`, without allocating: entries keep no hash, so a resize asks the key.
+    @inlinable var hash: UInt64 {
+        switch self {
+        case .heap(let b):
+            return hashKey(b)
+        case .inline(let a, let b, let c, let n):
+            let packed = (a, b, c, n)
+            var hasher = Hasher()
+            withUnsafeBytes(of: packed) { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(n)))) }
+            return UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+    }
+
     /// Whether the key equals `other`, without allocating.
     @inlinable static func == (key: EntryKey, other: Bytes) -> Bool {
         switch key {

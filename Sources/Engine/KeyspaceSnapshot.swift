@@ -103,7 +103,7 @@ extension KeyTable {
     @usableFromInline mutating func preserveSlow(_ i: Int, _ s: TableSnapshot) {
         s.markDone(i)
         guard entries[i].expireSlot != freeMarker else { return }
-        s.owner.capture(s.db, key(at: i), entries[i].value, entries[i].expireAt, beforeWrite: true)
+        s.owner.capture(s.db, key(at: i), entries[i].value, expireAt(at: i), beforeWrite: true)
     }
 
     /// Captures every remaining slot (before the table is cleared or detached).
@@ -129,7 +129,7 @@ extension KeyTable {
             if s.isDone(i) { continue }
             s.markDone(i)
             if entries[i].expireSlot == freeMarker { continue }
-            s.owner.capture(s.db, key(at: i), entries[i].value, entries[i].expireAt, beforeWrite: false)
+            s.owner.capture(s.db, key(at: i), entries[i].value, expireAt(at: i), beforeWrite: false)
             n += 1
         }
         // Slots past the current end were freed and captured already (the table shrank to empty).

@@ -39,8 +39,8 @@ func keyTableViolation(_ table: KeyTable) -> String? {
         while i >= 0 {
             let e = entries[Int(i)]
             guard e.expireSlot != freeMarker else { return "free entry \(i) in bucket \(b)" }
-            guard Int(e.hash & mask) == b else { return "entry \(i) in bucket \(b), belongs in \(e.hash & mask)" }
-            guard e.hash == hashKey(e.key.bytes) else { return "entry \(i) has a stale hash" }
+            let h = hashKey(e.key.bytes)
+            guard Int(h & mask) == b else { return "entry \(i) in bucket \(b), belongs in \(h & mask)" }
             guard seen.insert(Int(i)).inserted else { return "entry \(i) chained twice" }
             i = e.next
         }
@@ -49,13 +49,11 @@ func keyTableViolation(_ table: KeyTable) -> String? {
 
     // Expiry index.
     guard table.expiring.count == live.filter({ entries[$0].expireSlot >= 0 }).count else { return "expiring count" }
+    guard table.expiringAt.count == table.expiring.count else { return "deadlines and expiring keys differ in number" }
     for (slot, index) in table.expiring.enumerated() {
         let e = entries[Int(index)]
         guard e.expireSlot == Int32(slot) else { return "expiring[\(slot)] = \(index) but its slot is \(e.expireSlot)" }
-        guard e.expireAt != noExpire else { return "entry \(index) listed as expiring without a deadline" }
-    }
-    for i in live where entries[i].expireSlot == -1 && entries[i].expireAt != noExpire {
-        return "entry \(i) has a deadline but is not listed"
+        guard table.expiringAt[slot] != noExpire else { return "entry \(index) listed as expiring without a deadline" }
     }
     // Keys are unique.
     guard Set(live.map { entries[$0].key.bytes }).count == live.count else { return "duplicate keys" }

@@ -1,13 +1,14 @@
 // KeyTableKeyTests: keys inside KeyTable entries: inline up to 14 bytes, heap beyond,
 // every length round-trips and compares, lookups tell apart keys that differ only past
-// the inline limit or only in length, and the entry stays 56 bytes.
+// the inline limit or only in length, a key's hash is hashKey of its bytes, and the entry
+// stays 40 bytes.
 import XCTest
 @testable import Engine
 
 final class KeyTableKeyTests: XCTestCase {
     func testLayout() {
         XCTAssertEqual(MemoryLayout<EntryKey>.size, 16)
-        XCTAssertEqual(MemoryLayout<KeyTable.Entry>.stride, 56)
+        XCTAssertEqual(MemoryLayout<KeyTable.Entry>.stride, 40)
     }
 
     func testEveryLengthRoundTripsAndCompares() {
@@ -17,6 +18,7 @@ final class KeyTableKeyTests: XCTestCase {
             if case .inline = k { XCTAssertLessThanOrEqual(n, 14) } else { XCTAssertGreaterThan(n, 14) }
             XCTAssertEqual(k.bytes, key, "length \(n)")
             XCTAssertTrue(k == key, "length \(n)")
+            XCTAssertEqual(k.hash, hashKey(key), "length \(n)")
             XCTAssertFalse(k == key + [0], "length \(n)")
             if n > 0 {
                 XCTAssertFalse(k == Array(key.dropLast()), "length \(n)")
