@@ -184,8 +184,34 @@ step swift-toolchain check_swift || { echo "cannot continue without swift"; exit
 # ---- build and unit tests ----
 step swift-build swift build
 BUILD_OK=$?
-# every test is XCTest (no empty Swift Testing summary); the log is kept so the summary can name failures
-swift_test() { swift test --disable-swift-testing 2>&1 | tee "$SWIFT_TEST_LOG"; }
+# Every test is XCTest (no empty Swift Testing summary); the log is kept so the summary can
+# name failures. A test case that fails is run again, alone, twice: if it passes both times
+# the step passes but the summary names it FLAKY (a timing-dependent test to fix, not to
+# hide); a crash, or a case that fails again, fails the step.
+swift_test() {
+    swift test --disable-swift-testing 2>&1 | tee "$SWIFT_TEST_LOG"
+    local rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 0 ] && return 0
+    local failed
+    failed=$(sed -n "s/^Test Case '\([A-Za-z0-9_]*\.[A-Za-z0-9_]*\)' failed.*/\1/p" "$SWIFT_TEST_LOG" | sort -u)
+    [ -n "$failed" ] || return "$rc"
+    grep -q "Executed [0-9]* tests" "$SWIFT_TEST_LOG" || return "$rc"   # the run did not finish
+    local name
+    for name in $failed; do
+        echo "re-running $name"
+        rerun_test_case "$name" && rerun_test_case "$name" || { echo "$name fails again"; return "$rc"; }
+        FLAKY+=("$name")
+    done
+    return 0
+}
+# Runs one XCTest case (Class.testName) alone; true only if exactly it ran and passed.
+rerun_test_case() {
+    local out
+    out=$(swift test --skip-build --disable-swift-testing --filter "^[A-Za-z]*\.${1/./\/}\$" 2>&1)
+    echo "$out" >>"$SWIFT_TEST_LOG"
+    grep -q "Executed 1 test, with 0 failures" <<<"$out"
+}
+FLAKY=()
 SWIFT_TEST_LOG=$(mktemp /tmp/cairn-swift-test.XXXXXX)
 step swift-test swift_test
 step rdb-interop tools/rdb-interop.sh
@@ -223,6 +249,7 @@ for name in deps-redis deps-zlib deps-jemalloc deps-python deps-gcc deps-exporte
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"
+[ ${#FLAKY[@]} -eq 0 ] || echo "FLAKY XCTest cases (failed once, then passed twice alone): ${FLAKY[*]}"
 if [ ${#FAILED[@]} -ne 0 ]; then
     # CI shows only the tail of this output: repeat the failing XCTest lines here.
     if [[ " ${FAILED[*]} " == *" swift-test "* ]]; then
