@@ -10,13 +10,18 @@
 // expire cycle samples only keys that can expire, and RANDOMKEY samples entries
 // uniformly. Entries sit in a SegmentedArray, so growing never moves or copies
 // them. Their deadlines sit beside that list (`expiringAt`), not in every
-// entry, and an entry keeps no hash (a resize hashes its key again): each key
+// entry, and an entry keeps only 16 bits of its key's hash (a resize hashes the key
+// again): each key
 // costs 40 bytes of entry, which with the array's growth slack is what decides
 // how many keys fit under maxmemory. Contract: an entry index is valid until the next insert or remove;
 // callers never keep one across a mutation.
 
 @usableFromInline let noExpire: Int64 = -1
 @usableFromInline let freeMarker: Int32 = -2
+
+/// The 16 bits of a key's hash an entry keeps: the top ones, which bucket indices
+/// (the low bits) never use.
+@inlinable func fingerprint(_ hash: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: hash >> 48) }
 
 @inlinable public func hashKey(_ key: Bytes) -> UInt64 {
     var hasher = Hasher()
@@ -30,15 +35,19 @@ public struct KeyTable {
     @usableFromInline struct Entry {
         @usableFromInline var key: EntryKey
         @usableFromInline var value: Value
+        /// 16 bits of the key's hash (`fingerprint`), in the padding after the value: a
+        /// lookup compares keys only where these match.
+        @usableFromInline var tag: UInt16
         @usableFromInline var next: Int32
         /// Position in `expiring`, -1 without a TTL, `freeMarker` for a free slot.
         @usableFromInline var expireSlot: Int32
         /// LRU clock or LFU data, see AccessTracking.
         @usableFromInline var access: UInt32
 
-        @usableFromInline init(key: Bytes, value: Value, next: Int32, expireSlot: Int32, access: UInt32) {
+        @usableFromInline init(key: Bytes, value: Value, tag: UInt16, next: Int32, expireSlot: Int32, access: UInt32) {
             self.key = EntryKey(key)
             self.value = value
+            self.tag = tag
             self.next = next
             self.expireSlot = expireSlot
             self.access = access
@@ -75,9 +84,10 @@ public struct KeyTable {
 
     /// Finds `key` whose hash (`hashKey`) the caller already computed.
     @inlinable public func find(_ key: Bytes, hash h: UInt64) -> Int? {
+        let tag = fingerprint(h)
         var i = Int(buckets[Int(h & UInt64(buckets.count - 1))])
         while i >= 0 {
-            if entries[i].key == key { return i }
+            if entries[i].tag == tag && entries[i].key == key { return i }
             i = Int(entries[i].next)
         }
         return nil
@@ -119,7 +129,7 @@ public struct KeyTable {
     public mutating func insert(_ key: Bytes, hash h: UInt64, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int {
         if count + 1 > buckets.count { relinkBuckets(size: buckets.count * 2) }
         let b = Int(h & UInt64(buckets.count - 1))
-        let entry = Entry(key: key, value: value, next: buckets[b], expireSlot: -1, access: access)
+        let entry = Entry(key: key, value: value, tag: fingerprint(h), next: buckets[b], expireSlot: -1, access: access)
         let i: Int
         if freeHead >= 0 {
             i = Int(freeHead)

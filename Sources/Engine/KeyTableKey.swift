@@ -12,6 +12,10 @@
 // the Bytes reference and the padding it replaces in the entry (see
 // KeyTable.Entry's field order).
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @usableFromInline enum EntryKey: ExpressibleByArrayLiteral {
     /// Up to `inlineCapacity` bytes, packed little-end first into the first 14 payload
     /// bytes; the last payload byte is the length.
@@ -66,7 +70,10 @@
     @inlinable static func == (key: EntryKey, other: Bytes) -> Bool {
         switch key {
         case .heap(let b):
-            return b == other
+            guard b.count == other.count else { return false }
+            return b.withUnsafeBytes { mine in
+                other.withUnsafeBytes { memcmp(mine.baseAddress!, $0.baseAddress!, mine.count) == 0 }
+            }
         case .inline(let a, let b, let c, let n):
             guard Int(n) == other.count else { return false }
             let packed = (a, b, c, n)

@@ -76,7 +76,9 @@ public final class Keyspace {
     public var onListAdded: ((Int, Bytes) -> Void)? = nil
     /// Called after a key was deleted because its TTL passed (lazily or actively).
     public var onExpired: ((Int, Bytes) -> Void)? = nil
-    public var random = SystemRandomNumberGenerator()
+    /// Draws for commands (RANDOMKEY, SPOP, SRANDMEMBER) and the expire cycle: these need
+    /// speed, not secrecy (the kernel generator is a system call per draw).
+    public var random = FastRandom()
     /// The cheap generator for per-access and eviction draws (FastRandom.swift).
     var fastRandom = FastRandom()
     /// The best eviction candidates seen so far (EvictionPool.swift, Eviction.swift).
