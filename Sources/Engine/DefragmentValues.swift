@@ -9,8 +9,8 @@
 // LZF-compressed nodes; the node ring is copied along when one moves); packed
 // hashes, intsets and packed sorted sets (one buffer each); the fields, values
 // and members of table-form hashes and sets (with the entry array, copied when
-// one moves). Left alone: integers (no block) and the general sorted set's
-// member table and tree.
+// one moves); the members of a general sorted set (rebuilt whole when one
+// moves). Left alone: integers (no block).
 // Tricky bit: a large collection is handled whole within one step, as Redis 4.0
 // does, so one huge key can overrun a tick's budget.
 
@@ -116,9 +116,29 @@ extension SetValue {
 
 extension SortedSetValue {
     func defragmented(_ d: inout Defragmenter) -> SortedSetValue? {
-        guard case .packed(let p) = storage, let fresh = d.relocate(p.bytes) else { return nil }
         var out = self
-        out.storage = .packed(SortedSetPacked(trusted: fresh))
+        switch storage {
+        case .packed(let p):
+            guard let fresh = d.relocate(p.bytes) else { return nil }
+            out.storage = .packed(SortedSetPacked(trusted: fresh))
+        case .general(let g):
+            // A member's bytes are held by the table and by the tree (leaf and separator
+            // copies): rather than chase every holder, a set with any member moved is built
+            // again in order, which also gives its table and tree nodes fresh blocks.
+            var entries: [SortedSetEntry] = []
+            entries.reserveCapacity(g.count)
+            var moved = false
+            g.tree.forEach(ranks: 0..<g.count, reverse: false) { e in
+                if let fresh = d.relocate(e.member) {
+                    moved = true
+                    entries.append(SortedSetEntry(member: fresh, score: e.score))
+                } else {
+                    entries.append(e)
+                }
+            }
+            guard moved else { return nil }
+            out.storage = .general(SortedSetGeneral(sorted: entries))
+        }
         return out
     }
 }

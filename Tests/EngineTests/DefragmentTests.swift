@@ -26,8 +26,8 @@ final class DefragmentTests: XCTestCase {
         ks.add(0, Bytes("general-zset"), .zset(SortedSetValue(entries: members.enumerated().map {
             SortedSetEntry(member: $1, score: Double($0)) }, limits: limits)))
         // string 1, small list 1, long list 25 nodes, packed hash 1, table hash 400, intset 1, table set 200,
-        // packed zset 1; the integer and the general sorted set have nothing that moves.
-        return (ks, 1 + 1 + 25 + 1 + 400 + 1 + 200 + 1)
+        // packed zset 1, general zset 200 members; the integer has nothing that moves.
+        return (ks, 1 + 1 + 25 + 1 + 400 + 1 + 200 + 1 + 200)
     }
 
     private func walk(_ ks: Keyspace, _ d: inout Defragmenter) {
@@ -51,8 +51,8 @@ final class DefragmentTests: XCTestCase {
         walk(ks, &d)
         XCTAssertEqual(d.hits, blocks)
         XCTAssertEqual(d.misses, 0)
-        XCTAssertEqual(d.keyHits, 8)
-        XCTAssertEqual(d.keyMisses, 2)
+        XCTAssertEqual(d.keyHits, 9)
+        XCTAssertEqual(d.keyMisses, 1)
         XCTAssertEqual(DatasetDigest.of(ks), digest)
         XCTAssertEqual(encodings(ks), shapes)
         guard case .list(let after) = ks.value(0, ks.peek(0, Bytes("long-list"))!) else { return XCTFail() }
@@ -60,6 +60,10 @@ final class DefragmentTests: XCTestCase {
         XCTAssertEqual(after.packedNodes, before.packedNodes)
         XCTAssertEqual(after.compressedNodeCount, before.compressedNodeCount)
         XCTAssertTrue(after.isConsistent)
+        guard case .zset(let zset) = ks.value(0, ks.peek(0, Bytes("general-zset"))!) else { return XCTFail() }
+        XCTAssertEqual(zset.encodingName, "skiplist")
+        XCTAssertEqual(zset.rank(Bytes("member-150")), 150, "the rebuilt set answers by rank")
+        XCTAssertEqual(zset.score(Bytes("member-7")), 7, "and by member")
         // The moved list is a new ring: the old value (still held here) is untouched.
         XCTAssertEqual(list, .list(before))
     }
