@@ -70,6 +70,18 @@ package enum Launch {
         // Load on the event loop in steps: clients that connect meanwhile get -LOADING.
         listener.eventLoop.execute {
             server.memory.markStartup()  // on the keyspace thread, whose counters the meter follows
+            // Modules load before the data, as in Redis: a key of a module type needs its module.
+            for spec in config.loadModules {
+                let path = String(decoding: spec[0], as: UTF8.self)
+                do {
+                    try server.modules.load(path: path, arguments: Array(spec.dropFirst()))
+                } catch {
+                    log.warning("Can't load module from \(path): server aborting")
+                    failedLoad.set()
+                    listener.shutdown(farewell: false)
+                    return
+                }
+            }
             server.persistence.loadAtStartup { ok in
                 if ok {
                     log.notice("Ready to accept connections")
