@@ -7,8 +7,8 @@
 // LogIOError and CreateStringPrintf take a printf format; HashSet and HashGet
 // take NULL-terminated field/value lists. Each function here reads its
 // arguments into plain arrays and hands them to one Swift entry point.
-// Contract: a bad format specifier makes Call return NULL with errno EINVAL and
-// Replicate return REDISMODULE_ERR, as in Redis; nothing is executed then.
+// Contract: a bad format specifier makes Call return NULL (errno untouched, as
+// in Redis 4.0) and Replicate return REDISMODULE_ERR; nothing is executed then.
 // Log lines are cut at 1024 bytes as Redis's are (LOG_MAX_LEN).
 #include <errno.h>
 #include <stdarg.h>
@@ -122,9 +122,8 @@ void *cairn_c_Call(void *ctx, const char *cmdname, const char *fmt, ...) {
     va_start(ap, fmt);
     int ok = read_args(&b, cmdname, fmt, ap);
     va_end(ap);
-    void *reply = NULL;
-    if (ok) reply = cairn_rm_call_argv(ctx, cmdname, b.args, b.count, b.replicate);
-    else errno = EINVAL;
+    /* Redis 4.0 leaves errno alone on a bad format (its EINVAL is for unknown commands and arity). */
+    void *reply = ok ? cairn_rm_call_argv(ctx, cmdname, b.args, b.count, b.replicate) : NULL;
     free_args(&b);
     return reply;
 }
