@@ -74,18 +74,3 @@ const char *cairn_module_api_name(int i) {
 int cairn_module_format_double(double value, char *buf, size_t size) {
     return snprintf(buf, size, "%.17g", value);
 }
-
-int cairn_module_call_onload(void *onload, void *ctx, void **argv, int argc) {
-    int (*fn)(void *, void **, int) = (int (*)(void *, void **, int))onload;
-    return fn(ctx, argv, argc);
-}
-
-int cairn_module_call_command(void *fn, void *ctx, void **argv, int argc) {
-    int (*cmd)(void *, void **, int) = (int (*)(void *, void **, int))fn;
-    return cmd(ctx, argv, argc);
-}
-
-int cairn_module_call_notify(void *fn, void *ctx, int type, const char *event, void *key) {
-    int (*cb)(void *, int, const char *, void *) = (int (*)(void *, int, const char *, void *))fn;
-    return cb(ctx, type, event, key);
-}

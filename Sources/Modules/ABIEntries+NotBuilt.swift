@@ -1,12 +1,10 @@
-// ABIEntries+NotBuilt: the parts of the Redis 4.0 module API Cairn does not
-// have yet: module data types (CreateDataType and the RDB/AOF/digest IO
-// calls), blocked clients, thread-safe contexts.
+// ABIEntries+NotBuilt: the part of the Redis 4.0 module API Cairn does not
+// have yet: module data types (CreateDataType and the RDB/AOF/digest IO calls).
 //
 // Every module's Init asks for these names, so each must exist; each refuses
 // in the way the module can see and the log explains, never pretending to
 // work: CreateDataType returns NULL (a module checking it fails its OnLoad,
-// with the reason in the log), BlockClient replies an error to the client and
-// returns NULL, the others return REDISMODULE_ERR, NULL or 0. No IO or
+// with the reason in the log), the others return REDISMODULE_ERR, NULL or 0. No IO or
 // digest handle is ever given out, so the IO functions are unreachable
 // through the API; they log if called with a forged pointer.
 import Engine
@@ -75,30 +73,3 @@ func cairn_rm_log_io(_ io: UnsafeMutableRawPointer?, _ level: UnsafePointer<CCha
     ModuleRegistry.defaultHost?.moduleLog(ModuleLogLevel(name: level.map { String(cString: $0) } ?? "verbose"),
                                           "<module> \(String(cString: message))")
 }
-
-// MARK: blocking, thread-safe contexts, notifications
-
-@_cdecl("cairn_rm_BlockClient")
-func cairn_rm_BlockClient(_ ctx: UnsafeMutableRawPointer?, _ reply: UnsafeMutableRawPointer?, _ timeout: UnsafeMutableRawPointer?,
-                          _ freePrivdata: UnsafeMutableRawPointer?, _ ms: Int64) -> UnsafeMutableRawPointer? {
-    notBuilt(ctx, "RedisModule_BlockClient (blocked clients)")
-    if let ctx { ModuleContext.from(ctx).replyError("ERR blocking module commands are not supported by this server") }
-    return nil
-}
-
-@_cdecl("cairn_rm_UnblockClient")
-func cairn_rm_UnblockClient(_ bc: UnsafeMutableRawPointer?, _ privdata: UnsafeMutableRawPointer?) -> Int32 { moduleERR }
-@_cdecl("cairn_rm_AbortBlock") func cairn_rm_AbortBlock(_ bc: UnsafeMutableRawPointer?) -> Int32 { moduleERR }
-@_cdecl("cairn_rm_IsBlockedReplyRequest") func cairn_rm_IsBlockedReplyRequest(_ ctx: UnsafeMutableRawPointer?) -> Int32 { 0 }
-@_cdecl("cairn_rm_IsBlockedTimeoutRequest") func cairn_rm_IsBlockedTimeoutRequest(_ ctx: UnsafeMutableRawPointer?) -> Int32 { 0 }
-@_cdecl("cairn_rm_GetBlockedClientPrivateData")
-func cairn_rm_GetBlockedClientPrivateData(_ ctx: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? { nil }
-
-@_cdecl("cairn_rm_GetThreadSafeContext")
-func cairn_rm_GetThreadSafeContext(_ bc: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    notBuilt(nil, "RedisModule_GetThreadSafeContext (thread-safe contexts)")
-    return nil
-}
-@_cdecl("cairn_rm_FreeThreadSafeContext") func cairn_rm_FreeThreadSafeContext(_ ctx: UnsafeMutableRawPointer?) {}
-@_cdecl("cairn_rm_ThreadSafeContextLock") func cairn_rm_ThreadSafeContextLock(_ ctx: UnsafeMutableRawPointer?) {}
-@_cdecl("cairn_rm_ThreadSafeContextUnlock") func cairn_rm_ThreadSafeContextUnlock(_ ctx: UnsafeMutableRawPointer?) {}

@@ -59,6 +59,15 @@ public final class ModuleContext {
     /// Records to append after the command (Replicate, ReplicateVerbatim), EXEC last if MULTI was emitted.
     public internal(set) var deferredRecords: [[Bytes]] = []
 
+    // Blocked clients and thread-safe contexts (ModuleBlocking.swift).
+    var blockedReply = false
+    var blockedTimeout = false
+    var blockedPrivdata: UnsafeMutableRawPointer? = nil
+    /// A thread-safe context: the blocked client it replies to (nil: its replies go nowhere).
+    var threadSafeOf: ModuleBlockedClient? = nil
+    var executor: ModuleExecutor? = nil
+    var heldLock: ParkedOwner? = nil
+
     /// Unknown API names asked for while loading (the load then fails), and the path loading.
     var unknownAPIs: [String] = []
     var loadingPath: String? = nil

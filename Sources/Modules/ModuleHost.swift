@@ -106,4 +106,11 @@ public protocol ModuleHost: AnyObject {
     func moduleContextFlags(_ ctx: ModuleContext) -> Int32
     /// The set of keyspace-event subscriptions changed (ModuleRegistry.subscribedTypes).
     func moduleSubscriptionsChanged()
+    /// What runs work on the keyspace thread from any thread; nil without an event loop.
+    func moduleExecutor() -> ModuleExecutor?
+    /// Blocks the context's client on `bc` until ModuleRegistry answers it (or its deadline).
+    func moduleBlock(_ ctx: ModuleContext, _ bc: ModuleBlockedClient)
+    /// Answers a client that was blocked on a module: writes `reply`, records `records`
+    /// (in `db`), and lets the client go on.
+    func moduleUnblock(_ client: AnyObject, reply: [UInt8], records: [[Bytes]], db: Int)
 }

@@ -61,6 +61,9 @@ nonisolated(unsafe) var loadingRegistry: ModuleRegistry? = nil
 public final class ModuleRegistry {
     public private(set) var modules: [String: LoadedModule] = [:]
     unowned let host: ModuleHost
+    /// Runs work on the keyspace thread (for thread-safe contexts without a blocked client);
+    /// set on the keyspace thread at each load, before any module thread can read it.
+    var executor: ModuleExecutor? = nil
     /// Keyspace-event subscriptions, in the order made (ModuleNotifications.swift).
     var subscribers: [ModuleSubscriber] = []
     /// The host logs go to when a module logs without a context, and the registry of the
@@ -79,6 +82,7 @@ public final class ModuleRegistry {
     /// MODULE LOAD path [args...]: the loaded module, or why not.
     @discardableResult
     public func load(path: String, arguments: [Bytes]) throws(ModuleLoadError) -> LoadedModule {
+        executor = host.moduleExecutor()
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "unknown error"
             host.moduleLog(.warning, "Module \(path) failed to load: \(why)")

@@ -42,4 +42,7 @@ int cairn_module_call_command(void *fn, void *ctx, void **argv, int argc);
 /// Calls a keyspace-event callback (ctx, type, event, key).
 int cairn_module_call_notify(void *fn, void *ctx, int type, const char *event, void *key);
 
+/// Calls a void (*)(void *) a module gave (a blocked client's free_privdata).
+void cairn_module_call_free(void *fn, void *data);
+
 #endif

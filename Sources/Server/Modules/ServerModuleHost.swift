@@ -84,6 +84,25 @@ extension Server: ModuleHost {
         moduleEventTypes = NotificationClass(rawValue: UInt16(truncatingIfNeeded: modules.subscribedTypes))
     }
 
+    package func moduleExecutor() -> ModuleExecutor? {
+        guard let schedule else { return nil }
+        return { work in schedule(0, work) }
+    }
+
+    package func moduleBlock(_ ctx: ModuleContext, _ bc: ModuleBlockedClient) {
+        guard let client = ctx.client as? Client else { return }
+        blocking.add(client, bc)
+    }
+
+    package func moduleUnblock(_ object: AnyObject, reply: [UInt8], records: [[Bytes]], db: Int) {
+        guard let client = object as? Client else { return }
+        blocking.remove(client)
+        if !reply.isEmpty { client.output.writeBytes(reply) }
+        for r in records { stream.record(db: db, r) }
+        deliverChanges()
+        client.connection?.resumeAfterUnblock()
+    }
+
     /// Runs a module command for `call`'s client (see the file comment).
     func runModuleCommand(_ mc: ModuleCommand, _ call: Call) {
         let client = call.client
