@@ -84,6 +84,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ReplicationSimTests", dependencies: ["ReplicationSim", "Server"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "CairnModuleABI"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -26,7 +26,6 @@ func cairn_rm_OpenKey(_ ctx: UnsafeMutableRawPointer?, _ keyname: UnsafeRawPoint
     }
     let key = ModuleKey(ctx: c, db: c.db, name: name, mode: mode)
     c.openKeys[ObjectIdentifier(key)] = key
-    c.track(key)
     return Unmanaged.passUnretained(key).toOpaque()
 }
 
@@ -35,7 +34,6 @@ func cairn_rm_CloseKey(_ key: UnsafeMutableRawPointer?) {
     guard let key else { return }
     let k = ModuleKey.from(key)
     k.close()
-    k.ctx.untrack(k)
     // The context's table holds the key object; dropping it ends the handle.
     k.ctx.openKeys[ObjectIdentifier(k)] = nil
 }

@@ -45,9 +45,9 @@ public final class ModuleContext {
     var autoMemory = false
     private var autoStrings: [ModuleString] = []
     private var autoReplies: [ModuleCallReply] = []
-    private var autoKeys: [ModuleKey] = []
     private var pool: [UnsafeMutableRawPointer] = []
-    /// Keys opened and not closed yet (closed at `finish` whatever the memory mode).
+    /// Keys opened and not closed yet: closed at `finish` whatever the memory mode (so
+    /// AutoMemory needs no list of its own for keys).
     var openKeys: [ObjectIdentifier: ModuleKey] = [:]
 
     // Keys-position requests.
@@ -132,7 +132,6 @@ public final class ModuleContext {
 
     func track(_ s: ModuleString) { if autoMemory { autoStrings.append(s) } }
     func track(_ r: ModuleCallReply) { if autoMemory { autoReplies.append(r) } }
-    func track(_ k: ModuleKey) { if autoMemory { autoKeys.append(k) } }
 
     /// Removes one automatic reference to `s`; true if there was one to remove.
     func untrack(_ s: ModuleString) -> Bool {
@@ -147,17 +146,12 @@ public final class ModuleContext {
         return true
     }
 
-    func untrack(_ k: ModuleKey) {
-        if let i = autoKeys.lastIndex(where: { $0 === k }) { autoKeys.remove(at: i) }
-    }
-
     private func releaseAutoMemory() {
         // Each tracked object holds one retain the module never released.
         for s in autoStrings { Unmanaged.passUnretained(s).release() }
         for r in autoReplies { Unmanaged.passUnretained(r).release() }
         autoStrings.removeAll()
         autoReplies.removeAll()
-        autoKeys.removeAll()
     }
 
     func poolAlloc(_ bytes: Int) -> UnsafeMutableRawPointer? {
