@@ -27,11 +27,7 @@ func cairn_rm_call_argv(_ ctx: UnsafeMutableRawPointer?, _ cmdname: UnsafePointe
     guard let ctx else { errno = EINVAL; return nil }
     let c = ModuleContext.from(ctx)
     let argv = argvFrom(cmdname, args, argc)
-    guard c.host.moduleCommandExists(String(decoding: argv[0], as: UTF8.self).lowercased()) else {
-        errno = EINVAL
-        return nil
-    }
-    if replicate != 0 { c.emitMultiIfNeeded() }
+    // The host checks the name and the arity, then emits MULTI (for "!") before it runs the command.
     guard let proto = c.host.moduleCall(c, argv, replicate: replicate != 0),
           let reply = ModuleCallReply.parse(proto) else {
         errno = EINVAL

@@ -99,10 +99,10 @@ func cairn_rm_StringSet(_ key: UnsafeMutableRawPointer?, _ str: UnsafeRawPointer
     guard let key, let str else { return moduleERR }
     let k = ModuleKey.from(key)
     guard k.writable, k.range == nil else { return moduleERR }
-    _ = k.slot()
-    // Redis deletes the key first: the TTL goes with it.
-    _ = k.ks.delete(k.db, k.name)
-    k.store(.string(StringValue(encoding: ModuleString.from(str).bytes)))
+    k.syncDMA()
+    // Redis's setKey: the value replaced whatever type was there, and the TTL goes with it.
+    k.ks.set(k.db, k.name, .string(StringValue(encoding: ModuleString.from(str).bytes)))
+    k.ks.dirty += 1
     return moduleOK
 }
 

@@ -163,7 +163,7 @@ public final class ModuleContext {
     // MARK: propagation
 
     /// Before the first replicated command: MULTI, unless the client is in a transaction already.
-    func emitMultiIfNeeded() {
+    public func emitMultiIfNeeded() {
         guard !multiEmitted, !inTransaction, client != nil else { return }
         host.moduleEmitMulti(self)
         multiEmitted = true

@@ -98,7 +98,8 @@ public protocol ModuleHost: AnyObject {
     func moduleUnregister(_ name: String)
     /// Runs `argv` for the context's client in the context's database, as a module
     /// client; the RESP reply, or nil for an unknown command or a wrong arity.
-    /// `replicate`: the command's own records join the change stream (format "!").
+    /// `replicate`: the command's own records join the change stream (format "!"),
+    /// after `ctx.emitMultiIfNeeded()`, called once the command passed its checks.
     func moduleCall(_ ctx: ModuleContext, _ argv: [Bytes], replicate: Bool) -> [UInt8]?
     /// Emits a MULTI record now (the first replicated command of a module command).
     func moduleEmitMulti(_ ctx: ModuleContext)

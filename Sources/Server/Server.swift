@@ -97,6 +97,8 @@ package final class Server {
     package lazy var modules = ModuleRegistry(host: self)
     /// The event classes modules subscribed to (empty: notifications skip the modules at once).
     package var moduleEventTypes: NotificationClass = []
+    /// Idle clients RedisModule_Call runs commands as (ServerModuleHost.swift).
+    var moduleCallClients: [Client] = []
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config

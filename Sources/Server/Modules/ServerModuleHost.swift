@@ -52,10 +52,19 @@ extension Server: ModuleHost {
     package func moduleCall(_ ctx: ModuleContext, _ argv: [Bytes], replicate: Bool) -> [UInt8]? {
         guard let command = commands.lookup(argv[0]) else { return nil }
         if (command.arity > 0 && argv.count != command.arity) || argv.count < -command.arity { return nil }
-        let client = Client(id: 0, address: "", authenticated: true, now: keyspace.now)
+        if replicate { ctx.emitMultiIfNeeded() }
+        // One module client per nesting level, reused (a module command may Call another).
+        let client = moduleCallClients.popLast() ?? Client(id: 0, address: "", authenticated: true, now: keyspace.now)
         client.db = ctx.db
         call(command, client, argv, propagate: replicate)
-        return Array(client.output.readableBytesView)
+        let reply = Array(client.output.readableBytesView)
+        client.output.clear()
+        // Kept only while nothing of the call stayed on it (a Call of MULTI, CLIENT REPLY, SUBSCRIBE...).
+        if client.output.capacity <= 64 * 1024 && client.transaction == nil && client.subscriptions == nil
+            && client.watchedKeys.isEmpty && client.replyMode == .on && !client.isMonitor && client.name == nil {
+            moduleCallClients.append(client)
+        }
+        return reply
     }
 
     package func moduleEmitMulti(_ ctx: ModuleContext) {
