@@ -112,7 +112,7 @@ public final class ModuleContext {
     }
 
     /// Ends the call: closes keys left open, releases automatic memory and the pool,
-    /// closes postponed arrays the module never sized (as an API misuse, logged).
+    /// replaces an array the module never sized by an error (an API misuse, logged).
     public func finish() {
         for key in openKeys.values { key.close() }
         openKeys.removeAll()
@@ -123,8 +123,11 @@ public final class ModuleContext {
             host.moduleLog(.warning, "API misuse detected in module \(module?.name ?? "?"): "
                 + "RedisModule_ReplyWithArray(REDISMODULE_POSTPONED_ARRAY_LEN) not matched by the same "
                 + "number of RedisModule_ReplySetArrayLength() calls.")
-            // Redis leaves such replies broken; close each as an empty array's worth so the client stays in sync.
-            while let at = postponed.popLast() { reply.insert(contentsOf: Array("*0\r\n".utf8), at: at) }
+            // Redis leaves the client's protocol broken. Everything after the outermost open array
+            // belongs to it, so that one element becomes one error and the reply stays whole.
+            reply.removeSubrange(postponed[0]...)
+            postponed.removeAll()
+            append("-ERR the module left a reply array without its length\r\n")
         }
     }
 

@@ -201,6 +201,19 @@ def test_cairntest_same_replies(spawn, built, raw_client):
         same(c, r, *cmd)
 
 
+def test_api_misuse_never_breaks_the_connection(spawn, built, raw_client):
+    """Misuse Redis 4.0 answers with a broken protocol or a crash: Cairn stays whole and logs it."""
+    proc = spawn("cairn", "--loadmodule", built["cairntest"])
+    c = raw_client(proc)
+    assert reply(c, "ct.misuse", "unsized") == ("ERR", "the module left a reply array without its length")
+    assert reply(c, "ct.misuse", "setlen") == 2
+    assert reply(c, "ct.misuse", "nulls") is None
+    assert c.ping()
+    log = open(proc.logpath).read()
+    assert "API misuse detected in module cairntest" in log
+    assert "ReplySetArrayLength() called without previous" in log
+
+
 CAIRNKEYS = [
     ("ck.type", "s"), ("ck.set", "s", "hello"), ("ck.type", "s"), ("get", "s"), ("ck.dmaread", "s"),
     ("ck.dma", "s", "abc"), ("get", "s"), ("ck.dma", "s", "abcdefgh"), ("get", "s"), ("ck.dma", "new", "xy"),
