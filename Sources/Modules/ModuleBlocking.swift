@@ -106,6 +106,7 @@ extension ModuleRegistry {
             bc.client = nil
             host.moduleUnblock(client, reply: reply + bc.threadReply, records: records, db: bc.db)
         }
+        bc.module.pendingBlocked -= 1
         Unmanaged.passUnretained(bc).release()  // the reference BlockClient gave the module
     }
 
@@ -136,6 +137,7 @@ func cairn_rm_BlockClient(_ ctx: UnsafeMutableRawPointer?, _ reply: UnsafeMutabl
     guard let module = c.module, c.client != nil else { return nil }
     let bc = ModuleBlockedClient(ctx: c, module: module, reply: reply, timeout: timeout, free: freePrivdata,
                                  timeoutMs: max(ms, 0), executor: c.host.moduleExecutor())
+    module.pendingBlocked += 1
     if c.inTransaction {
         bc.client = nil
         c.replyError("ERR Blocking module command called from transaction")
@@ -156,7 +158,9 @@ func cairn_rm_UnblockClient(_ bcp: UnsafeMutableRawPointer?, _ privdata: UnsafeM
     bc.privdata = privdata
     guard let executor = bc.executor, let registry = ModuleRegistry.defaultRegistry else {
         // Never blocked (no event loop): only the privdata is the module's to see freed.
+        // (Without an event loop there is no other thread to race with the counter.)
         if let data = privdata, let free = bc.freePrivdata { cairn_module_call_free(free, data) }
+        bc.module.pendingBlocked -= 1
         Unmanaged.passUnretained(bc).release()
         return moduleOK
     }

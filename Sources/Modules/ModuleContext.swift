@@ -102,6 +102,8 @@ public final class ModuleContext {
     /// Calls `function(ctx, argv, argc)`: the module's command, or its keys-position entry.
     public func run(_ function: UnsafeMutableRawPointer, argv: [Bytes]) {
         self.argv = argv
+        module?.activeCalls += 1
+        defer { module?.activeCalls -= 1 }
         let strings = argv.map { ModuleString(bytes: $0) }
         var pointers: [UnsafeMutableRawPointer?] = strings.map { Unmanaged.passUnretained($0).toOpaque() }
         _ = pointers.withUnsafeMutableBufferPointer { buffer in

@@ -23,6 +23,10 @@ public final class LoadedModule {
     public let path: String
     var handle: UnsafeMutableRawPointer? = nil
     public internal(set) var commands: [ModuleCommand] = []
+    /// Calls into the module's code now on the stack (a command that Calls MODULE UNLOAD).
+    var activeCalls = 0
+    /// Blocked clients whose handle the module still holds (its threads may call back).
+    var pendingBlocked = 0
 
     init(name: String, version: Int, apiVersion: Int, path: String) {
         self.name = name
@@ -50,8 +54,15 @@ public enum ModuleLoadError: Error, Equatable {
 
 public enum ModuleUnloadError: Error {
     case noSuchModule
+    /// Its code is running, or it holds blocked clients a thread may still answer.
+    case inUse
 
-    public var message: String { "ERR Error unloading module: no such module with that name" }
+    public var message: String {
+        switch self {
+        case .noSuchModule: return "ERR Error unloading module: no such module with that name"
+        case .inUse: return "ERR Error unloading module: operation not possible."
+        }
+    }
 }
 
 /// The context of the load in progress: GetApi and IsModuleNameBusy take no context of their own.
@@ -128,6 +139,9 @@ public final class ModuleRegistry {
     /// MODULE UNLOAD name.
     public func unload(name: String) throws(ModuleUnloadError) {
         guard let module = modules[name] else { throw .noSuchModule }
+        // Unloading code that is on the stack, or that a module thread will call back into
+        // (a blocked client's callbacks), would crash the server: refused, as 4.0's catch-all.
+        guard module.activeCalls == 0, module.pendingBlocked == 0 else { throw .inUse }
         discard(module)
         if let handle = module.handle, dlclose(handle) != 0 {
             let why = dlerror().map { String(cString: $0) } ?? "Unknown error"

@@ -208,6 +208,9 @@ def test_api_misuse_never_breaks_the_connection(spawn, built, raw_client):
     assert reply(c, "ct.misuse", "unsized") == ("ERR", "the module left a reply array without its length")
     assert reply(c, "ct.misuse", "setlen") == 2
     assert reply(c, "ct.misuse", "nulls") is None
+    # Unloading a module from its own running command (4.0 closes the library under itself).
+    assert reply(c, "ct.unloadself") == ("ERR", "Error unloading module: operation not possible.")
+    assert reply(c, "module", "unload", "cairntest") == b"OK"
     assert c.ping()
     log = open(proc.logpath).read()
     assert "API misuse detected in module cairntest" in log
@@ -353,6 +356,14 @@ def test_helloblock_answers_from_a_thread_and_times_out(spawn, built, raw_client
         assert b"blocked_clients:1" in c.execute_command("info", "clients")
     time.sleep(1.5)
     assert b"blocked_clients:0" in c.execute_command("info", "clients")
+    # A module whose thread still holds a blocked client cannot be unloaded (its callbacks would
+    # run in closed code); once answered, it can.
+    with socket.create_connection(("127.0.0.1", c_proc.port), timeout=5) as waiting:
+        waiting.sendall(b"*3\r\n$11\r\nhello.block\r\n$1\r\n1\r\n$4\r\n5000\r\n")
+        time.sleep(0.3)
+        assert reply(c, "module", "unload", "helloblock") == ("ERR", "Error unloading module: operation not possible.")
+        assert waiting.recv(100).startswith(b":")
+    assert reply(c, "module", "unload", "helloblock") == b"OK"
     assert c.ping()
 
 
