@@ -217,6 +217,10 @@ func cairn_rm_FreeThreadSafeContext(_ ctx: UnsafeMutableRawPointer?) {
     Unmanaged.passUnretained(c).release()
 }
 
+/// The thread module code was last called on by the server: the keyspace thread (set by
+/// ModuleContext.run; read by ThreadSafeContextLock to spot a call from that same thread).
+nonisolated(unsafe) var moduleOwnerThread: pthread_t? = nil
+
 /// The keyspace thread parked for a module thread between Lock and Unlock.
 final class ParkedOwner: @unchecked Sendable {
     let parked = DispatchSemaphore(value: 0)
@@ -228,6 +232,9 @@ func cairn_rm_ThreadSafeContextLock(_ ctx: UnsafeMutableRawPointer?) {
     guard let ctx else { return }
     let c = ModuleContext.from(ctx)
     guard c.heldLock == nil, let executor = c.executor else { return }
+    // On the keyspace thread itself (inside a command) the caller holds the keyspace already;
+    // parking the loop for it would wait forever (Redis's non-recursive mutex deadlocks here).
+    if let owner = moduleOwnerThread, pthread_equal(owner, pthread_self()) != 0 { return }
     let owner = ParkedOwner()
     executor {
         owner.parked.signal()

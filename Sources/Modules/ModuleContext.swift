@@ -104,6 +104,7 @@ public final class ModuleContext {
         self.argv = argv
         module?.activeCalls += 1
         defer { module?.activeCalls -= 1 }
+        moduleOwnerThread = pthread_self()
         let strings = argv.map { ModuleString(bytes: $0) }
         var pointers: [UnsafeMutableRawPointer?] = strings.map { Unmanaged.passUnretained($0).toOpaque() }
         _ = pointers.withUnsafeMutableBufferPointer { buffer in
