@@ -1,16 +1,32 @@
 // ModuleCallReply: the object behind a RedisModuleCallReply pointer, the reply
 // of a command run with RedisModule_Call.
 //
-// The host returns the reply as RESP bytes; they are parsed once into a tree
-// whose nodes keep their own slice of the protocol (CallReplyProto,
-// ReplyWithCallReply) and, for strings and errors, their text, NUL-terminated
-// in a buffer of their own so CallReplyStringPtr stays valid while the reply
-// lives. The top reply is the module's to free (FreeCallReply, or AutoMemory);
-// elements live as long as their top reply, and freeing one is a no-op.
+// The host returns the reply as RESP bytes; they are copied once into a
+// malloc'd buffer shared by the whole tree, and parsed into nodes that name
+// their slice of it: their protocol (CallReplyProto, ReplyWithCallReply) and,
+// for strings and errors, their text (CallReplyStringPtr points into the
+// buffer, not NUL-terminated, as in Redis). The top reply is the module's to
+// free (FreeCallReply, or AutoMemory); elements live as long as their top
+// reply, and freeing one is a no-op.
 #if canImport(Glibc)
 import Glibc
 #endif
 import Engine
+
+/// The protocol bytes of one reply tree (a NUL after them).
+final class CallReplyBytes {
+    let base: UnsafeMutablePointer<UInt8>
+    let count: Int
+
+    init(_ bytes: [UInt8]) {
+        count = bytes.count
+        base = malloc(bytes.count + 1)!.assumingMemoryBound(to: UInt8.self)
+        bytes.withUnsafeBytes { if let b = $0.baseAddress, bytes.count > 0 { memcpy(base, b, bytes.count) } }
+        base[bytes.count] = 0
+    }
+
+    deinit { free(base) }
+}
 
 public final class ModuleCallReply {
     enum Kind: Int32 {
@@ -18,50 +34,42 @@ public final class ModuleCallReply {
     }
 
     let kind: Kind
-    /// This reply's protocol bytes (NUL after them, for CallReplyProto).
-    private let protoData: UnsafeMutablePointer<UInt8>
+    private let bytes: CallReplyBytes
+    private let protoStart: Int
     let protoCount: Int
-    let integer: Int64
-    /// String/error text (NUL after it), nil for other kinds.
-    private let text: UnsafeMutablePointer<UInt8>?
+    private let textStart: Int
     let textCount: Int
+    let integer: Int64
     let elements: [ModuleCallReply]
     /// Nested replies are owned by the top one; FreeCallReply ignores them.
     let nested: Bool
     /// The context whose AutoMemory list holds the top reply (strings made from it join that list too).
     weak var context: ModuleContext?
 
-    private init(kind: Kind, proto: [UInt8], integer: Int64 = 0, text: ArraySlice<UInt8>? = nil,
-                 elements: [ModuleCallReply] = [], nested: Bool) {
+    private init(_ kind: Kind, _ bytes: CallReplyBytes, proto: Range<Int>, text: Range<Int> = 0..<0,
+                 integer: Int64 = 0, elements: [ModuleCallReply] = [], nested: Bool) {
         self.kind = kind
+        self.bytes = bytes
+        protoStart = proto.lowerBound
         protoCount = proto.count
-        let pd = malloc(proto.count + 1)!.assumingMemoryBound(to: UInt8.self)
-        proto.withUnsafeBytes { if let b = $0.baseAddress, proto.count > 0 { memcpy(pd, b, proto.count) } }
-        pd[proto.count] = 0
-        protoData = pd
+        textStart = text.lowerBound
+        textCount = text.count
         self.integer = integer
         self.elements = elements
         self.nested = nested
-        if let text {
-            textCount = text.count
-            let p = malloc(text.count + 1)!.assumingMemoryBound(to: UInt8.self)
-            text.withUnsafeBytes { if let b = $0.baseAddress, text.count > 0 { memcpy(p, b, text.count) } }
-            p[text.count] = 0
-            self.text = p
-        } else {
-            textCount = 0
-            self.text = nil
-        }
     }
 
-    deinit {
-        free(text)
-        free(protoData)
+    var proto: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes.base + protoStart, count: protoCount) }
+
+    var protoPointer: UnsafePointer<CChar> {
+        UnsafeRawPointer(bytes.base + protoStart).assumingMemoryBound(to: CChar.self)
     }
 
-    var proto: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: protoData, count: protoCount) }
+    var textPointer: UnsafePointer<CChar>? {
+        kind == .string || kind == .error ? UnsafeRawPointer(bytes.base + textStart).assumingMemoryBound(to: CChar.self) : nil
+    }
 
-    var protoPointer: UnsafePointer<CChar> { UnsafeRawPointer(protoData).assumingMemoryBound(to: CChar.self) }
+    var textBytes: Bytes { Bytes(UnsafeBufferPointer(start: bytes.base + textStart, count: textCount)) }
 
     /// Sets the owning context on this reply and every element.
     func adopt(_ ctx: ModuleContext) {
@@ -69,66 +77,75 @@ public final class ModuleCallReply {
         for e in elements { e.adopt(ctx) }
     }
 
-    var textPointer: UnsafePointer<CChar>? { text.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } }
-
-    var textBytes: Bytes { text.map { Bytes(UnsafeBufferPointer(start: $0, count: textCount)) } ?? [] }
-
     static func from(_ p: UnsafeRawPointer) -> ModuleCallReply {
         Unmanaged<ModuleCallReply>.fromOpaque(p).takeUnretainedValue()
     }
 
     /// Parses one whole reply; nil if `proto` is not exactly one well-formed RESP2 reply.
     static func parse(_ proto: [UInt8]) -> ModuleCallReply? {
-        var at = 0
-        guard let r = parseOne(proto, &at, nested: false, depth: 0), at == proto.count else { return nil }
+        let storage = CallReplyBytes(proto)
+        var parser = Parser(bytes: storage, b: UnsafeBufferPointer(start: storage.base, count: storage.count))
+        guard let r = parser.one(nested: false, depth: 0), parser.at == storage.count else { return nil }
         return r
     }
 
-    private static func line(_ b: [UInt8], _ at: inout Int) -> ArraySlice<UInt8>? {
-        var i = at + 1
-        while i + 1 < b.count {
-            if b[i] == 13 && b[i + 1] == 10 {
-                let l = b[(at + 1)..<i]
-                at = i + 2
-                return l
-            }
-            i += 1
-        }
-        return nil
-    }
+    private struct Parser {
+        let bytes: CallReplyBytes
+        let b: UnsafeBufferPointer<UInt8>
+        var at = 0
 
-    private static func parseOne(_ b: [UInt8], _ at: inout Int, nested: Bool, depth: Int) -> ModuleCallReply? {
-        guard at < b.count, depth < 1000 else { return nil }
-        let start = at
-        let type = b[at]
-        guard let l = line(b, &at) else { return nil }
-        switch type {
-        case UInt8(ascii: "+"):
-            return ModuleCallReply(kind: .string, proto: Array(b[start..<at]), text: l, nested: nested)
-        case UInt8(ascii: "-"):
-            return ModuleCallReply(kind: .error, proto: Array(b[start..<at]), text: l, nested: nested)
-        case UInt8(ascii: ":"):
-            guard let v = Array(l).parseInt64() else { return nil }
-            return ModuleCallReply(kind: .integer, proto: Array(b[start..<at]), integer: v, nested: nested)
-        case UInt8(ascii: "$"):
-            guard let n = Array(l).parseInt64() else { return nil }
-            if n < 0 { return ModuleCallReply(kind: .null, proto: Array(b[start..<at]), nested: nested) }
-            let end = at + Int(n)
-            guard end + 2 <= b.count else { return nil }
-            let body = b[at..<end]
-            at = end + 2
-            return ModuleCallReply(kind: .string, proto: Array(b[start..<at]), text: body, nested: nested)
-        case UInt8(ascii: "*"):
-            guard let n = Array(l).parseInt64() else { return nil }
-            if n < 0 { return ModuleCallReply(kind: .null, proto: Array(b[start..<at]), nested: nested) }
-            var items: [ModuleCallReply] = []
-            for _ in 0..<n {
-                guard let item = parseOne(b, &at, nested: true, depth: depth + 1) else { return nil }
-                items.append(item)
+        /// The line after the type byte (its range), moving past its CRLF.
+        mutating func line() -> Range<Int>? {
+            var i = at + 1
+            while i + 1 < b.count {
+                if b[i] == 13 && b[i + 1] == 10 {
+                    let r = (at + 1)..<i
+                    at = i + 2
+                    return r
+                }
+                i += 1
             }
-            return ModuleCallReply(kind: .array, proto: Array(b[start..<at]), elements: items, nested: nested)
-        default:
             return nil
+        }
+
+        func number(_ r: Range<Int>) -> Int64? { Array(b[r]).parseInt64() }
+
+        mutating func one(nested: Bool, depth: Int) -> ModuleCallReply? {
+            guard at < b.count, depth < 1000 else { return nil }
+            let start = at
+            let type = b[at]
+            guard let l = line() else { return nil }
+            switch type {
+            case UInt8(ascii: "+"):
+                return ModuleCallReply(.string, bytes, proto: start..<at, text: l, nested: nested)
+            case UInt8(ascii: "-"):
+                return ModuleCallReply(.error, bytes, proto: start..<at, text: l, nested: nested)
+            case UInt8(ascii: ":"):
+                guard let v = number(l) else { return nil }
+                return ModuleCallReply(.integer, bytes, proto: start..<at, integer: v, nested: nested)
+            case UInt8(ascii: "$"):
+                guard let n = number(l) else { return nil }
+                if n < 0 { return ModuleCallReply(.null, bytes, proto: start..<at, nested: nested) }
+                guard n <= b.count - at - 2 else { return nil }
+                let end = at + Int(n)
+                guard b[end] == 13 && b[end + 1] == 10 else { return nil }
+                let text = at..<end
+                at = end + 2
+                return ModuleCallReply(.string, bytes, proto: start..<at, text: text, nested: nested)
+            case UInt8(ascii: "*"):
+                guard let n = number(l) else { return nil }
+                if n < 0 { return ModuleCallReply(.null, bytes, proto: start..<at, nested: nested) }
+                guard n <= b.count else { return nil }
+                var items: [ModuleCallReply] = []
+                items.reserveCapacity(Int(n))
+                for _ in 0..<n {
+                    guard let item = one(nested: true, depth: depth + 1) else { return nil }
+                    items.append(item)
+                }
+                return ModuleCallReply(.array, bytes, proto: start..<at, elements: items, nested: nested)
+            default:
+                return nil
+            }
         }
     }
 }

@@ -364,6 +364,9 @@ def test_module_commands_replicate(spawn, built, raw_client, replica_kind):
     wait_until("the replica's digest", lambda: reply(replica, "debug", "digest") == want)
     assert reply(replica, "lrange", "nums", "0", "-1") == reply(master, "lrange", "nums", "0", "-1")
     assert reply(replica, "get", "rk") == b"via-calltail"
+    # A "write" module command is refused on a read-only replica; a "readonly" one runs.
+    assert reply(replica, "ct.call", "c", "w", "x") == ("ERR", "You can't write against a read only slave.")
+    assert reply(replica, "ct.reply", "simple") == b"FINE"
 
 
 def test_helloblock_answers_from_a_thread_and_times_out(spawn, built, raw_client):
