@@ -31,6 +31,10 @@ let package = Package(
         // program that links Server, and its statistics feed INFO memory and maxmemory.
         .target(name: "CairnCSystem", linkerSettings: [.linkedLibrary("jemalloc")]),
         .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
+        // The module API (MODULE LOAD): the C half holds what Swift cannot define (the API
+        // lookup table, the variadic functions); Modules implements the rest over Engine.
+        .target(name: "CairnModuleABI"),
+        .target(name: "Modules", dependencies: ["Engine", "CairnModuleABI"], swiftSettings: releaseSettings),
         .target(name: "ChangeStream", dependencies: ["Engine"], swiftSettings: releaseSettings),
         .target(name: "AOF", dependencies: ["Engine", "RDB", "RESP", "ChangeStream"], swiftSettings: releaseSettings),
         .target(
@@ -41,7 +45,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnCSystem",
+                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnCSystem", "Modules",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +84,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ReplicationSimTests", dependencies: ["ReplicationSim", "Server"]),
+        .testTarget(name: "ModulesTests", dependencies: ["Modules", "CairnModuleABI"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,7 +2,7 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark/redis-sentinel from
-# apt, zlib1g-dev, libjemalloc-dev, gcc, prometheus-redis-exporter, the Python packages redis, hypothesis and pytest from pip; the
+# apt, zlib1g-dev, libjemalloc-dev, gcc and make, prometheus-redis-exporter, the Python packages redis, hypothesis and pytest from pip; the
 # reference Redis 4.0.14 built once per machine by tools/redis4.sh), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
@@ -139,12 +139,13 @@ install_python() {
 }
 
 install_gcc() {
-    # tools/tests/test_aof_disk_faults.py builds a small LD_PRELOAD shim (a slow fdatasync).
-    if command -v gcc >/dev/null; then
-        echo "gcc present: $(gcc --version | head -1)"
+    # tools/tests/test_aof_disk_faults.py builds a small LD_PRELOAD shim (a slow fdatasync);
+    # tools/tests/test_modules.py builds modules with gcc, Redis's examples with their Makefile (make, ld).
+    if command -v gcc >/dev/null && command -v make >/dev/null && command -v ld >/dev/null; then
+        echo "gcc present: $(gcc --version | head -1); make present"
         return 0
     fi
-    apt_install gcc libc6-dev
+    apt_install gcc libc6-dev make binutils
 }
 
 install_exporter() {

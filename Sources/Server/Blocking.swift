@@ -19,6 +19,7 @@
 // and an emptied source stays in the keyspace until its key's queue is done, so
 // a BRPOPLPUSH whose destination is its source pushes back onto the same list.
 import Engine
+import Modules
 import ChangeStream
 
 /// Why a client is blocked.
@@ -27,12 +28,15 @@ package enum BlockReason: Sendable {
     case pop(BlockedPop)
     /// WAIT: enough replicas acknowledging an offset.
     case replicas(BlockedWait)
+    /// A module command that called RedisModule_BlockClient (ServerModuleHost.swift).
+    case module(ModuleBlockedClient)
 
     /// Absolute deadline in ms, 0 = wait forever.
     var deadline: Int64 {
         switch self {
         case .pop(let p): return p.deadline
         case .replicas(let w): return w.deadline
+        case .module(let bc): return bc.deadline
         }
     }
 }
@@ -93,6 +97,11 @@ package final class BlockedClients {
         for key in pop.keys { waiting[BlockingKey(db: pop.db, key: key), default: []].append(client) }
     }
 
+    func add(_ client: Client, _ bc: ModuleBlockedClient) {
+        client.blocked = .module(bc)
+        clientsById[client.id] = client
+    }
+
     func add(_ client: Client, _ wait: BlockedWait) {
         client.blocked = .replicas(wait)
         clientsById[client.id] = client
@@ -104,6 +113,7 @@ package final class BlockedClients {
         guard let reason = client.blocked else { return }
         client.blocked = nil
         clientsById[client.id] = nil
+        if case .module = reason { return }
         guard case .pop(let pop) = reason else {
             waitingForReplicas.removeAll { $0 === client }
             return
@@ -249,6 +259,9 @@ extension Server {
             case .replicas(let wait):
                 // At the timeout WAIT replies how many replicas got that far.
                 client.output.writeIntegerReply(Int64(replicasAcknowledging(wait.offset)))
+            case .module(let bc):
+                modules.timedOut(bc)  // the module's timeout callback answers (and resumes the client)
+                continue
             }
             client.connection?.resumeAfterUnblock()
         }
@@ -258,6 +271,7 @@ extension Server {
     /// told and closed, or the new master's stream would serve them and pop on this node alone.
     func disconnectAllBlockedClients() {
         for client in blocking.clientsById.values.sorted(by: { $0.id < $1.id }) {
+            if case .module(let bc) = client.blocked { modules.clientGone(bc) }
             blocking.remove(client)
             client.output.writeError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> slave?)")
             client.closeAfterReply = true
@@ -267,6 +281,7 @@ extension Server {
 
     /// Forgets a disconnected client's wait.
     func forgetBlocked(_ client: Client) {
+        if case .module(let bc) = client.blocked { modules.clientGone(bc) }
         if client.isBlocked { blocking.remove(client) }
     }
 }

@@ -71,8 +71,9 @@ extension Server {
 
     /// Runs a command that passed the checks (Redis's call()): feeds monitors, times it,
     /// counts it, and records what it changed as propagation records. EXEC runs its
-    /// queued commands through here.
-    func call(_ command: Command, _ client: Client, _ argv: [Bytes], startedAt: UInt64? = nil) {
+    /// queued commands through here. `propagate: false` (RedisModule_Call without "!")
+    /// records nothing for the command itself.
+    func call(_ command: Command, _ client: Client, _ argv: [Bytes], startedAt: UInt64? = nil, propagate: Bool = true) {
         if !monitors.isEmpty && !command.flags.contains(.admin) && !command.flags.contains(.skipMonitor) {
             feedMonitors(client, argv, now: keyspace.now)
         }
@@ -100,9 +101,14 @@ extension Server {
         }
 
         // Grown: a save or a reload lowers it, and is no write.
-        stream.endCommand(db: db, argv: argv, wrote: keyspace.dirty > dirtyBefore)
+        if propagate {
+            stream.endCommand(db: db, argv: argv, wrote: keyspace.dirty > dirtyBefore)
+        } else {
+            stream.beginCommand()  // drops any rewrite it asked for
+            stream.endCommand(db: db, argv: argv, wrote: false)
+        }
         #if DEBUG
-        unrecorded.verify(command)
+        if propagate { unrecorded.verify(command) }
         #endif
     }
 

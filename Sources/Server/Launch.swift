@@ -54,6 +54,17 @@ package enum Launch {
         server.pidFilePath = StartupEffects.writePidFile(config, background: background, log: log)
         // A clean shutdown removes it first (prepareForShutdown); this covers the other exits.
         defer { if let pidfile = server.pidFilePath { unlink(pidfile) } }
+        // Modules load before any client is served and before the data, as in Redis (a key of a
+        // module type needs its module). No event loop runs yet, so this thread owns the keyspace.
+        for spec in config.loadModules {
+            let path = String(decoding: spec[0], as: UTF8.self)
+            do {
+                try server.modules.load(path: path, arguments: Array(spec.dropFirst()))
+            } catch {
+                log.warning("Can't load module from \(path): server aborting")
+                return 1
+            }
+        }
         let listener = Listener(server: server)
         // Clients that connect before the first load step must already get -LOADING, not an empty dataset.
         server.persistence.expectStartupLoad()

@@ -6,6 +6,7 @@
 // messages (PubSub.swift); until `notify-keyspace-events` selects a class, a
 // notification costs one flag test.
 import Engine
+import Modules
 
 /// The classes of notify-keyspace-events (its letters: g $ l s h z x e, K E, A).
 package struct NotificationClass: OptionSet, Sendable {
@@ -63,6 +64,10 @@ package struct NotificationClass: OptionSet, Sendable {
 extension Server {
     /// Reports a keyspace event for `key` in `db`, if its class is selected.
     package func notifyKeyspaceEvent(_ type: NotificationClass, _ event: String, _ key: Bytes, db: Int) {
+        // Modules hear their classes whatever notify-keyspace-events says, as in Redis 4.0.
+        if !moduleEventTypes.isDisjoint(with: type) {
+            modules.notify(type: Int32(type.rawValue), event: event, key: key, db: db)
+        }
         guard !notificationClasses.isDisjoint(with: type) else { return }
         if notificationClasses.contains(.keyspace) {
             publish(channel: Bytes("__keyspace@\(db)__:") + key, message: Bytes(event))

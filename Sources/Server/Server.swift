@@ -14,6 +14,7 @@ import RESP
 import Engine
 import ChangeStream
 import Replication
+import Modules
 
 package struct ServerStats: Sendable {
     package var connectionsReceived: Int64 = 0
@@ -31,7 +32,8 @@ package final class Server {
 
     package var config: ServerConfig
     package let keyspace: Keyspace
-    package let commands: CommandTable
+    /// The command table; modules add and remove commands at run time.
+    package var commands: CommandTable
     /// Commands as INFO commandstats lists them: those called at least once.
     package var commandStats: [(name: String, stats: CommandStats)] {
         commands.all.filter { $0.stats.calls > 0 }.map { ($0.name, $0.stats) }.sorted { $0.name < $1.name }
@@ -91,6 +93,12 @@ package final class Server {
     package let lazyFree = LazyFreeThread.shared
     /// Active defragmentation's pass and counters (ActiveDefrag.swift).
     package let defrag = ActiveDefrag()
+    /// Loaded modules (MODULE LOAD, loadmodule; Modules/ServerModuleHost.swift).
+    package lazy var modules = ModuleRegistry(host: self)
+    /// The event classes modules subscribed to (empty: notifications skip the modules at once).
+    package var moduleEventTypes: NotificationClass = []
+    /// Idle clients RedisModule_Call runs commands as (ServerModuleHost.swift).
+    var moduleCallClients: [Client] = []
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config

@@ -216,12 +216,14 @@ final class ConfigFileTests: XCTestCase {
 
     func testFeatureSwitchesOfUnbuiltFeaturesAreRefusedAndOffValuesAccepted() throws {
         let refused: [(String, String)] = [
-            ("loadmodule /tmp/m.so a", "'loadmodule /tmp/m.so a' is not supported yet: modules are not built in this version of Cairn"),
             ("cluster-enabled yes", "'cluster-enabled yes' is not supported yet: cluster mode is not built in this version of Cairn"),
         ]
         for (line, reason) in refused {
             XCTAssertEqual(problem(line)?.reason, reason, line)
         }
+        // Modules are built: loadmodule lines are kept, in order, for the start-up to load.
+        XCTAssertEqual(try parse("loadmodule /tmp/m.so a\nloadmodule /tmp/n.so").loadModules,
+                       [[Bytes("/tmp/m.so"), Bytes("a")], [Bytes("/tmp/n.so")]])
         // Active defrag is built: yes is taken.
         XCTAssertTrue(try parse("activedefrag yes").activeDefrag)
         // The latency monitor is built: any non-negative threshold is taken.

@@ -25,6 +25,8 @@ package struct CommandFlags: OptionSet, Sendable {
     package static let asking = CommandFlags(rawValue: 1 << 11)
     package static let fast = CommandFlags(rawValue: 1 << 12)
     package static let movableKeys = CommandFlags(rawValue: 1 << 13)
+    /// Registered by a module (never propagated as itself; COMMAND shows no flag for it, as in 4.0).
+    package static let module = CommandFlags(rawValue: 1 << 14)
 
     /// Parses Redis's flag letters ("wm", "rF", "as", ...) as redisCommandTable spells them.
     package init(_ letters: String) {
@@ -75,12 +77,17 @@ package final class Command {
     /// Calls and time spent, for INFO commandstats (a reference, so counting costs no lookup).
     package let stats = CommandStats()
 
-    package init(_ name: String, arity: Int, flags: String, keys: (Int, Int, Int) = (0, 0, 0),
+    package convenience init(_ name: String, arity: Int, flags: String, keys: (Int, Int, Int) = (0, 0, 0),
                 keyFinder: (([Bytes]) -> [Int])? = nil, run: @escaping (Call) -> Void) {
-        self.name = name
-        self.arity = arity
         var f = CommandFlags(flags)
         if keyFinder != nil { f.insert(.movableKeys) }
+        self.init(name, arity: arity, flagSet: f, keys: keys, keyFinder: keyFinder, run: run)
+    }
+
+    package init(_ name: String, arity: Int, flagSet f: CommandFlags, keys: (Int, Int, Int),
+                 keyFinder: (([Bytes]) -> [Int])?, run: @escaping (Call) -> Void) {
+        self.name = name
+        self.arity = arity
         self.flags = f
         self.firstKey = keys.0
         self.lastKey = keys.1
@@ -159,6 +166,21 @@ package struct CommandTable {
 
     package var all: [Command] { Array(byName.values) }
 
+    /// Adds a command at run time (a module's); false if the name is taken.
+    package mutating func add(_ command: Command) -> Bool {
+        guard byName[command.name] == nil else { return false }
+        byName[command.name] = command
+        byBytes[Bytes(command.name)] = command
+        byBytes[Bytes(command.name.uppercased())] = command
+        return true
+    }
+
+    /// Removes a command added by `add` (MODULE UNLOAD).
+    package mutating func remove(_ name: String) {
+        guard let command = byName.removeValue(forKey: name) else { return }
+        byBytes = byBytes.filter { $0.value !== command }
+    }
+
     /// rename-command: serves the command named `from` as `to` instead, or no longer
     /// at all when `to` is empty. The command keeps its own name for COMMAND and INFO
     /// commandstats, as in Redis; names compare case-insensitively.
@@ -210,5 +232,6 @@ package struct CommandTable {
         migrateCommands,
         memoryCommands,
         latencyCommands,
+        moduleCommands,
     ]) }
 }

@@ -70,8 +70,8 @@ let generalDirectives: [ConfigDirective] = [
     .int("hz", \.hz, status: .built, settable: true, runtimeRange: 0...Int.max, problem: "Invalid hz value",
          clamp: 1...500),
     ConfigDirective(
-        "loadmodule", status: .later, arguments: 1...Int.max, settable: false,
-        apply: { _, args, _ in throw ConfigProblem.notBuilt("loadmodule", args, "modules are") },
+        "loadmodule", status: .built, arguments: 1...Int.max, settable: false,
+        apply: { config, args, _ in config.loadModules.append(args) },
         get: nil, rewrite: nil),
     // As in Redis 4.0: CONFIG SET/GET only (no file line, never rewritten).
     .int("watchdog-period", \.watchdogPeriod, status: .built, settable: true, inFile: false,

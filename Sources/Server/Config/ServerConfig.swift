@@ -74,6 +74,8 @@ package struct ServerConfig: Sendable {
     package var maxclients = 10000
     /// rename-command lines, in file order.
     package var commandRenames: [CommandRename] = []
+    /// loadmodule lines, in file order: the path, then the module's arguments.
+    package var loadModules: [[Bytes]] = []
 
     // MARK: general (built)
     package var databases = 16
