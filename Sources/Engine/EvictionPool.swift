@@ -41,7 +41,8 @@ public struct EvictionPool: Sendable {
     /// Ascending by score: the best candidate is last.
     public private(set) var entries: [EvictionCandidate] = []
 
-    public init() { entries.reserveCapacity(Self.capacity) }
+    /// Empty and unallocated: the eviction loop swaps the keyspace's pool for one of these.
+    public init() {}
 
     public var isEmpty: Bool { entries.isEmpty }
 
