@@ -94,7 +94,8 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     private func process(_ client: Client) {
         parser.limits.maxBulkLength = server.config.protoMaxBulkLen  // CONFIG SET proto-max-bulk-len applies at once
         while !closed && !client.closeAfterReply && !client.isBlocked, var buffer = input, buffer.readableBytes > 0 {
-            if server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
+            // The clock only when CLIENT PAUSE was ever used: a system call per command adds up.
+            if server.pausedUntil != 0 && server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
                 scheduleResume()
                 break
             }
