@@ -210,5 +210,6 @@ package struct CommandTable {
         migrateCommands,
         memoryCommands,
         latencyCommands,
+        scriptCommands,
     ]) }
 }
