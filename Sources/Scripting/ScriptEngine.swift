@@ -97,7 +97,8 @@ public final class ScriptEngine {
         }
         installRedisTable()
         cairn_lua_install_random(lp)
-        runChunk(ScriptPrelude.helpers, name: "@helpers")
+        runChunk(ScriptPrelude.compareHelper, name: "@cmp_func_def")
+        runChunk(ScriptPrelude.errorHandler, name: "@err_handler_def")
         runChunk(ScriptPrelude.globalsGuard, name: "@enable_strict_lua")
     }
 

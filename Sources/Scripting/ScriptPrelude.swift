@@ -10,19 +10,28 @@
 // error() call, as Redis's do (lines 8 and 15), so the two calls sit there.
 
 enum ScriptPrelude {
-    /// Defines __redis__err__handler and __redis__compare_helper (global names scripts can see in Redis too).
-    static let helpers = """
+    /// __redis__err__handler (a global name scripts can see in Redis too). An error inside it
+    /// (a non-string error value) names the chunk "@err_handler_def", its argument `err` and
+    /// line 8, as Redis's does.
+    static let errorHandler = """
     local info = debug.getinfo
-    function __redis__err__handler(message)
+    function __redis__err__handler(err)
       local where = info(2, 'nSl')
       if where and where.what == 'C' then where = info(3, 'nSl') end
-      if not where then return message end
-      return where.source .. ':' .. where.currentline .. ': ' .. message
+      if not where then
+        return err
+      end
+      return where.source .. ':' .. where.currentline .. ': ' .. err
     end
-    function __redis__compare_helper(x, y)
-      if x == false then x = '' end
-      if y == false then y = '' end
-      return x < y
+    """
+
+    /// __redis__compare_helper, which sorts a reply holding false (chunk "@cmp_func_def", the
+    /// comparison on line 4).
+    static let compareHelper = """
+    function __redis__compare_helper(a, b)
+      if a == false then a = '' end
+      if b == false then b = '' end
+      return a < b
     end
     """
 
