@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 
 // MARK: trampolines
 
@@ -133,9 +132,53 @@ void cairn_lua_install_random(lua_State *L) {
 /// Lua instructions between two looks at the clock (Redis's figure).
 #define HOOK_INSTRUCTIONS 100000
 
+// Switching stacks. The script's stack runs one loop for its whole life (script_main):
+// run the pcall asked for, switch back, wait for the next. On x86-64 a switch is a few
+// instructions here (callee-saved registers, MXCSR and the x87 control word, as the ABI
+// asks); elsewhere ucontext's swapcontext does it (one sigprocmask call per switch).
+#if defined(__x86_64__)
+#define CAIRN_FAST_SWITCH 1
+/// Saves the current stack pointer into *from and continues on the stack `to` saved.
+void cairn_stack_switch(void **from, void *to);
+__asm__(
+    ".text\n"
+    ".globl cairn_stack_switch\n"
+    ".type cairn_stack_switch,@function\n"
+    "cairn_stack_switch:\n"
+    "    pushq %rbp\n"
+    "    pushq %rbx\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    subq $8, %rsp\n"
+    "    stmxcsr (%rsp)\n"
+    "    fnstcw 4(%rsp)\n"
+    "    movq %rsp, (%rdi)\n"
+    "    movq %rsi, %rsp\n"
+    "    ldmxcsr (%rsp)\n"
+    "    fldcw 4(%rsp)\n"
+    "    addq $8, %rsp\n"
+    "    popq %r15\n"
+    "    popq %r14\n"
+    "    popq %r13\n"
+    "    popq %r12\n"
+    "    popq %rbx\n"
+    "    popq %rbp\n"
+    "    ret\n"
+    ".size cairn_stack_switch, .-cairn_stack_switch\n");
+#else
+#include <ucontext.h>
+#endif
+
 struct cairn_script_run {
+#if CAIRN_FAST_SWITCH
+    void *caller_sp;
+    void *script_sp;
+#else
     ucontext_t caller;
     ucontext_t script;
+#endif
     char *stack;
     lua_State *L;
     int errfunc;
@@ -169,6 +212,27 @@ void cairn_run_destroy(cairn_script_run *r) {
     free(r);
 }
 
+/// From the script's stack back to the loop's.
+static void switch_out(cairn_script_run *r) {
+#if CAIRN_FAST_SWITCH
+    cairn_stack_switch(&r->script_sp, r->caller_sp);
+#else
+    swapcontext(&r->script, &r->caller);
+#endif
+}
+
+/// From the loop's stack into the script's; returns when the script finished or paused.
+static int switch_in(cairn_script_run *r) {
+    running = r;
+#if CAIRN_FAST_SWITCH
+    cairn_stack_switch(&r->caller_sp, r->script_sp);
+#else
+    swapcontext(&r->caller, &r->script);
+#endif
+    running = NULL;
+    return r->done ? CAIRN_RUN_DONE : CAIRN_RUN_SUSPENDED;
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     cairn_script_run *r = running;
@@ -177,7 +241,7 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     if (!r->timed_out && now - r->started_ms >= r->limit_ms) r->timed_out = 1;
     if (r->timed_out && r->may_suspend && r->host_depth == 0 && now >= r->switch_at_ms) {
         running = NULL;
-        swapcontext(&r->script, &r->caller);  // back in the event loop until resumed
+        switch_out(r);  // back in the event loop until resumed
         running = r;
     }
     if (r->kill) {
@@ -186,19 +250,57 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
-static void script_entry(void) {
-    cairn_script_run *r = running;
-    r->status = lua_pcall(r->L, 0, 1, r->errfunc);
-    r->done = 1;
-    running = NULL;
-    // returning resumes r->caller (uc_link)
+/// The script stack's whole life: one pcall per start, then back to the loop.
+static void script_main(void) {
+    for (;;) {
+        cairn_script_run *r = running;
+        r->status = lua_pcall(r->L, 0, 1, r->errfunc);
+        r->done = 1;
+        switch_out(r);
+    }
 }
 
-static int switch_in(cairn_script_run *r) {
+/// Maps the stack and prepares the first switch into script_main; 0 when no memory.
+static int make_stack(cairn_script_run *r) {
+    void *p = mmap(NULL, SCRIPT_STACK_BYTES + GUARD_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    mprotect(p, GUARD_BYTES, PROT_NONE);
+    r->stack = p;
+#if CAIRN_FAST_SWITCH
+    // The frame cairn_stack_switch pops: MXCSR/x87 word, six registers, then the return
+    // address script_main; after that `ret` the stack is as a call would leave it.
+    uint64_t *top = (uint64_t *)(r->stack + GUARD_BYTES + SCRIPT_STACK_BYTES);
+    top -= 1;                    // script_main starts with rsp = end - 8, as after a call
+    top[0] = 0;
+    *--top = (uint64_t)(uintptr_t)script_main;
+    for (int i = 0; i < 6; i++) *--top = 0;
+    --top;
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(fpucw));
+    memcpy((char *)top, &mxcsr, 4);
+    memcpy((char *)top + 4, &fpucw, 2);
+    r->script_sp = top;
+#else
+    getcontext(&r->script);
+    r->script.uc_stack.ss_sp = r->stack + GUARD_BYTES;
+    r->script.uc_stack.ss_size = SCRIPT_STACK_BYTES;
+    r->script.uc_link = NULL;
+    makecontext(&r->script, script_main, 0);
+#endif
+    return 1;
+}
+
+/// lua_pcall on the loop's own stack (no pause possible).
+static int run_in_place(cairn_script_run *r, lua_State *L, int errfunc, long long limit_ms) {
     running = r;
-    swapcontext(&r->caller, &r->script);
+    r->status = lua_pcall(L, 0, 1, errfunc);
     running = NULL;
-    return r->done ? CAIRN_RUN_DONE : CAIRN_RUN_SUSPENDED;
+    r->done = 1;
+    if (limit_ms > 0) lua_sethook(L, NULL, 0, 0);
+    return CAIRN_RUN_DONE;
 }
 
 int cairn_run_start(cairn_script_run *r, lua_State *L, int errfunc, long long limit_ms, int may_suspend) {
@@ -210,38 +312,15 @@ int cairn_run_start(cairn_script_run *r, lua_State *L, int errfunc, long long li
     r->kill = 0;
     r->host_depth = 0;
     r->may_suspend = may_suspend;
-    r->started_ms = monotonic_ms();
+    r->started_ms = limit_ms > 0 ? monotonic_ms() : 0;
     r->limit_ms = limit_ms;
     r->switch_at_ms = r->started_ms + limit_ms;
     if (limit_ms > 0) lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-    if (!may_suspend || limit_ms <= 0) {
-        running = r;
-        r->status = lua_pcall(L, 0, 1, errfunc);
-        running = NULL;
-        r->done = 1;
-        if (limit_ms > 0) lua_sethook(L, NULL, 0, 0);
-        return CAIRN_RUN_DONE;
+    if (!may_suspend || limit_ms <= 0) return run_in_place(r, L, errfunc, limit_ms);
+    if (r->stack == NULL && !make_stack(r)) {  // no room for a stack: run in place
+        r->may_suspend = 0;
+        return run_in_place(r, L, errfunc, limit_ms);
     }
-    if (r->stack == NULL) {
-        void *p = mmap(NULL, SCRIPT_STACK_BYTES + GUARD_BYTES, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-        if (p == MAP_FAILED) {  // no room for a stack: run in place, without suspension
-            r->may_suspend = 0;
-            running = r;
-            r->status = lua_pcall(L, 0, 1, errfunc);
-            running = NULL;
-            r->done = 1;
-            lua_sethook(L, NULL, 0, 0);
-            return CAIRN_RUN_DONE;
-        }
-        mprotect(p, GUARD_BYTES, PROT_NONE);
-        r->stack = p;
-    }
-    getcontext(&r->script);
-    r->script.uc_stack.ss_sp = r->stack + GUARD_BYTES;
-    r->script.uc_stack.ss_size = SCRIPT_STACK_BYTES;
-    r->script.uc_link = &r->caller;
-    makecontext(&r->script, script_entry, 0);
     int state = switch_in(r);
     if (state == CAIRN_RUN_DONE) lua_sethook(L, NULL, 0, 0);
     return state;

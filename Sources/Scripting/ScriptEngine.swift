@@ -52,12 +52,14 @@ public final class ScriptEngine {
     private let runner: OpaquePointer
     /// Body -> sha1, for EVAL's fast path (no digest per call).
     private var shaByBody: [Bytes: Bytes] = [:]
+    /// The script loaded or run last: a repeated EVAL or EVALSHA compares bytes, hashing nothing.
+    private var lastScript: (body: Bytes, sha: Bytes, ref: Int32)? = nil
     /// sha1 -> (body, registry reference of its function).
     private var scripts: [Bytes: (body: Bytes, ref: Int32)] = [:]
     public weak var host: ScriptHost?
     public var run = ScriptRunState()
-    /// The function name of the running script ("f_<sha>"), for the error reply.
-    private var runningName: Bytes = []
+    /// The sha1 of the running script, for the error reply's function name.
+    private var runningSHA: Bytes = []
     public private(set) var isRunning = false
     /// Libraries Redis loads that this machine lacks (logged once by the server).
     public private(set) var missingLibraries = ""
@@ -84,6 +86,7 @@ public final class ScriptEngine {
         L = luaL_newstate()!
         shaByBody = [:]
         scripts = [:]
+        lastScript = nil
         setUpInterpreter()
     }
 
@@ -118,14 +121,21 @@ public final class ScriptEngine {
     // MARK: the cache
 
     /// Is a script with this sha1 (any case) cached?
-    public func exists(sha: Bytes) -> Bool { scripts[lowercased(sha)] != nil }
+    public func exists(sha: Bytes) -> Bool {
+        if let last = lastScript, last.sha == sha { return true }
+        return scripts[lowercased(sha)] != nil
+    }
 
     /// The body cached under `sha`, for propagating EVALSHA as EVAL.
     public func body(sha: Bytes) -> Bytes? { scripts[lowercased(sha)]?.body }
 
     /// Compiles `body` unless cached; returns its sha1, or the error reply text.
     public func load(body: Bytes) -> Result<Bytes, ScriptError> {
-        if let sha = shaByBody[body] { return .success(sha) }
+        if let last = lastScript, last.body == body { return .success(last.sha) }
+        if let sha = shaByBody[body] {
+            lastScript = (body, sha, scripts[sha]!.ref)
+            return .success(sha)
+        }
         let sha = SHA1.hex(body)
         if scripts[sha] != nil {
             shaByBody[body] = sha
@@ -153,6 +163,7 @@ public final class ScriptEngine {
         let ref = luaL_ref(lp, cl_registryindex())
         scripts[sha] = (body, ref)
         shaByBody[body] = sha
+        lastScript = (body, sha, ref)
         return .success(sha)
     }
 
@@ -178,16 +189,23 @@ public final class ScriptEngine {
     /// (0: no watch); with `maySuspend`, a run past the limit comes back `.suspended`.
     public func start(sha: Bytes, keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>, limitMs: Int,
                       maySuspend: Bool, state: ScriptRunState) -> ScriptStep {
-        let sha = lowercased(sha)
-        guard let entry = scripts[sha] else { preconditionFailure("start of an unknown script") }
+        let ref: Int32
+        if let last = lastScript, last.sha == sha {
+            ref = last.ref
+        } else {
+            let sha = lowercased(sha)
+            guard let entry = scripts[sha] else { preconditionFailure("start of an unknown script") }
+            ref = entry.ref
+            lastScript = (entry.body, sha, ref)
+        }
         run = state
-        runningName = Bytes("f_".utf8) + sha
+        runningSHA = lastScript!.sha
         cairn_lua_seed_random(0)
         setGlobalArray("KEYS", keys)
         setGlobalArray("ARGV", args)
         lua_settop(lp, 0)
         lua_getfield(lp, cl_globalsindex(), "__redis__err__handler")
-        lua_rawgeti(lp, cl_registryindex(), entry.ref)
+        lua_rawgeti(lp, cl_registryindex(), ref)
         isRunning = true
         let step = cairn_run_start(rp, lp, 1, Int64(limitMs), maySuspend ? 1 : 0)
         return step == Int32(CAIRN_RUN_DONE) ? finish() : .suspended
@@ -221,7 +239,7 @@ public final class ScriptEngine {
     public func writeReply(into out: inout ByteBuffer) {
         if cairn_run_status(rp) != 0 {
             let message = popString()
-            writeErrorBytes(Bytes("ERR Error running script (call to ".utf8) + runningName + Bytes("): ".utf8) + message + [10], into: &out)
+            writeErrorBytes(Bytes("ERR Error running script (call to f_".utf8) + runningSHA + Bytes("): ".utf8) + message + [10], into: &out)
         } else {
             LuaReply.write(lp, index: lua_gettop(lp), into: &out, depth: 0)
         }
@@ -262,4 +280,18 @@ public func writeErrorBytes(_ message: Bytes, into out: inout ByteBuffer) {
     out.writeInteger(UInt8(ascii: "-"))
     out.writeBytes(message.map { $0 == 10 || $0 == 13 ? 32 : $0 })
     out.writeStaticString("\r\n")
+}
+
+extension SHA1 {
+    /// The digest as 40 lowercase hex digits: how scripts are named (EVALSHA, SCRIPT LOAD/EXISTS, redis.sha1hex).
+    public static func hex<C: Collection>(_ bytes: C) -> Bytes where C.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = Bytes()
+        out.reserveCapacity(40)
+        for b in hash(bytes) {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return out
+    }
 }

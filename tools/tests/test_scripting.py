@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+from serverproc import read_until_crlf
+
 SEED = int(os.environ.get("CAIRN_SEED", "1504"))
 
 
@@ -248,13 +250,7 @@ def raw_command(port, *args, timeout=30.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         out = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() for x in args))
         s.sendall(out)
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data
+        return read_until_crlf(s)
 
 
 def busy_sequence(server, make_client, script):

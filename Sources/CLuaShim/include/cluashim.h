@@ -7,7 +7,8 @@
 //    message on the stack and the trampoline raises it once Swift returned.
 // 3. The script runner: a script runs on a stack of its own (ucontext), so the
 //    count hook can hand the thread back to the event loop in the middle of
-//    a long script (lua-time-limit) and the loop can later switch back in.
+//    a long script (lua-time-limit) and the loop can later switch back in
+//    (a few instructions on x86-64, ucontext elsewhere).
 //    See docs/design-notes.md, "Scripting".
 // 4. Redis's math.random (the drand48 sequence, seeded per script) and the
 //    libraries Redis loads (cjson and bit from Debian, opened with dlopen).
