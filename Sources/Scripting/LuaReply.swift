@@ -32,13 +32,31 @@ enum LuaReply {
     }
 
     private static func pushValue(_ l: OpaquePointer, from reply: inout ByteBuffer, depth: Int) {
-        guard let type = reply.readInteger(as: UInt8.self), let line = readLine(&reply) else {
+        guard let type = reply.readInteger(as: UInt8.self) else {
+            lua_pushboolean(l, 0)
+            return
+        }
+        if type == UInt8(ascii: ":") {
+            lua_pushnumber(l, Double(readNumber(&reply)))
+            return
+        }
+        if type == UInt8(ascii: "$") {
+            let length = readNumber(&reply)
+            if length < 0 {
+                lua_pushboolean(l, 0)
+            } else {
+                reply.withUnsafeReadableBytes { raw in
+                    raw.withMemoryRebound(to: CChar.self) { lua_pushlstring(l, $0.baseAddress, Int(length)) }
+                }
+                reply.moveReaderIndex(forwardBy: Int(length) + 2)
+            }
+            return
+        }
+        guard let line = readLine(&reply) else {
             lua_pushboolean(l, 0)
             return
         }
         switch type {
-        case UInt8(ascii: ":"):
-            lua_pushnumber(l, Double(line.parseInt64() ?? 0))
         case UInt8(ascii: "$"):
             let length = line.parseInt64() ?? -1
             if length < 0 {
@@ -92,6 +110,24 @@ enum LuaReply {
             if let item { push(l, item) } else { lua_pushboolean(l, 0) }
             lua_rawseti(l, -2, Int32(i + 1))
         }
+    }
+
+    /// The decimal number ending at the next CRLF (a reply the server itself wrote), consumed.
+    private static func readNumber(_ reply: inout ByteBuffer) -> Int64 {
+        var value: Int64 = 0
+        var negative = false
+        var used = 0
+        reply.withUnsafeReadableBytes { raw in
+            var i = 0
+            if i < raw.count && raw[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+            while i < raw.count && raw[i] != 13 {
+                value = value &* 10 &+ Int64(raw[i] &- 48)
+                i += 1
+            }
+            used = i + 2
+        }
+        reply.moveReaderIndex(forwardBy: min(used, reply.readableBytes))
+        return negative ? 0 &- value : value
     }
 
     private static func readLine(_ reply: inout ByteBuffer) -> Bytes? {

@@ -56,7 +56,8 @@ public final class ScriptEngine {
     private var lastScript: (body: Bytes, sha: Bytes, ref: Int32)? = nil
     /// sha1 -> (body, registry reference of its function).
     private var scripts: [Bytes: (body: Bytes, ref: Int32)] = [:]
-    public weak var host: ScriptHost?
+    /// The server (it owns this engine, so it outlives it; no reference counting on the hot path).
+    public unowned(unsafe) var host: ScriptHost?
     public var run = ScriptRunState()
     /// The sha1 of the running script, for the error reply's function name.
     private var runningSHA: Bytes = []
@@ -127,7 +128,10 @@ public final class ScriptEngine {
     }
 
     /// The body cached under `sha`, for propagating EVALSHA as EVAL.
-    public func body(sha: Bytes) -> Bytes? { scripts[lowercased(sha)]?.body }
+    public func body(sha: Bytes) -> Bytes? {
+        if let last = lastScript, last.sha == sha { return last.body }
+        return scripts[lowercased(sha)]?.body
+    }
 
     /// Compiles `body` unless cached; returns its sha1, or the error reply text.
     public func load(body: Bytes) -> Result<Bytes, ScriptError> {
