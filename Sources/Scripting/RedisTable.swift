@@ -66,7 +66,7 @@ extension ScriptEngine {
             var length = 0
             let p = lua_tolstring(l, 1, &length)
             let digest = p.map { SHA1.hex(UnsafeRawBufferPointer(start: $0, count: length)) } ?? SHA1.hex([UInt8]())
-            pushBytes(digest)
+            LuaReply.push(l, digest)
             return 1
         case .errorReply, .statusReply:
             guard lua_gettop(l) == 1, lua_type(l, -1) == LUA_TSTRING else {
@@ -136,7 +136,7 @@ extension ScriptEngine {
             text = Bytes("\(String(cString: source)): \(frame.currentline): ".utf8) + message
         }
         lua_createtable(l, 0, 1)
-        pushBytes(text)
+        LuaReply.push(l, text)
         lua_setfield(l, -2, "err")
     }
 
