@@ -32,6 +32,8 @@ void cairn_lua_push_function(lua_State *L, void *owner, int which) {
 
 // MARK: libraries
 
+int cairn_luaopen_cmsgpack(lua_State *L);  // cmsgpack.c
+
 static void open_builtin(lua_State *L, const char *name, lua_CFunction open) {
     lua_pushcfunction(L, open);
     lua_pushstring(L, name);
@@ -64,6 +66,7 @@ void cairn_lua_open_libraries(lua_State *L, char *missing, size_t missing_size) 
     open_builtin(L, LUA_STRLIBNAME, luaopen_string);
     open_builtin(L, LUA_MATHLIBNAME, luaopen_math);
     open_builtin(L, LUA_DBLIBNAME, luaopen_debug);
+    open_builtin(L, "cmsgpack", cairn_luaopen_cmsgpack);
     open_shared(L, "cjson", "liblua5.1-cjson.so.0", missing, missing_size);
     open_shared(L, "bit", "liblua5.1-bitop.so.0", missing, missing_size);
     lua_settop(L, 0);  // the modules leave their tables behind
