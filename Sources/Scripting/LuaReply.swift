@@ -57,16 +57,6 @@ enum LuaReply {
             return
         }
         switch type {
-        case UInt8(ascii: "$"):
-            let length = line.parseInt64() ?? -1
-            if length < 0 {
-                lua_pushboolean(l, 0)
-            } else {
-                reply.withUnsafeReadableBytes { raw in
-                    raw.withMemoryRebound(to: CChar.self) { lua_pushlstring(l, $0.baseAddress, Int(length)) }
-                }
-                reply.moveReaderIndex(forwardBy: Int(length) + 2)
-            }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             lua_createtable(l, 0, 1)
             push(l, line)
