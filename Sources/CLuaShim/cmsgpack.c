@@ -10,6 +10,7 @@
 // whose keys are exactly 1..n is an array, any other a map (in lua_next's order);
 // tables nested 16 deep, functions and the like encode as nil.
 #include "cluashim.h"
+#include "bytebuf.h"
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,27 +18,11 @@
 
 #define MAX_NESTING 16
 
-// MARK: encoding (into a growable buffer of our own: luaL_Buffer keeps its pieces on the
-// Lua stack, which the table walk uses too). A Lua error inside the walk (a metamethod)
-// leaves the buffer unfreed: the cost of an error, never of a success.
+// MARK: encoding (into a bytebuf: see bytebuf.h)
 
-typedef struct {
-    unsigned char *p;
-    size_t len, cap;
-} packbuf;
+typedef bytebuf packbuf;
 
-static void add_bytes(lua_State *L, packbuf *b, const void *s, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n) cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (p == NULL) luaL_error(L, "not enough memory");
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
+static void add_bytes(lua_State *L, packbuf *b, const void *s, size_t n) { bytebuf_add(L, b, s, n); }
 
 static void add_byte(lua_State *L, packbuf *b, unsigned char c) { add_bytes(L, b, &c, 1); }
 
@@ -167,8 +152,7 @@ static int cmsgpack_pack(lua_State *L) {
         lua_pushvalue(L, i);
         pack_value(L, &b, 0);
     }
-    lua_pushlstring(L, (const char *)b.p, b.len);
-    free(b.p);
+    bytebuf_push(L, &b);
     return 1;
 }
 

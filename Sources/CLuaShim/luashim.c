@@ -33,6 +33,7 @@ void cairn_lua_push_function(lua_State *L, void *owner, int which) {
 // MARK: libraries
 
 int cairn_luaopen_cmsgpack(lua_State *L);  // cmsgpack.c
+int cairn_luaopen_struct(lua_State *L);    // struct.c
 
 static void open_builtin(lua_State *L, const char *name, lua_CFunction open) {
     lua_pushcfunction(L, open);
@@ -66,6 +67,7 @@ void cairn_lua_open_libraries(lua_State *L, char *missing, size_t missing_size) 
     open_builtin(L, LUA_STRLIBNAME, luaopen_string);
     open_builtin(L, LUA_MATHLIBNAME, luaopen_math);
     open_builtin(L, LUA_DBLIBNAME, luaopen_debug);
+    open_builtin(L, "struct", cairn_luaopen_struct);
     open_builtin(L, "cmsgpack", cairn_luaopen_cmsgpack);
     open_shared(L, "cjson", "liblua5.1-cjson.so.0", missing, missing_size);
     open_shared(L, "bit", "liblua5.1-bitop.so.0", missing, missing_size);

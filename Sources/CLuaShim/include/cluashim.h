@@ -12,7 +12,7 @@
 //    See docs/design-notes.md, "Scripting".
 // 4. Redis's math.random (the drand48 sequence, seeded per script) and the
 //    libraries Redis loads (cjson and bit from Debian, opened with dlopen;
-//    cmsgpack written here, cmsgpack.c).
+//    struct and cmsgpack written here, struct.c and cmsgpack.c).
 #ifndef CAIRN_LUASHIM_H
 #define CAIRN_LUASHIM_H
 #include <stddef.h>
@@ -41,7 +41,7 @@ void cairn_lua_set_callback(cairn_lua_callback callback);
 void cairn_lua_push_function(lua_State *L, void *owner, int which);
 
 /// Opens the libraries Redis 4.0 loads that this machine has: base, table, string, math,
-/// debug, cmsgpack (cmsgpack.c), and (from Debian's lua-cjson and lua-bitop) cjson and bit. Writes the names of
+/// debug, struct and cmsgpack (struct.c, cmsgpack.c), and (from Debian's lua-cjson and lua-bitop) cjson and bit. Writes the names of
 /// those it could not load into `missing` (comma separated; empty when all loaded).
 void cairn_lua_open_libraries(lua_State *L, char *missing, size_t missing_size);
 
