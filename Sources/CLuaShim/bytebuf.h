@@ -6,8 +6,8 @@
 #define CAIRN_BYTEBUF_H
 #include <stdlib.h>
 #include <string.h>
-#include <lua.h>
-#include <lauxlib.h>
+#include <lua5.1/lua.h>
+#include <lua5.1/lauxlib.h>
 
 typedef struct {
     unsigned char *p;

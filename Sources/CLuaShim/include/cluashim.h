@@ -17,9 +17,9 @@
 #define CAIRN_LUASHIM_H
 #include <stddef.h>
 #include <stdint.h>
-#include <lua.h>
-#include <lauxlib.h>
-#include <lualib.h>
+#include <lua5.1/lua.h>
+#include <lua5.1/lauxlib.h>
+#include <lua5.1/lualib.h>
 
 // MARK: macros as functions
 static inline void cl_pop(lua_State *L, int n) { lua_pop(L, n); }
