@@ -291,8 +291,8 @@ def raw_command(port, *args, timeout=30.0):
         return read_until_crlf(s)
 
 
-def busy_sequence(server, make_client, script):
-    """Starts an endless script, then reports what other clients see."""
+def busy_sequence(server, make_client, script, kill=True):
+    """Starts an endless script, then reports what other clients see (and SCRIPT KILL's reply)."""
     c = make_client(server)
     c.config_set("lua-time-limit", 100)
     results = {}
@@ -311,7 +311,8 @@ def busy_sequence(server, make_client, script):
             break
         time.sleep(0.05)
     results["get"] = raw_command(server.port, "GET", "x")
-    results["kill"] = raw_command(server.port, "SCRIPT", "KILL")
+    if kill:
+        results["kill"] = raw_command(server.port, "SCRIPT", "KILL")
     return runner, results
 
 
@@ -403,3 +404,24 @@ def test_info_memory_reports_lua(cairn, make_client):
     c = make_client(cairn)
     info = c.info("memory")
     assert int(info[b"used_memory_lua"] if b"used_memory_lua" in info else info["used_memory_lua"]) > 10000
+
+
+def test_sigterm_waits_for_a_busy_script(spawn, make_client):
+    # Redis handles SIGTERM in its cron, which does not run during a script: the shutdown
+    # (with its save) comes once the script ends, here by SCRIPT KILL.
+    import signal
+    for kind in ("cairn", "redis4"):
+        server = spawn(kind, "--save", "900", "1")
+        runner, results = busy_sequence(server, make_client, "local i = 0 while true do i = i + 1 end")
+        assert results["kill"] == b"+OK\r\n", (kind, results)  # a first script, killed: the loop is sound
+        runner.join(10)
+        runner, results = busy_sequence(server, make_client, "local i = 0 while true do i = i + 1 end", kill=False)
+        assert results["ping"].startswith(b"-BUSY"), (kind, results)
+        os.kill(server.pid, signal.SIGTERM)
+        time.sleep(1)
+        assert server.proc.poll() is None, kind + " exited during the script"
+        assert raw_command(server.port, "PING").startswith(b"-BUSY"), kind
+        raw_command(server.port, "SCRIPT", "KILL")
+        server.proc.wait(timeout=20)
+        runner.join(10)
+        assert os.path.exists(os.path.join(server.workdir, "dump.rdb")), kind + " saved nothing at shutdown"
