@@ -41,11 +41,19 @@ let package = Package(
             name: "Replication",
             dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: releaseSettings),
+        // Lua 5.1 from Debian (liblua5.1-0-dev), and the C the Swift side cannot do itself:
+        // Lua's API macros, error-raising trampolines, and the script stack switch.
+        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.1", providers: [.apt(["liblua5.1-0-dev"])]),
+        .target(name: "CLuaShim", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "Scripting",
+            dependencies: ["CLua", "CLuaShim", "Engine", "RESP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: releaseSettings),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnCSystem", "Modules",
+                "RESP", "Engine", "RDB", "AOF", "ChangeStream", "Replication", "CairnCSystem", "Modules", "Scripting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,6 +91,9 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(
+            name: "ScriptingTests",
+            dependencies: ["Scripting", "Server", "Engine", "RESP", "CairnTestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "ReplicationSimTests", dependencies: ["ReplicationSim", "Server"]),
         .testTarget(name: "ModulesTests", dependencies: ["Modules", "CairnModuleABI"]),
     ],

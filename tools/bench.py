@@ -13,8 +13,14 @@ Workloads (redis-benchmark 7.0, --csv):
   c50-P16   -c 50 -P 16  throughput with pipelining
   c1-P1     -c 1  -P 1   latency: average and p50 (ms)
 each for SET, GET, INCR and MSET (10 keys), keys drawn from -r 100000.
+--scripts adds EVAL and EVALSHA of `return redis.call('incr',KEYS[1])` (the
+script loaded on both servers first); --tests "" with --scripts runs only those.
+--pin runs the servers on core 0 and redis-benchmark on core 1 (taskset's way).
+--reference redis4 measures beside the reference Redis 4.0.14 (tools/redis4.sh)
+instead of redis-server 7.0.
 
 Usage: tools/bench.py [--rounds 5] [--requests 100000] [--no-build] [--tests set,get,incr,mset]
+                      [--scripts] [--pin] [--reference redis|redis4]
 Ratios: throughput Cairn/Redis above 1 means Cairn is faster; latency
 Cairn/Redis above 1 means Cairn is slower.
 """
@@ -30,7 +36,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from serverproc import release_binary, REPO_ROOT, ServerProcess  # noqa: E402
+from serverproc import redis4_binary, release_binary, REPO_ROOT, ServerProcess  # noqa: E402
+
+SCRIPT = "return redis.call('incr',KEYS[1])"
 
 WORKLOADS = [  # (name, clients, pipeline, share of --requests)
     ("c50-P1", 50, 1, 1.0),
@@ -39,15 +47,17 @@ WORKLOADS = [  # (name, clients, pipeline, share of --requests)
 ]
 
 
-def run_benchmark(port, clients, pipeline, requests, tests):
+def run_benchmark(port, clients, pipeline, requests, tests, command=None, name=None):
+    """redis-benchmark's CSV rows by test name: the -t tests, or one custom `command` named `name`."""
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
-            "-P", str(pipeline), "-n", str(requests), "-r", "100000", "-t", tests, "--csv"]
+            "-P", str(pipeline), "-n", str(requests), "-r", "100000", "--csv"]
+    argv += command if command else ["-t", tests]
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
     if p.returncode != 0:
         raise RuntimeError("redis-benchmark failed (%d): %s" % (p.returncode, p.stderr[-500:]))
     rows = {}
     for row in csv.DictReader(io.StringIO(p.stdout)):
-        rows[row["test"]] = {k: float(v) for k, v in row.items() if k != "test"}
+        rows[name or row["test"]] = {k: float(v) for k, v in row.items() if k != "test"}
     if not rows:
         raise RuntimeError("no CSV from redis-benchmark: %r %r" % (p.stdout[-300:], p.stderr[-300:]))
     return rows
@@ -60,14 +70,29 @@ def main():
     ap.add_argument("--tests", default="set,get,incr,mset")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--cairn", help="cairn-server binary (default .build/release/cairn-server)")
+    ap.add_argument("--scripts", action="store_true", help="also EVAL and EVALSHA of a one-INCR script")
+    ap.add_argument("--pin", action="store_true", help="servers on core 0, redis-benchmark on core 1")
+    ap.add_argument("--reference", choices=["redis", "redis4"], default="redis",
+                    help="redis-server 7.0 (default) or the reference Redis 4.0.14")
     args = ap.parse_args()
 
     binary = release_binary(args.cairn, build=not args.no_build)
+    pin = (lambda: os.sched_setaffinity(0, {0})) if args.pin else None
+    if args.pin:
+        os.sched_setaffinity(0, {1})  # this script and the redis-benchmark it starts
 
     servers = {}
     try:
-        servers["redis"] = ServerProcess("redis").start()
-        servers["cairn"] = ServerProcess("cairn", binary=binary).start()
+        reference_binary = redis4_binary() if args.reference == "redis4" else None
+        servers["redis"] = ServerProcess(args.reference, binary=reference_binary, preexec_fn=pin).start()
+        servers["cairn"] = ServerProcess("cairn", binary=binary, preexec_fn=pin).start()
+        custom = []
+        if args.scripts:
+            shas = {load_script(servers[k].port) for k in servers}
+            assert len(shas) == 1, shas
+            sha = shas.pop()
+            custom = [("EVAL", ["eval", SCRIPT, "1", "key:__rand_int__"]),
+                      ("EVALSHA", ["evalsha", sha, "1", "key:__rand_int__"])]
         print("redis-server pid %d port %d; cairn-server pid %d port %d (%s)" % (
             servers["redis"].pid, servers["redis"].port, servers["cairn"].pid, servers["cairn"].port, binary))
         # samples[(workload, test, server, figure)] = [values per round]
@@ -78,7 +103,9 @@ def main():
             for name, clients, pipeline, share in WORKLOADS:
                 for server in order:
                     n = max(1000, int(args.requests * share))
-                    rows = run_benchmark(servers[server].port, clients, pipeline, n, args.tests)
+                    rows = run_benchmark(servers[server].port, clients, pipeline, n, args.tests) if args.tests else {}
+                    for test_name, command in custom:
+                        rows.update(run_benchmark(servers[server].port, clients, pipeline, n, "", command, test_name))
                     for test, figures in rows.items():
                         for fig, val in figures.items():
                             samples.setdefault((name, test, server, fig), []).append(val)
@@ -94,10 +121,11 @@ def main():
         vals = samples.get((name, test, server, fig))
         return statistics.median(vals) if vals else float("nan")
 
-    tests = sorted({t for (_, t, _, _) in samples}, key=lambda t: ["SET", "GET", "INCR"].index(t)
-                   if t in ("SET", "GET", "INCR") else 9)
+    order = ["SET", "GET", "INCR", "EVAL", "EVALSHA"]
+    tests = sorted({t for (_, t, _, _) in samples}, key=lambda t: order.index(t) if t in order else 9)
     print()
-    print("median of %d interleaved rounds; ratio = cairn / redis" % args.rounds)
+    print("median of %d interleaved rounds; ratio = cairn / %s%s" % (
+        args.rounds, args.reference, "; servers pinned to core 0, redis-benchmark to core 1" if args.pin else ""))
     header = "%-8s %-15s %13s %13s %7s   %10s %10s %7s" % (
         "workload", "command", "redis", "cairn", "ratio", "redis", "cairn", "ratio")
     for name, clients, pipeline, _ in WORKLOADS:
@@ -114,6 +142,16 @@ def main():
             print(("%-8s %-15s " + fmt + " " + fmt + " %7.2f   %10.3f %10.3f %7.2f") % (
                 name, test, a, b, b / a if a else float("nan"), pa, pb, pb / pa if pa else float("nan")))
     return 0
+
+
+def load_script(port):
+    """SCRIPT LOAD of the benchmark script; returns its sha1."""
+    import redis
+    client = redis.Redis(host="127.0.0.1", port=port, protocol=2)
+    try:
+        return client.script_load(SCRIPT)
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":

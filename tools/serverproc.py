@@ -70,19 +70,24 @@ def redis4_binary(timeout=1500):
     return path
 
 
+def read_until_crlf(sock):
+    """Bytes from `sock` until they end with CRLF (or the peer closes): one reply line."""
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def ping(port, timeout=0.5):
     """True if something on 127.0.0.1:port answers an inline PING with +PONG."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
             s.settimeout(timeout)
             s.sendall(b"PING\r\n")
-            data = b""
-            while not data.endswith(b"\r\n"):
-                chunk = s.recv(64)
-                if not chunk:
-                    break
-                data += chunk
-            return data == b"+PONG\r\n"
+            return read_until_crlf(s) == b"+PONG\r\n"
     except OSError:
         return False
 

@@ -2,7 +2,8 @@
 # tools/test.sh: the whole test suite, runnable on a fresh Debian machine.
 #
 # Job: install what is missing (redis-server/redis-cli/redis-benchmark/redis-sentinel from
-# apt, zlib1g-dev, libjemalloc-dev, gcc and make, prometheus-redis-exporter, the Python packages redis, hypothesis and pytest from pip; the
+# apt, zlib1g-dev, libjemalloc-dev, Lua 5.1 with lua-cjson and lua-bitop, gcc and make,
+# prometheus-redis-exporter, the Python packages redis, hypothesis and pytest from pip; the
 # reference Redis 4.0.14 built once per machine by tools/redis4.sh), then run
 #   1. swift build                                    (debug)
 #   2. swift test                                     (XCTest, prints its summary)
@@ -122,6 +123,15 @@ install_jemalloc() {
     apt_install libjemalloc-dev
 }
 
+install_lua() {
+    # Scripting (EVAL) embeds Debian's Lua 5.1 and opens its cjson and bit modules (Sources/CLua*).
+    if dpkg -s liblua5.1-0-dev lua-cjson lua-bitop >/dev/null 2>&1; then
+        echo "lua 5.1, lua-cjson and lua-bitop present"
+        return 0
+    fi
+    apt_install liblua5.1-0-dev lua-cjson lua-bitop
+}
+
 install_python() {
     if ! command -v python3 >/dev/null; then
         apt_install python3 python3-pip || return 1
@@ -176,6 +186,7 @@ check_swift() {
 step deps-redis install_redis
 step deps-zlib install_zlib
 step deps-jemalloc install_jemalloc
+step deps-lua install_lua
 step deps-python install_python
 step deps-gcc install_gcc
 step deps-exporter install_exporter
@@ -246,7 +257,7 @@ fi
 # ---- summary ----
 TOTAL=$(( $(date +%s) - START ))
 log "summary"
-for name in deps-redis deps-zlib deps-jemalloc deps-python deps-gcc deps-exporter deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
+for name in deps-redis deps-zlib deps-jemalloc deps-lua deps-python deps-gcc deps-exporter deps-redis4 swift-build swift-test rdb-interop swift-build-release replication-sim pytest fuzz-resp fuzz-rdb fuzz-aof; do
     [ -n "${TIMES[$name]:-}" ] && printf '  %-20s %4ss\n' "$name" "${TIMES[$name]}"
 done
 printf '  %-20s %4ss\n' total "$TOTAL"

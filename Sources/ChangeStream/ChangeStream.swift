@@ -66,6 +66,10 @@ public final class ChangeStream {
         pending.append(PropagationRecord(db: db, argv: argv, replicasOnly: replicasOnly))
     }
 
+    /// Where the records of the commands run now go: a script replicated as itself
+    /// records none of the commands it runs (`.none`); redis.set_repl routes its effects.
+    public var commandRouting = CommandRouting.everywhere
+
     /// Starts a command: forgets any rewrite left from a previous one.
     @inline(__always) public func beginCommand() { replacement = nil }
 
@@ -78,9 +82,18 @@ public final class ChangeStream {
         collect()
         if let records = replacement {
             replacement = nil
-            for r in records { pending.append(PropagationRecord(db: db, argv: r)) }
+            for r in records { append(db: db, argv: r) }
         } else if wrote {
-            pending.append(PropagationRecord(db: db, argv: argv))
+            append(db: db, argv: argv)
+        }
+    }
+
+    @inline(__always) private func append(db: Int, argv: [Bytes]) {
+        switch commandRouting {
+        case .everywhere: pending.append(PropagationRecord(db: db, argv: argv))
+        case .nowhere: break
+        case .aofOnly: pending.append(PropagationRecord(db: db, argv: argv, aofOnly: true))
+        case .replicasOnly: pending.append(PropagationRecord(db: db, argv: argv, replicasOnly: true))
         }
     }
 
@@ -106,7 +119,7 @@ public final class ChangeStream {
             for consumer in recordConsumers { consumer(record) }
         }
         if encodesRecords, let consume = byteConsumer {
-            for record in records { encoder.append(record) }
+            for record in records where !record.aofOnly { encoder.append(record) }
             emit(encoder.buffer, to: consume)
             encoder.buffer.removeAll(keepingCapacity: true)
         }
@@ -158,4 +171,9 @@ public final class ChangeStream {
         precondition(offset >= 0, "a replication offset is never negative")
         self.offset = offset
     }
+}
+
+/// Where command records go (ChangeStream.commandRouting).
+public enum CommandRouting: Sendable {
+    case everywhere, nowhere, aofOnly, replicasOnly
 }

@@ -16,10 +16,13 @@ public struct PropagationRecord: Equatable, Sendable {
     public var argv: [Bytes]
     /// For the replicas' stream only, never the AOF (PUBLISH, as Redis propagates it).
     public var replicasOnly: Bool
-    public init(db: Int, argv: [Bytes], replicasOnly: Bool = false) {
+    /// For the AOF only, never the replicas (a script's effects under redis.set_repl(REPL_AOF)).
+    public var aofOnly: Bool
+    public init(db: Int, argv: [Bytes], replicasOnly: Bool = false, aofOnly: Bool = false) {
         self.db = db
         self.argv = argv
         self.replicasOnly = replicasOnly
+        self.aofOnly = aofOnly
     }
 }
 

@@ -89,6 +89,8 @@ package final class Client {
     var replicaPeer: ReplicaPeer? = nil
     /// The client that applies this replica's master stream: no replies, no refusals.
     package var isMaster = false
+    /// Its EVAL went past lua-time-limit and has not ended: its further input waits.
+    package var runsSuspendedScript = false
 
     package init(id: Int64, address: String = "", localAddress: String = "", authenticated: Bool = true,
                 allocator: ByteBufferAllocator = ByteBufferAllocator(), now: Int64 = wallClockMilliseconds()) {

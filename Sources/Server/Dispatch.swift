@@ -14,7 +14,8 @@ extension Server {
         keyspace.now = now
         client.lastInteraction = now
         let replyStart = client.output.writerIndex
-        defer { applyReplyMode(client, replyStart) }
+        var suspended = false  // a script went past lua-time-limit: the rest waits for its end
+        defer { if !suspended { applyReplyMode(client, replyStart) } }
 
         // Set before the command runs, as Redis's processCommand does: CLIENT LIST shows
         // cmd=client for its own caller, and NULL after an unknown command.
@@ -55,12 +56,32 @@ extension Server {
             client.output.writeError(refusal.message)
             return
         }
+        if scripting.suspended != nil && !allowedWhileScriptBusy(command, argv) {
+            client.transaction?.hasErrors = true
+            stats.errorReplies += 1
+            client.output.writeError(Self.busyError)
+            return
+        }
         if let transaction = client.transaction, !Self.transactionControl.contains(command.name) {
             transaction.queue.append((command, argv))
             client.output.writeStaticString("+QUEUED\r\n")
             return
         }
         call(command, client, argv, startedAt: started)
+        if let script = scripting.suspended, script.finishExecute == nil {
+            suspended = true
+            script.finishExecute = { [unowned self] in
+                let start = client.output.writerIndex
+                self.afterCommand(client)
+                self.applyReplyMode(client, start)
+            }
+            return
+        }
+        afterCommand(client)
+    }
+
+    /// What follows every command the dispatcher ran: blocked clients served, records delivered.
+    private func afterCommand(_ client: Client) {
         // Clients blocked on keys this command (or a whole EXEC) made ready are served now.
         if !blocking.ready.isEmpty { handleClientsBlockedOnKeys() }
         deliverChanges()
@@ -85,6 +106,25 @@ extension Server {
         #endif
         let started = startedAt ?? monotonicNanoseconds()
         command.run(Call(server: self, client: client, argv: argv))
+        if let script = scripting.suspended, script.finishCall == nil {
+            // An EVAL past lua-time-limit: counted and recorded when the script ends.
+            script.finishCall = { [unowned self] in
+                self.finishCall(command, client, argv, db: db, dirtyBefore: dirtyBefore, started: started,
+                                propagate: propagate)
+                #if DEBUG
+                if propagate { unrecorded.verify(command) }
+                #endif
+            }
+            return
+        }
+        finishCall(command, client, argv, db: db, dirtyBefore: dirtyBefore, started: started, propagate: propagate)
+        #if DEBUG
+        if propagate { unrecorded.verify(command) }
+        #endif
+    }
+
+    private func finishCall(_ command: Command, _ client: Client, _ argv: [Bytes], db: Int, dirtyBefore: Int64, started: UInt64,
+                            propagate: Bool) {
         let micros = Int64((monotonicNanoseconds() - started) / 1000)
 
         stats.commandsProcessed += 1
@@ -107,9 +147,6 @@ extension Server {
             stream.beginCommand()  // drops any rewrite it asked for
             stream.endCommand(db: db, argv: argv, wrote: false)
         }
-        #if DEBUG
-        if propagate { unrecorded.verify(command) }
-        #endif
     }
 
     /// Why the server's state refuses `command` now (a failed background save on a master, too

@@ -99,6 +99,8 @@ package final class Server {
     package var moduleEventTypes: NotificationClass = []
     /// Idle clients RedisModule_Call runs commands as (ServerModuleHost.swift).
     var moduleCallClients: [Client] = []
+    /// Lua scripting (Scripting/): the interpreter is made on first use.
+    package lazy var scripting = ServerScripting(server: self)
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config
@@ -173,6 +175,8 @@ package final class Server {
     /// Hands every pending propagation record to the stream's consumers, in order.
     /// Also hands what the command freed lazily to the free thread (LazyFree.swift).
     package func deliverChanges() {
+        // A script paused past lua-time-limit delivers its records only once it ends.
+        guard !scriptIsBusy else { return }
         stream.deliver()
         if !keyspace.lazyFreeOutbox.isEmpty { handOffLazyFree() }
     }
@@ -182,6 +186,8 @@ package final class Server {
     /// Runs once per `1000/hz` ms: active expiry, client timeouts and limits, sampling.
     package func cron() {
         watchdog?.beat()
+        // Nothing touches the keyspace while a script is paused past lua-time-limit (ScriptBusy.swift).
+        if scriptIsBusy { return }
         clock.recalibrate()
         let now = wallClockMilliseconds()
         keyspace.now = now

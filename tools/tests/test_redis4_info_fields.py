@@ -9,11 +9,7 @@ differs fails the test.
 import pytest
 
 # Fields 4.0 prints that Cairn does not yet, and why.
-MISSING = {
-    # No Lua VM (scripting, issue #16 item 4 / EVAL): 4.0 reports 37888 for its idle VM, and
-    # Cairn would only be honest reporting it once one exists.
-    "used_memory_lua", "used_memory_lua_human",
-}
+MISSING = set()  # none since scripting (#15) brought used_memory_lua
 
 # Fields Cairn adds: its own version beside the Redis release it implements, and which
 # resync happened and why (after Redis's replication fields).

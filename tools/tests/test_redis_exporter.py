@@ -22,9 +22,7 @@ from serverproc import free_port, stop_process
 EXPORTER = shutil.which("prometheus-redis-exporter")
 
 # Metrics 4.0 has that Cairn does not report yet, each with the issue that brings it.
-ALLOWED_MISSING = {
-    "redis_memory_used_lua_bytes": "#15 (scripting: INFO's used_memory_lua)",
-}
+ALLOWED_MISSING = {}  # none since scripting (#15) brought used_memory_lua
 
 FLAGS = ["-redis-only-metrics", "-include-config-metrics", "-include-system-metrics", "-export-client-list",
          "-check-keys", "db0=k*,db3=*", "-count-keys", "db0=*", "-check-single-keys", "db0=list"]

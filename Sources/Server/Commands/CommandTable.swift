@@ -233,5 +233,6 @@ package struct CommandTable {
         memoryCommands,
         latencyCommands,
         moduleCommands,
+        scriptCommands,
     ]) }
 }

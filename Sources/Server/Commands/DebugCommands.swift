@@ -37,6 +37,9 @@ private func debugCommand(_ call: Call) {
         call.ok()
     case ("digest", 2):
         call.status(DatasetDigest.hex(DatasetDigest.of(ks)))
+    case ("lua-always-replicate-commands", 3):
+        call.server.scripting.alwaysReplicateCommands = (call.argv[2].parseInt64() ?? 0) != 0
+        call.ok()
     case ("set-active-expire", 3):
         call.server.activeExpireEnabled = call.argv[2] != Bytes("0")
         call.ok()

@@ -100,8 +100,7 @@ struct InfoReport {
         ]
     }
 
-    /// Redis 4.0's memory section, from jemalloc's figures (MemoryAccounting.swift). No Lua
-    /// interpreter exists, so used_memory_lua is left out.
+    /// Redis 4.0's memory section, from jemalloc's figures (MemoryAccounting.swift).
     private func memoryFields() -> [(String, String)] {
         let used = server.memory.refresh()
         let rss = ProcessStats.residentBytes()
@@ -127,6 +126,8 @@ struct InfoReport {
             ("used_memory_dataset_perc", format2(netUsed > 0 ? Double(dataset) * 100 / Double(netUsed) : 0) + "%"),
             ("total_system_memory", "\(system)"),
             ("total_system_memory_human", ProcessStats.human(system)),
+            ("used_memory_lua", "\(server.scripting.engine.memoryBytes)"),
+            ("used_memory_lua_human", ProcessStats.human(server.scripting.engine.memoryBytes)),
             ("maxmemory", "\(maxmemory)"),
             ("maxmemory_human", ProcessStats.human(maxmemory)),
             ("maxmemory_policy", server.config.maxmemoryPolicy.rawValue),

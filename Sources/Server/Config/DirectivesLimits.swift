@@ -41,7 +41,7 @@ let limitDirectives: [ConfigDirective] = [
     .int("latency-monitor-threshold", \.latencyMonitorThreshold, status: .built, settable: true,
          range: 0...Int.max, problem: "The latency threshold can't be negative",
          effect: { server, _ in server.latency.threshold = server.config.latencyMonitorThreshold }),
-    .int("lua-time-limit", \.luaTimeLimit, status: .later, settable: true, runtimeRange: 0...Int.max),
+    .int("lua-time-limit", \.luaTimeLimit, status: .built, settable: true, runtimeRange: 0...Int.max),
     ConfigDirective(
         "notify-keyspace-events", status: .built, settable: true,
         apply: { config, args, _ in

@@ -93,7 +93,7 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     /// Executes every complete command in the input buffer.
     private func process(_ client: Client) {
         parser.limits.maxBulkLength = server.config.protoMaxBulkLen  // CONFIG SET proto-max-bulk-len applies at once
-        while !closed && !client.closeAfterReply && !client.isBlocked, var buffer = input, buffer.readableBytes > 0 {
+        while !closed && !client.closeAfterReply && !client.isBlocked && !client.runsSuspendedScript, var buffer = input, buffer.readableBytes > 0 {
             // The clock only when CLIENT PAUSE was ever used: a system call per command adds up.
             if server.pausedUntil != 0 && server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
                 scheduleResume()

@@ -109,16 +109,26 @@ package final class Listener {
                 guard let self else { return }
                 self.eventLoop.execute {
                     server.log.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
-                    guard server.prepareForShutdown(save: nil) else {
-                        server.log.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
-                        return
-                    }
-                    self.shutdown()
+                    self.shutdownWhenNoScriptRuns()
                 }
             }
             source.resume()
             signalSources.append(source)
         }
+    }
+
+    /// A signal's shutdown saves, so it waits for a script paused past lua-time-limit to end
+    /// (Redis handles the signal in its cron, which does not run during a script).
+    private func shutdownWhenNoScriptRuns() {
+        if server.scriptIsBusy {
+            eventLoop.scheduleTask(in: .milliseconds(100)) { [weak self] in self?.shutdownWhenNoScriptRuns() }
+            return
+        }
+        guard server.prepareForShutdown(save: nil) else {
+            server.log.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
+            return
+        }
+        shutdown()
     }
 
     /// Runs the cron once per 1000/hz ms, reading `hz` again each time (CONFIG SET hz), as Redis's serverCron.
