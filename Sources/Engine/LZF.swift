@@ -58,10 +58,16 @@ public enum LZF {
                     i += 1
                     guard back <= op, op + len <= length else { ok = false; return }
                     var from = op - back
-                    for _ in 0..<len {
-                        o[op] = o[from]
-                        op += 1
-                        from += 1
+                    if back >= len {
+                        // No overlap with its own output: one copy instead of a byte loop.
+                        (o + op).update(from: o + from, count: len)
+                        op += len
+                    } else {
+                        for _ in 0..<len {
+                            o[op] = o[from]
+                            op += 1
+                            from += 1
+                        }
                     }
                 }
             }

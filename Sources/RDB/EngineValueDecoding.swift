@@ -57,6 +57,8 @@ extension RDBEntry {
         case .unsupported:
             try requireSupported()
             throw refuse("unsupported value")
+        case .engine(let v):
+            return v
         }
     }
 }

@@ -80,18 +80,9 @@ struct SortedSetPacked {
     }
 
     static func appendEntry(_ score: Double, _ member: Bytes, to out: inout [UInt8]) {
-        let sl = scoreLength(score)
-        if sl == 9 {
-            out.append(0xF8)
-            let bits = score.bitPattern
-            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k)))) }
-        } else if sl == 1 {
-            out.append(UInt8(Int64(score)))
-        } else {
-            let n = sl - 1
-            out.append(0xF0 | UInt8(n))
-            let v = UInt64(bitPattern: Int64(score))
-            for k in 0..<n { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 9) { tmp in
+            let n = writeScore(score, to: tmp.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: tmp[0..<n]))
         }
         var len = member.count
         while len >= 0x80 {
@@ -100,6 +91,24 @@ struct SortedSetPacked {
         }
         out.append(UInt8(len))
         out.append(contentsOf: member)
+    }
+
+    /// Writes the score's tag and payload at `out`; returns how many bytes.
+    static func writeScore(_ score: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let sl = scoreLength(score)
+        if sl == 9 {
+            out[0] = 0xF8
+            let bits = score.bitPattern
+            for k in 0..<8 { out[1 + k] = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k))) }
+        } else if sl == 1 {
+            out[0] = UInt8(Int64(score))
+        } else {
+            let n = sl - 1
+            out[0] = 0xF0 | UInt8(n)
+            let v = UInt64(bitPattern: Int64(score))
+            for k in 0..<n { out[1 + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(k))) }
+        }
+        return sl
     }
 
     // MARK: walking

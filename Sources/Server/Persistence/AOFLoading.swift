@@ -128,6 +128,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
             for (index, path) in files.enumerated() {
                 var reader = AOFReader(try FileSource(path: path))
                 reader.refuseUnpairedTransactions = false  // an EXEC without MULTI fails as a command, as in Redis
+                reader.engineLimits = limits
                 do {
                     while let item = try reader.next() {
                         switch item {

@@ -89,6 +89,7 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
     /// The reader thread: parse, check, convert, hand over in batches.
     private func read(_ source: FileSource, limits: EncodingLimits, keepExpired: Bool, databases: Int, now: Int64) {
         var reader = RDBReader(source)
+        reader.engineLimits = limits  // compact blobs straight into engine values (PackedLoading.swift)
         var batch: [LoadItem] = []
         batch.reserveCapacity(1024)
         var db = 0
