@@ -115,11 +115,45 @@ extension Array where Element == UInt8 {
 
 /// `parseDouble` over bytes in place.
 public func parseDouble(_ p: UnsafeRawBufferPointer) -> Double? {
+    if let v = exactDecimal(p) { return v }
     if p.isEmpty || isCSpace(p[0]) { return nil }
     let r = cStrtod(p)
     guard r.consumed == p.count, !r.value.isNaN else { return nil }
     if r.rangeError && (r.value == .infinity || r.value == -.infinity || r.value == 0) { return nil }
     return r.value
+}
+
+/// Powers of ten that a Double holds exactly.
+private let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+
+/// strtod's answer for plain decimals, without calling it: "[-]digits[.digits]"
+/// whose digits, read as one integer, stay below 2^53, with at most 22 after the
+/// point. Both that integer and the power of ten are exact doubles, so the one
+/// division is correctly rounded, as strtod is (Clinger's fast path). Anything
+/// else is nil, for strtod to decide.
+func exactDecimal(_ p: UnsafeRawBufferPointer) -> Double? {
+    let n = p.count
+    var i = 0
+    var negative = false
+    if n > 0 && p[0] == UInt8(ascii: "-") { negative = true; i = 1 }
+    var mantissa: UInt64 = 0, digits = 0, fraction = 0, point = false
+    while i < n {
+        let c = p[i]
+        if c == UInt8(ascii: ".") {
+            if point { return nil }
+            point = true
+        } else {
+            let d = c &- UInt8(ascii: "0")
+            guard d <= 9, digits < 19 else { return nil }
+            mantissa = mantissa * 10 + UInt64(d)
+            digits += 1
+            if point { fraction += 1 }
+        }
+        i += 1
+    }
+    guard digits > 0, mantissa < 1 << 53, fraction <= 22 else { return nil }
+    let v = Double(mantissa) / exactPowersOfTen[fraction]
+    return negative ? -v : v
 }
 
 /// C's strtod over a NUL-terminated copy of `p` (on the stack when short), as `cStrtod()`.

@@ -30,7 +30,7 @@ extension ListElement {
     @inlinable public func writeText(to out: UnsafeMutablePointer<UInt8>) -> Int {
         switch self {
         case .bytes(let b):
-            if b.count > 0 { memcpy(out, b.baseAddress!, b.count) }
+            if b.count > 0 { smallCopy(out, b.baseAddress!.assumingMemoryBound(to: UInt8.self), b.count) }
             return b.count
         case .int(let v):
             let n = decimalLength(v)
