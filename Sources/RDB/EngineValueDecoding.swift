@@ -24,10 +24,11 @@ extension RDBEntry {
             // The final form is known up front (Redis's loader would reach the same one
             // member by member): an intset only when every member is an integer and
             // they fit; otherwise a table sized once.
-            var set = SetValue()
             if members.count > limits.setMaxIntsetEntries || !members.allSatisfy({ $0.parseInt64() != nil }) {
-                set.convertToTable(capacity: members.count)
+                guard let set = SetValue(tableMembers: members) else { throw refuse("duplicate set members") }
+                return .set(set)
             }
+            var set = SetValue()
             for m in members { set.add(m, limits: limits) }
             guard set.count == members.count else { throw refuse("duplicate set members") }
             return .set(set)
@@ -44,7 +45,10 @@ extension RDBEntry {
             var hash = HashValue()
             let longest = fields.reduce(0) { Swift.max($0, $1.field.count, $1.value.count) }
             if longest > limits.hashMaxPackedValue || fields.count > limits.hashMaxPackedEntries {
-                hash.convertToTable()
+                guard let table = HashValue(tableFields: fields.map(\.field), values: fields.map(\.value)) else {
+                    throw refuse("duplicate hash fields")
+                }
+                return .hash(table)
             } else {
                 var flat: [Bytes] = []
                 flat.reserveCapacity(fields.count * 2)

@@ -61,12 +61,9 @@ extension RDBReader {
                 guard s.elements.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
                 let longest = s.elements.reduce(0) { Swift.max($0, $1.textLength) }
                 if s.elements.count / 2 > limits.hashMaxPackedEntries || longest > limits.hashMaxPackedValue {
-                    var hash = HashValue()
-                    hash.convertToTable()
-                    for i in stride(from: 0, to: s.elements.count, by: 2) {
-                        hash.set(s.elements[i].bytesValue, s.elements[i + 1].bytesValue, limits: limits)
-                    }
-                    guard hash.count * 2 == s.elements.count else { throw refuse("duplicate hash fields") }
+                    let fields = stride(from: 0, to: s.elements.count, by: 2).map { s.elements[$0].bytesValue }
+                    let values = stride(from: 1, to: s.elements.count, by: 2).map { s.elements[$0].bytesValue }
+                    guard let hash = HashValue(tableFields: fields, values: values) else { throw refuse("duplicate hash fields") }
                     return .hash(hash)
                 }
                 guard !s.finder.hasDuplicates(s.elements, stride: 2) else { throw refuse("duplicate hash fields") }
