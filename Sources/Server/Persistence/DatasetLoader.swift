@@ -61,11 +61,19 @@ struct LoadTally {
 
     /// Touches the table slots a batch's keys go to, before any is inserted (KeyTable.warm).
     static func warm(_ items: [LoadItem], in ks: Keyspace) {
-        // Runs of keys of one database (a batch is nearly always one run).
+        warmTables(items, in: ks) { item in
+            guard case .key(let db, _, let hash, _, _, _) = item else { return nil }
+            return (db, hash)
+        }
+    }
+
+    /// Touches the table slots of the keys `key` names in `items` (database, key hash;
+    /// nil for an item without one), in runs of one database: a batch is nearly always one run.
+    static func warmTables<Item>(_ items: [Item], in ks: Keyspace, _ key: (Item) -> (db: Int, hash: UInt64)?) {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: items.count) { hashes in
             var touched: UInt64 = 0, n = 0, runDB = -1
             for item in items {
-                guard case .key(let db, _, let hash, _, _, _) = item, db < ks.databaseCount else { continue }
+                guard let (db, hash) = key(item), db >= 0, db < ks.databaseCount else { continue }
                 if db != runDB {
                     if n > 0 { touched ^= ks.warm(runDB, hashes: UnsafeMutableBufferPointer(rebasing: hashes[0..<n])) }
                     runDB = db; n = 0
