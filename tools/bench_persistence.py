@@ -24,7 +24,7 @@ Both servers are stopped by pid at the end; everything runs in temporary
 directories.
 
 Usage: tools/bench_persistence.py [--keys 1000000] [--rounds 3] [--only save|bgsave|load7] [--no-build]
-                                 [--datasets DIR] [--sets hash-listpack,strings,...]
+                                 [--datasets DIR] [--sets hash-listpack,strings,...] [--cairn BINARY]
 """
 
 import argparse
@@ -254,11 +254,13 @@ def main():
     ap.add_argument("--sets", default=",".join(redis7_datasets.DATASETS),
                     help="load7 datasets, comma-separated")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--cairn", help="the cairn-server binary to measure (default: the release build; "
+                                    "an older build gives before/after figures)")
     args = ap.parse_args()
     if not args.no_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"], cwd=REPO_ROOT, check=True)
         subprocess.run(["swift", "build", "-c", "release", "--product", "cairn"], cwd=REPO_ROOT, check=True)
-    binaries = {"cairn": os.path.join(REPO_ROOT, ".build", "release", "cairn-server"),
+    binaries = {"cairn": args.cairn or os.path.join(REPO_ROOT, ".build", "release", "cairn-server"),
                 "redis": shutil.which("redis-server")}
     tool = os.path.join(REPO_ROOT, ".build", "release", "cairn")
     if args.only in (None, "save"):
