@@ -70,4 +70,21 @@ final class PackedBuildingTests: XCTestCase {
             XCTAssertEqual(built.encodingName, "ziplist")
         }
     }
+
+    func testScoreLengthIsTheNarrowestInteger() {
+        // The reference: the first of 1...7 signed little-endian widths that holds v.
+        func expected(_ v: Int64) -> Int {
+            if v >= 0 && v < 0xF0 { return 1 }
+            for n in 1...7 where v >= -(Int64(1) << (8 * n - 1)) && v < Int64(1) << (8 * n - 1) { return 1 + n }
+            return 8
+        }
+        var values: [Int64] = [0, 239, 240, -1, -128, -129, 127, 128, 255, 256, 32767, 32768, -32768, -32769]
+        for bits in 8...55 { values += [Int64(1) << (bits - 1), -(Int64(1) << (bits - 1)), (Int64(1) << (bits - 1)) - 1, -(Int64(1) << (bits - 1)) - 1] }
+        for v in values where abs(v) < 1 << 55 {
+            XCTAssertEqual(SortedSetPacked.scoreLength(Double(v)), expected(v), "\(v)")
+        }
+        XCTAssertEqual(SortedSetPacked.scoreLength(1.5), 9)
+        XCTAssertEqual(SortedSetPacked.scoreLength(-0.0), 9)
+        XCTAssertEqual(SortedSetPacked.scoreLength(Double(Int64(1) << 55)), 9)
+    }
 }

@@ -59,14 +59,10 @@ struct SortedSetPacked {
               !(score == 0 && score.sign == .minus) else { return 9 }
         let v = Int64(score)
         if v >= 0 && v < 0xF0 { return 1 }
-        var n = 1
-        while n < 7 {
-            let bits = Int64(n * 8)
-            let lo = -(Int64(1) << (bits - 1)), hi = (Int64(1) << (bits - 1)) - 1
-            if v >= lo && v <= hi { break }
-            n += 1
-        }
-        return 1 + n
+        // The fewest bytes of two's complement that hold v: its magnitude bits plus a sign bit.
+        let magnitude = v < 0 ? ~v : v
+        let n = Swift.max(1, (65 - magnitude.leadingZeroBitCount + 7) / 8)
+        return 1 + Swift.min(n, 7)
     }
 
     static func varintLength(_ n: Int) -> Int {
