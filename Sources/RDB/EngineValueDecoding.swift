@@ -77,8 +77,15 @@ func hasDuplicates(_ n: Int, _ item: (Int) -> Bytes) -> Bool {
         }
         return false
     }
-    var seen = Set<Bytes>()
+    var seen = Set<WholeBytes>()
     seen.reserveCapacity(n)
-    for i in 0..<n where !seen.insert(item(i)).inserted { return true }
+    for i in 0..<n where !seen.insert(WholeBytes(bytes: item(i))).inserted { return true }
     return false
+}
+
+/// A byte string hashed in one call over its bytes: `[UInt8]`'s own hashing feeds
+/// the hasher one byte at a time, which made this check a sixth of a sorted-set load.
+struct WholeBytes: Hashable {
+    let bytes: Bytes
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
