@@ -13,10 +13,18 @@ Job: on the same machine, in one run, for both servers:
             child's copy-on-write peak, INFO current_cow_peak / rdb_last_cow_size)
             as a share of the dataset (RSS after loading minus RSS empty), and
             the worst PING latency seen by a client pinging in a loop.
+  load7     start-up load time of RDB files written by redis-server 7.0
+            itself, one per encoding it writes (tools/redis7_datasets.py:
+            listpack hashes and sorted sets, quicklist lists, intset and
+            hashtable sets, skiplist sorted sets, hashtable hashes, strings),
+            each server free and pinned to one core (sched_setaffinity, as
+            `taskset -c`), medians of --rounds and the ratio. The files are
+            kept in --datasets and reused.
 Both servers are stopped by pid at the end; everything runs in temporary
 directories.
 
-Usage: tools/bench_persistence.py [--keys 1000000] [--rounds 3] [--only save|bgsave] [--no-build]
+Usage: tools/bench_persistence.py [--keys 1000000] [--rounds 3] [--only save|bgsave|load7] [--no-build]
+                                 [--datasets DIR] [--sets hash-listpack,strings,...] [--cairn BINARY]
 """
 
 import argparse
@@ -34,6 +42,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from serverproc import REPO_ROOT, ServerProcess  # noqa: E402
+import redis7_datasets  # noqa: E402
+from redis7_datasets import resp  # noqa: E402
 
 import redis  # noqa: E402
 
@@ -45,14 +55,6 @@ def client(server):
 def rss(pid):
     with open("/proc/%d/statm" % pid) as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 def mixed_dataset(path, keys):
@@ -207,23 +209,66 @@ def bench_bgsave(binaries, keys):
             shutil.rmtree(d, ignore_errors=True)
 
 
+def load_once(kind, binary, rdb, keys, core):
+    """Starts `kind` on a copy of `rdb` (pinned to `core` unless None); its logged load time in s."""
+    d = tempfile.mkdtemp(prefix="bench-load7-")
+    try:
+        os.link(rdb, os.path.join(d, "dump.rdb"))
+    except OSError:
+        shutil.copy(rdb, os.path.join(d, "dump.rdb"))
+    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
+    s = ServerProcess(kind, binary=binary, workdir=d, timeout=300, preexec_fn=pin)
+    try:
+        s.start()
+        assert client(s).dbsize() == keys, (kind, rdb)
+        return loaded_seconds(s)
+    finally:
+        s.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def bench_load7(binaries, names, rounds, directory):
+    paths = redis7_datasets.build(names, directory, binaries["redis"])
+    cores = sorted(os.sched_getaffinity(0))
+    modes = [("free", None), ("1 core", cores[-1])]
+    print("\n## Start-up load of RDB files written by redis-server 7.0 (median of %d)" % rounds)
+    print("| dataset | server | redis ms | cairn ms | cairn/redis |\n|---|---|---|---|---|")
+    for name in names:
+        what, keys = redis7_datasets.DATASETS[name][:2]
+        for mode, core in modes:
+            t = {k: [] for k in binaries}
+            for _ in range(rounds):
+                for kind, binary in binaries.items():
+                    t[kind].append(load_once(kind, binary, paths[name], keys, core))
+            r, c = statistics.median(t["redis"]), statistics.median(t["cairn"])
+            print("| %s: %s | %s | %.0f | %.0f | %.2fx |" % (name, what, mode, r * 1000, c * 1000, c / r), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--only", choices=["save", "bgsave"])
+    ap.add_argument("--only", choices=["save", "bgsave", "load7"])
+    ap.add_argument("--datasets", default=os.path.join(tempfile.gettempdir(), "cairn-redis7-datasets"),
+                    help="where the files Redis 7.0 writes are kept (reused when present)")
+    ap.add_argument("--sets", default=",".join(redis7_datasets.DATASETS),
+                    help="load7 datasets, comma-separated")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--cairn", help="the cairn-server binary to measure (default: the release build; "
+                                    "an older build gives before/after figures)")
     args = ap.parse_args()
     if not args.no_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"], cwd=REPO_ROOT, check=True)
         subprocess.run(["swift", "build", "-c", "release", "--product", "cairn"], cwd=REPO_ROOT, check=True)
-    binaries = {"cairn": os.path.join(REPO_ROOT, ".build", "release", "cairn-server"),
+    binaries = {"cairn": args.cairn or os.path.join(REPO_ROOT, ".build", "release", "cairn-server"),
                 "redis": shutil.which("redis-server")}
     tool = os.path.join(REPO_ROOT, ".build", "release", "cairn")
     if args.only in (None, "save"):
         bench_save(binaries, args.keys, args.rounds, tool)
     if args.only in (None, "bgsave"):
         bench_bgsave(binaries, args.keys)
+    if args.only in (None, "load7"):
+        bench_load7(binaries, args.sets.split(","), args.rounds, args.datasets)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,8 @@ public struct AOFReader<Source: ByteSource> {
     public var refuseUnpairedTransactions = true
     /// The longest argument accepted (Redis's largest string, 512 MB).
     public var maxArgumentLength = 512 << 20
+    /// Passed to the preamble's reader: packed values become engine values at once (server loads).
+    public var engineLimits: EncodingLimits?
 
     static var chunk: Int { 1 << 16 }
 
@@ -98,6 +100,7 @@ public struct AOFReader<Source: ByteSource> {
                 buf = []
                 var r = RDBReader(source)
                 r.strictEnd = false
+                r.engineLimits = engineLimits
                 rdb = r
                 hasPreamble = true
                 state = 1

@@ -81,6 +81,9 @@ public enum AOFRewrite {
             for p in items { b.next(&e); e.appendArgument(p.field); e.appendArgument(p.value) }
         case .unsupported:
             return false
+        case .engine(let value):
+            append(key: key, value: value, expireAtMs: entry.expireMs, to: &e)
+            return true
         }
         if let ms = entry.expireMs, entry.value.count > 0 { appendExpire(key: key, ms: ms, to: &e) }
         return true

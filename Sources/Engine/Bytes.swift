@@ -23,62 +23,18 @@ extension Array where Element == UInt8 {
     /// Parses a signed 64-bit integer the way Redis's string2ll does: optional '-',
     /// digits without leading zeros, at most 20 characters, no overflow.
     @inlinable public func parseInt64() -> Int64? {
-        let n = count
-        if n == 0 || n > 20 { return nil }
-        return withUnsafeBufferPointer { p -> Int64? in
-            var i = 0
-            var negative = false
-            if n == 1 && p[0] == UInt8(ascii: "0") { return 0 }
-            if p[0] == UInt8(ascii: "-") {
-                negative = true
-                i = 1
-                if n == 1 { return nil }
-            }
-            guard p[i] >= UInt8(ascii: "1") && p[i] <= UInt8(ascii: "9") else { return nil }
-            var magnitude: UInt64 = 0
-            while i < n {
-                let d = p[i] &- UInt8(ascii: "0")
-                if d > 9 { return nil }
-                let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(UInt64(d))
-                if o1 || o2 { return nil }
-                magnitude = s
-                i += 1
-            }
-            if negative {
-                if magnitude > UInt64(Int64.max) + 1 { return nil }
-                return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-            }
-            if magnitude > UInt64(Int64.max) { return nil }
-            return Int64(magnitude)
-        }
+        withUnsafeBytes { Engine.parseInt64($0) }
     }
 
     /// Parses a double the way Redis 4.0's getDoubleFromObject does (strtod, whole
     /// string consumed, no leading space, NaN refused, any length).
-    public func parseDouble() -> Double? {
-        if isEmpty { return nil }
-        if isCSpace(self[0]) { return nil }
-        let r = cStrtod()
-        guard r.consumed == count, !r.value.isNaN else { return nil }
-        if r.rangeError && (r.value == .infinity || r.value == -.infinity || r.value == 0) { return nil }
-        return r.value
-    }
+    public func parseDouble() -> Double? { withUnsafeBytes { Engine.parseDouble($0) } }
 
     /// C's strtod over a NUL-terminated copy (errno reset first): the value, the
     /// number of bytes it consumed (it stops at an embedded NUL), and whether errno
     /// came back ERANGE (overflow, or underflow to a subnormal or zero).
     public func cStrtod() -> (value: Double, consumed: Int, rangeError: Bool) {
-        var buffer = self
-        buffer.append(0)
-        return buffer.withUnsafeBufferPointer { p in
-            let start = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var end: UnsafeMutablePointer<CChar>? = nil
-            errno = 0
-            let value = strtod(start, &end)
-            let consumed = end.map { $0 - UnsafeMutablePointer(mutating: start) } ?? 0
-            return (value, consumed, errno == ERANGE)
-        }
+        withUnsafeBytes { Engine.cStrtod($0) }
     }
 
     #if arch(x86_64) || arch(i386)
@@ -124,6 +80,94 @@ extension Array where Element == UInt8 {
         }
     }
     #endif
+}
+
+/// `parseInt64` over bytes in place (a packed entry's, without copying them out).
+@inlinable public func parseInt64(_ p: UnsafeRawBufferPointer) -> Int64? {
+    let n = p.count
+    if n == 0 || n > 20 { return nil }
+    var i = 0
+    var negative = false
+    if n == 1 && p[0] == UInt8(ascii: "0") { return 0 }
+    if p[0] == UInt8(ascii: "-") {
+        negative = true
+        i = 1
+        if n == 1 { return nil }
+    }
+    guard p[i] >= UInt8(ascii: "1") && p[i] <= UInt8(ascii: "9") else { return nil }
+    var magnitude: UInt64 = 0
+    while i < n {
+        let d = p[i] &- UInt8(ascii: "0")
+        if d > 9 { return nil }
+        let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+        let (s, o2) = m.addingReportingOverflow(UInt64(d))
+        if o1 || o2 { return nil }
+        magnitude = s
+        i += 1
+    }
+    if negative {
+        if magnitude > UInt64(Int64.max) + 1 { return nil }
+        return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+    }
+    if magnitude > UInt64(Int64.max) { return nil }
+    return Int64(magnitude)
+}
+
+/// `parseDouble` over bytes in place.
+public func parseDouble(_ p: UnsafeRawBufferPointer) -> Double? {
+    if let v = exactDecimal(p) { return v }
+    if p.isEmpty || isCSpace(p[0]) { return nil }
+    let r = cStrtod(p)
+    guard r.consumed == p.count, !r.value.isNaN else { return nil }
+    if r.rangeError && (r.value == .infinity || r.value == -.infinity || r.value == 0) { return nil }
+    return r.value
+}
+
+/// Powers of ten that a Double holds exactly.
+private let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+
+/// strtod's answer for plain decimals, without calling it: "[-]digits[.digits]"
+/// whose digits, read as one integer, stay below 2^53, with at most 22 after the
+/// point. Both that integer and the power of ten are exact doubles, so the one
+/// division is correctly rounded, as strtod is (Clinger's fast path). Anything
+/// else is nil, for strtod to decide.
+func exactDecimal(_ p: UnsafeRawBufferPointer) -> Double? {
+    let n = p.count
+    var i = 0
+    var negative = false
+    if n > 0 && p[0] == UInt8(ascii: "-") { negative = true; i = 1 }
+    var mantissa: UInt64 = 0, digits = 0, fraction = 0, point = false
+    while i < n {
+        let c = p[i]
+        if c == UInt8(ascii: ".") {
+            if point { return nil }
+            point = true
+        } else {
+            let d = c &- UInt8(ascii: "0")
+            guard d <= 9, digits < 19 else { return nil }
+            mantissa = mantissa * 10 + UInt64(d)
+            digits += 1
+            if point { fraction += 1 }
+        }
+        i += 1
+    }
+    guard digits > 0, mantissa < 1 << 53, fraction <= 22 else { return nil }
+    let v = Double(mantissa) / exactPowersOfTen[fraction]
+    return negative ? -v : v
+}
+
+/// C's strtod over a NUL-terminated copy of `p` (on the stack when short), as `cStrtod()`.
+public func cStrtod(_ p: UnsafeRawBufferPointer) -> (value: Double, consumed: Int, rangeError: Bool) {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: p.count + 1) { buf in
+        let start = buf.baseAddress!
+        if p.count > 0 { UnsafeMutableRawPointer(start).copyMemory(from: p.baseAddress!, byteCount: p.count) }
+        start[p.count] = 0
+        var end: UnsafeMutablePointer<CChar>? = nil
+        errno = 0
+        let value = strtod(start, &end)
+        let consumed = end.map { $0 - start } ?? 0
+        return (value, consumed, errno == ERANGE)
+    }
 }
 
 /// C's isspace in the C locale (space, \t, \n, \v, \f, \r): Redis refuses a number

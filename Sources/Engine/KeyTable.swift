@@ -93,6 +93,23 @@ public struct KeyTable {
         return nil
     }
 
+    /// Reads the buckets the key hashes `hashes` fall in and the entries they lead to
+    /// (overwriting `hashes`), and returns a word of them: a load touches a whole
+    /// batch of keys this way before inserting them, so the cache misses of many keys
+    /// overlap instead of coming one insert at a time.
+    /// Two passes: the buckets first (independent reads), then the entries they name.
+    public func warm(hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
+        let mask = UInt64(buckets.count - 1)
+        buckets.withUnsafeBufferPointer { b in
+            for k in hashes.indices { hashes[k] = UInt64(bitPattern: Int64(b[Int(hashes[k] & mask)])) }
+        }
+        var touched: UInt64 = 0
+        entries.withUnsafeBufferPointer { e in
+            for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 { touched ^= e[Int(hashes[k])].hash }
+        }
+        return touched
+    }
+
     @inlinable public func key(at i: Int) -> Bytes { entries[i].key.bytes }
     @inlinable public func value(at i: Int) -> Value { entries[i].value }
     @inlinable public func expireAt(at i: Int) -> Int64 {
@@ -149,7 +166,12 @@ public struct KeyTable {
 
     /// Inserts `key` unless it is present (hashing it once); nil when it was there.
     public mutating func insertIfAbsent(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpire, access: UInt32 = 0) -> Int? {
-        let h = hashKey(key)
+        insertIfAbsent(key, hash: hashKey(key), value, expireAt: expireAt, access: access)
+    }
+
+    /// `insertIfAbsent` with the key's hash (`hashKey`) computed by the caller.
+    public mutating func insertIfAbsent(_ key: Bytes, hash h: UInt64, _ value: Value, expireAt: Int64 = noExpire,
+                                        access: UInt32 = 0) -> Int? {
         if find(key, hash: h) != nil { return nil }
         return insert(key, hash: h, value, expireAt: expireAt, access: access)
     }

@@ -217,13 +217,21 @@ public final class Keyspace {
 
     /// Adds `key` unless it is present, hashing it once (a dataset load); false when present.
     public func addIfAbsent(_ db: Int, _ key: Bytes, _ value: Value, expireAt: Int64? = nil) -> Bool {
-        guard databases[db].insertIfAbsent(key, value, expireAt: expireAt ?? noExpire,
+        addIfAbsent(db, key, hash: hashKey(key), value, expireAt: expireAt)
+    }
+
+    /// `addIfAbsent` with the key's hash (`hashKey`) computed by the caller (a loader's reader thread).
+    public func addIfAbsent(_ db: Int, _ key: Bytes, hash: UInt64, _ value: Value, expireAt: Int64? = nil) -> Bool {
+        guard databases[db].insertIfAbsent(key, hash: hash, value, expireAt: expireAt ?? noExpire,
                                            access: accessPolicy.fresh(nowMs: now)) != nil else { return false }
         modifications &+= 1
         onModified?(.key(db: db, key))
         if case .list = value, let hook = onListAdded { hook(db, key) }
         return true
     }
+
+    /// Touches where the key hashes `hashes` would go in database `db` (KeyTable.warm).
+    public func warm(_ db: Int, hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 { databases[db].warm(hashes: hashes) }
 
     /// Sizes database `db` for `keys` keys (RESIZEDB's hint when loading).
     public func reserve(_ db: Int, keys: Int) { databases[db].reserveCapacity(keys) }

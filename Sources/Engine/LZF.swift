@@ -13,6 +13,12 @@
 // copied byte by byte. Both directions work on raw pointers: they run on every
 // touch of a compressed list node, not only when saving.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// LZF compression and decompression.
 public enum LZF {
     private static let hashBits = 14
@@ -42,7 +48,7 @@ public enum LZF {
                 if ctrl < 32 {
                     let run = ctrl + 1
                     guard i + run <= n, op + run <= length else { ok = false; return }
-                    (o + op).initialize(from: inp + i, count: run)
+                    smallCopy(o + op, inp + i, run)
                     i += run
                     op += run
                 } else {
@@ -58,10 +64,16 @@ public enum LZF {
                     i += 1
                     guard back <= op, op + len <= length else { ok = false; return }
                     var from = op - back
-                    for _ in 0..<len {
-                        o[op] = o[from]
-                        op += 1
-                        from += 1
+                    if back >= len {
+                        // No overlap with its own output: word copies instead of a byte loop.
+                        smallCopy(o + op, o + from, len)
+                        op += len
+                    } else {
+                        for _ in 0..<len {
+                            o[op] = o[from]
+                            op += 1
+                            from += 1
+                        }
                     }
                 }
             }
@@ -137,5 +149,26 @@ public enum LZF {
         }
         guard flushLiterals(n) else { return nil }
         return Array(UnsafeBufferPointer(start: o, count: op))
+    }
+}
+
+/// Copies `n` bytes between regions that do not overlap: 8 bytes at a time
+/// inline (the runs of LZF and of packed entries are mostly a few bytes, where
+/// a memcpy call costs more than the copy), memcpy beyond 64.
+@inlinable @inline(__always)
+public func smallCopy(_ dst: UnsafeMutablePointer<UInt8>, _ src: UnsafePointer<UInt8>, _ n: Int) {
+    if n > 64 {
+        memcpy(dst, src, n)
+        return
+    }
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    var k = 0
+    while k + 8 <= n {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: k, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+        k += 8
+    }
+    while k < n {
+        dst[k] = src[k]
+        k += 1
     }
 }

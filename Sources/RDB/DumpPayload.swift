@@ -61,7 +61,7 @@ public enum DumpPayload {
         do {
             guard let type = RDBType(rawValue: try reader.input.byte()) else { throw Problem.badFormat }
             reader.input.currentKey = key
-            let value = try reader.readValue(type, typeOffset: 0)
+            let value = try reader.readValue(type, typeOffset: 0, entryStart: 0)
             guard try reader.input.atEnd() else { throw Problem.badFormat }
             return RDBEntry(db: 0, key: key, value: value, type: type)
         } catch is RDBError {

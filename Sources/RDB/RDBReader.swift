@@ -21,6 +21,10 @@ public struct RDBReader<Source: ByteSource> {
     var state = 0 // 0 before header, 1 in body, 2 done
     /// Fail if bytes follow the checksum.
     public var strictEnd = true
+    /// When set, compact encodings become engine values at once (`.engine`), under
+    /// these limits (PackedLoading.swift); tools leave it nil for the neutral model.
+    public var engineLimits: EncodingLimits?
+    let scratch = PackedScratch()
 
     public init(_ source: Source) { input = RDBInput(source) }
 
@@ -105,7 +109,7 @@ public struct RDBReader<Source: ByteSource> {
                 let start = entryStart ?? at
                 let key = try input.string()
                 input.currentKey = key
-                let value = try readValue(type, typeOffset: at)
+                let value = try readValue(type, typeOffset: at, entryStart: start)
                 input.currentKey = nil
                 return .entry(RDBEntry(db: db, key: key, value: value, expireMs: expire, idle: idle, freq: freq,
                                        type: type, offset: start))
@@ -113,7 +117,10 @@ public struct RDBReader<Source: ByteSource> {
         }
     }
 
-    mutating func readValue(_ type: RDBType, typeOffset: Int) throws -> RDBValue {
+    mutating func readValue(_ type: RDBType, typeOffset: Int, entryStart: Int) throws -> RDBValue {
+        if let limits = engineLimits, let value = try engineValue(type, limits: limits, entryStart: entryStart) {
+            return .engine(value)
+        }
         let start = input.offset
         func compact<T>(_ body: () throws -> T) throws -> T {
             do { return try body() } catch let e as CompactError {
@@ -172,13 +179,8 @@ public struct RDBReader<Source: ByteSource> {
             let n = try input.count("quicklist node count")
             var items: [Bytes] = []
             for _ in 0..<n {
-                var container: UInt64 = 2
-                if type == .listQuicklist2 {
-                    container = try input.length()
-                    guard container == 1 || container == 2 else { throw input.error("bad quicklist node container \(container)", at: start) }
-                }
-                let blob = try input.string()
-                if container == 1 { items.append(blob); continue }
+                let (plain, blob) = try quicklistNode(type, valueStart: start)
+                if plain { items.append(blob); continue }
                 let node = try compact { type == .listQuicklist ? try ZiplistDecoder.entries(blob) : try ListpackDecoder.entries(blob) }
                 // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).
                 items.append(contentsOf: node)
@@ -197,6 +199,16 @@ public struct RDBReader<Source: ByteSource> {
             try skipStream(type)
             return .unsupported(typeName: "stream", typeByte: type.rawValue, fingerprint: input.endTap())
         }
+    }
+
+    /// One quicklist node: its blob, and whether it is a plain node (one element as it is, RDB 11).
+    mutating func quicklistNode(_ type: RDBType, valueStart: Int) throws -> (plain: Bool, blob: Bytes) {
+        var container: UInt64 = 2
+        if type == .listQuicklist2 {
+            container = try input.length()
+            guard container == 1 || container == 2 else { throw input.error("bad quicklist node container \(container)", at: valueStart) }
+        }
+        return (container == 1, try input.string())
     }
 
     /// Skips a self-describing module value: typed fields up to an EOF opcode.

@@ -18,6 +18,8 @@ public enum RDBValue: Equatable, Sendable {
     /// A type Cairn does not hold; `typeName` is e.g. "stream" or "module:MyType-01".
     /// It was skipped, not read: `fingerprint` (CRC64 of its serialized bytes) tells two apart.
     case unsupported(typeName: String, typeByte: UInt8, fingerprint: UInt64)
+    /// A value the reader built in the engine's form at once (`RDBReader.engineLimits`).
+    case engine(Value)
 
     /// The TYPE name of the value.
     public var typeName: String {
@@ -28,6 +30,7 @@ public enum RDBValue: Equatable, Sendable {
         case .zset: return "zset"
         case .hash: return "hash"
         case .unsupported(let name, _, _): return name
+        case .engine(let v): return v.typeName
         }
     }
 
@@ -40,9 +43,13 @@ public enum RDBValue: Equatable, Sendable {
         case .zset(let z): return z.count
         case .hash(let h): return h.count
         case .unsupported: return 0
+        case .engine(let v): return v.elementCount
         }
     }
 }
+
+/// Why a tool's switch over `RDBValue` never meets `.engine`: only server loads set `RDBReader.engineLimits`.
+public let engineModeUnused = "an .engine value in the neutral model: RDBReader.engineLimits is for server loads"
 
 /// A sorted set member and its score.
 public struct ZMember: Equatable, Sendable {

@@ -148,6 +148,7 @@ public struct RDBWriter<Sink: ByteSink> {
 
     /// Writes one key (the caller has selected its database). Empty collections are skipped.
     public mutating func entry(_ e: RDBEntry) throws {
+        if case .engine(let value) = e.value { return try entry(key: e.key, value: value, expireAt: e.expireMs) }
         if case .unsupported(let name, _, _) = e.value {
             throw RDBError(offset: written, key: e.key, message: "cannot write a value of type \(name)")
         }
@@ -199,7 +200,7 @@ public struct RDBWriter<Sink: ByteSink> {
                 try put([RDBType.hash.rawValue]); try string(e.key); try length(fields.count)
                 for f in fields { try string(f.field); try string(f.value) }
             }
-        case .unsupported: break
+        case .unsupported, .engine: break
         }
     }
 

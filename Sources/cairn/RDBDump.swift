@@ -61,6 +61,7 @@ func commands(for e: RDBEntry) -> [[Bytes]] {
     case .zset(let z): batched("ZADD", z.map { [formatDouble($0.score), $0.member] })
     case .hash(let h): batched("HSET", h.map { [$0.field, $0.value] })
     case .unsupported: return []
+    case .engine: preconditionFailure(engineModeUnused)
     }
     if let ms = e.expireMs { out.append([Bytes("PEXPIREAT"), e.key, bytesOf(ms)]) }
     return out
@@ -111,6 +112,7 @@ func entryJSON(_ e: RDBEntry) -> String {
     case .zset(let z): s += "[" + z.map { "[\(jsonBytes($0.member)),\(jsonScore($0.score))]" }.joined(separator: ",") + "]"
     case .hash(let h): s += "[" + h.map { "[\(jsonBytes($0.field)),\(jsonBytes($0.value))]" }.joined(separator: ",") + "]"
     case .unsupported: s += "null"
+    case .engine: preconditionFailure(engineModeUnused)
     }
     return s + "}"
 }

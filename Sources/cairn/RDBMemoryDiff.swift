@@ -36,6 +36,7 @@ struct RDBMemory: ParsableCommand {
                 case .zset(let z): largest = z.map { $0.member.count }.max() ?? 0
                 case .hash(let h): largest = h.map { Swift.max($0.field.count, $0.value.count) }.max() ?? 0
                 case .unsupported: break
+                case .engine: preconditionFailure(engineModeUnused)
                 }
                 let row = Row(db: e.db, key: e.key, type: e.value.typeName, encoding: e.type?.encodingName ?? "",
                               size: size, count: e.value.count, largest: largest, expire: e.expireMs)
@@ -137,6 +138,8 @@ struct ValueFingerprint: Equatable {
         case .unsupported(_, _, let crc):
             size = 0
             digest = (crc, 0)
+        case .engine:
+            preconditionFailure(engineModeUnused)
         }
     }
 

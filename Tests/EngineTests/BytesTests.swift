@@ -4,6 +4,7 @@
 // SET + INCRBY 0, doubles with ZADD + ZSCORE, long doubles and their formatting
 // with INCRBYFLOAT. Where 4.0 differs (and Cairn follows 4.0) the case says so.
 import XCTest
+import CairnTestSupport
 @testable import Engine
 
 final class BytesTests: XCTestCase {
@@ -148,5 +149,28 @@ final class BytesTests: XCTestCase {
         XCTAssertEqual(wallClockMicroseconds() / 1_000_000, wallClockMilliseconds() / 1000, accuracy: 1)
         let t0 = monotonicNanoseconds()
         XCTAssertGreaterThanOrEqual(monotonicNanoseconds(), t0)
+    }
+
+    func testExactDecimalsAgreeWithStrtod() {
+        // The fast path must give strtod's double, bit for bit, or step aside.
+        var g = SplitMix64(seed: 0xDEC1)
+        let digits = Array("0123456789".utf8)
+        for round in 0..<20000 {
+            var text: [UInt8] = []
+            if g.next() % 2 == 0 { text.append(UInt8(ascii: "-")) }
+            let whole = Int(g.next() % 18), frac = Int(g.next() % 25)
+            for _ in 0..<whole { text.append(digits[Int(g.next() % 10)]) }
+            if frac > 0 || g.next() % 4 == 0 { text.append(UInt8(ascii: ".")) }
+            for _ in 0..<frac { text.append(digits[Int(g.next() % 10)]) }
+            let fast = text.withUnsafeBytes { exactDecimal($0) }
+            let slow = text.cStrtod()
+            guard let fast else { continue }
+            XCTAssertEqual(slow.consumed, text.count, "\(g) round \(round): \(text.text)")
+            XCTAssertEqual(fast.bitPattern, slow.value.bitPattern, "\(g) round \(round): \(text.text)")
+        }
+        XCTAssertEqual(Bytes("-0").withUnsafeBytes { exactDecimal($0) }?.sign, .minus)
+        for refused in ["", "-", ".", "-.", "1.2.3", "1e5", "+1", " 1", "9007199254740993", "0.00000000000000000000001"] {
+            XCTAssertNil(Bytes(refused).withUnsafeBytes { exactDecimal($0) }, refused)
+        }
     }
 }

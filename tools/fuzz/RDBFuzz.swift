@@ -3,8 +3,11 @@
 // Contract: for any bytes, (1) RDBReader never traps or hangs and fails only
 // with an RDBError whose offset lies within the input; (2) when the input
 // reads, writing its entries as RDB 8 and reading that back gives the same
-// entries (empty collections and unsupported types aside). A broken property
-// calls fatalError, which libFuzzer reports as a crash with the input saved.
+// entries (empty collections and unsupported types aside); (3) the reader's
+// engine mode (a server load) gives the values, or the error (offset and
+// message), that the neutral model converted with engineValue(limits:) gives.
+// A broken property calls fatalError, which libFuzzer reports as a crash with
+// the input saved.
 //
 // The tricky bit: inputs mostly fail the header or checksum, so the harness
 // also tries the input as a body behind a fixed "REDIS0009" header (version 9
@@ -60,13 +63,46 @@ private func same(_ a: RDBValue, _ b: RDBValue) -> Bool {
     }
 }
 
+/// Every key's engine value, or the first error, in one mode.
+private func load(_ bytes: [UInt8], engine: Bool) -> Result<[Value], RDBError> {
+    let limits = EncodingLimits()
+    var r = RDBReader(MemorySource(bytes))
+    if engine { r.engineLimits = limits }
+    var out: [Value] = []
+    do {
+        while let ev = try r.next() {
+            guard case .entry(let e) = ev else { continue }
+            if case .unsupported = e.value { continue }
+            out.append(try e.engineValue(limits: limits))
+        }
+        return .success(out)
+    } catch let e as RDBError {
+        return .failure(e)
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+}
+
+private func engineAgrees(_ bytes: [UInt8]) {
+    switch (load(bytes, engine: false), load(bytes, engine: true)) {
+    case (.success(let a), .success(let b)):
+        guard a == b, a.map(\.encodingName) == b.map(\.encodingName) else { fatalError("engine mode loaded other values") }
+    case (.failure(let a), .failure(let b)):
+        guard a.offset == b.offset, a.message == b.message else { fatalError("engine mode failed otherwise: \(a) / \(b)") }
+    case (.success, .failure(let b)): fatalError("engine mode refused what loads: \(b)")
+    case (.failure(let a), .success): fatalError("engine mode loaded what is refused: \(a)")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
     if let entries = read(input) { roundTrip(entries) }
+    engineAgrees(input)
     var framed = Array("REDIS0009".utf8) + input
     if framed.last != 0xFF { framed += [0xFF] }
     framed += [UInt8](repeating: 0, count: 8)
     if let entries = read(framed) { roundTrip(entries) }
+    engineAgrees(framed)
     return 0
 }

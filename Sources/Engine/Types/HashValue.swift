@@ -33,6 +33,13 @@ public struct HashValue: CollectionValue {
         for (f, v) in pairs { set(f, v, limits: limits) }
     }
 
+    /// A table-form hash of `fields` and `values`, sized once; nil when a field repeats (a file's hash).
+    public init?(tableFields fields: [Bytes], values: [Bytes]) {
+        var table = ByteStringTable<Bytes>(capacity: fields.count)
+        for (f, v) in zip(fields, values) where !table.insertIfAbsent(f, v) { return nil }
+        storage = .table(TableBox(table))
+    }
+
     /// True in the packed ("ziplist") form.
     public var isPacked: Bool {
         if case .packed = storage { return true }

@@ -38,10 +38,23 @@ public struct ListValue: CollectionValue {
     /// A list made of ziplist nodes read from a file (RDB quicklist), nil if any is malformed.
     /// Empty nodes are dropped; interior nodes are compressed as `depth` says.
     public init?(packedNodes: [[UInt8]], depth: Int = 0) {
-        let q = QuickList(compressDepth: depth)
+        var nodes: [Ziplist] = []
         for bytes in packedNodes {
             guard let z = Ziplist(validating: bytes) else { return nil }
-            if z.isEmpty { continue }
+            nodes.append(z)
+        }
+        self.init(nodes: nodes, depth: depth)
+    }
+
+    /// A list made of these nodes as they are (Redis's loader keeps a file's node
+    /// boundaries too); empty nodes are dropped, interior ones compressed as `depth` says.
+    public init(nodes: [Ziplist], depth: Int = 0) {
+        if nodes.count == 1 {
+            storage = .single(nodes[0])
+            return
+        }
+        let q = QuickList(capacity: max(1, nodes.count).nextPowerOfTwo, compressDepth: depth)
+        for z in nodes where !z.isEmpty {
             q.insertNode(z, at: q.nodes)
             q.count += z.count
         }

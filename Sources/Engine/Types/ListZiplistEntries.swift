@@ -70,37 +70,45 @@ public struct ListProbe {
     /// Writes header and data at `out`.
     @inlinable func write(_ value: Bytes, to out: UnsafeMutablePointer<UInt8>) {
         if isInt {
-            let v = int
-            switch ZipPayload.intDataSize(v) {
-            case 0: out[0] = 0xF1 + UInt8(v)
-            case 1: out[0] = 0xFE; out[1] = UInt8(truncatingIfNeeded: v)
-            case 2: out[0] = 0xC0; storeLE(out + 1, UInt64(bitPattern: v), 2)
-            case 3: out[0] = 0xF0; storeLE(out + 1, UInt64(bitPattern: v), 3)
-            case 4: out[0] = 0xD0; storeLE(out + 1, UInt64(bitPattern: v), 4)
-            default: out[0] = 0xE0; storeLE(out + 1, UInt64(bitPattern: v), 8)
-            }
+            ZipPayload.writeInt(int, to: out)
             return
         }
         let n = value.count
-        var q = out
-        if n <= 0x3F {
-            q[0] = UInt8(n)
-            q += 1
-        } else if n <= 0x3FFF {
-            q[0] = 0x40 | UInt8(n >> 8)
-            q[1] = UInt8(truncatingIfNeeded: n)
-            q += 2
-        } else {
-            q[0] = 0x80
-            q[1] = UInt8(truncatingIfNeeded: n >> 24)
-            q[2] = UInt8(truncatingIfNeeded: n >> 16)
-            q[3] = UInt8(truncatingIfNeeded: n >> 8)
-            q[4] = UInt8(truncatingIfNeeded: n)
-            q += 5
-        }
+        let q = out + ZipPayload.writeStringHeader(n, to: out)
         value.withUnsafeBufferPointer { src in
             if n > 0 { memcpy(q, src.baseAddress!, n) }
         }
+    }
+
+    /// Writes an integer entry's encoding byte and data at `out`.
+    @inlinable static func writeInt(_ v: Int64, to out: UnsafeMutablePointer<UInt8>) {
+        switch ZipPayload.intDataSize(v) {
+        case 0: out[0] = 0xF1 + UInt8(v)
+        case 1: out[0] = 0xFE; out[1] = UInt8(truncatingIfNeeded: v)
+        case 2: out[0] = 0xC0; storeLE(out + 1, UInt64(bitPattern: v), 2)
+        case 3: out[0] = 0xF0; storeLE(out + 1, UInt64(bitPattern: v), 3)
+        case 4: out[0] = 0xD0; storeLE(out + 1, UInt64(bitPattern: v), 4)
+        default: out[0] = 0xE0; storeLE(out + 1, UInt64(bitPattern: v), 8)
+        }
+    }
+
+    /// Writes the header of an `n`-byte string entry at `out`; returns its size.
+    @inlinable static func writeStringHeader(_ n: Int, to q: UnsafeMutablePointer<UInt8>) -> Int {
+        if n <= 0x3F {
+            q[0] = UInt8(n)
+            return 1
+        }
+        if n <= 0x3FFF {
+            q[0] = 0x40 | UInt8(n >> 8)
+            q[1] = UInt8(truncatingIfNeeded: n)
+            return 2
+        }
+        q[0] = 0x80
+        q[1] = UInt8(truncatingIfNeeded: n >> 24)
+        q[2] = UInt8(truncatingIfNeeded: n >> 16)
+        q[3] = UInt8(truncatingIfNeeded: n >> 8)
+        q[4] = UInt8(truncatingIfNeeded: n)
+        return 5
     }
 }
 

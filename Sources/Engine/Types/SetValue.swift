@@ -40,6 +40,13 @@ public struct SetValue: CollectionValue {
         for m in members { add(m, limits: limits) }
     }
 
+    /// A table-form set of `members`, sized once; nil when a member repeats (a file's set).
+    public init?(tableMembers members: [Bytes]) {
+        var table = ByteStringTable<Void>(capacity: members.count)
+        for m in members where !table.insertIfAbsent(m, ()) { return nil }
+        storage = .table(TableBox(table))
+    }
+
     public var isIntset: Bool {
         if case .intset = storage { return true }
         return false

@@ -59,14 +59,10 @@ struct SortedSetPacked {
               !(score == 0 && score.sign == .minus) else { return 9 }
         let v = Int64(score)
         if v >= 0 && v < 0xF0 { return 1 }
-        var n = 1
-        while n < 7 {
-            let bits = Int64(n * 8)
-            let lo = -(Int64(1) << (bits - 1)), hi = (Int64(1) << (bits - 1)) - 1
-            if v >= lo && v <= hi { break }
-            n += 1
-        }
-        return 1 + n
+        // The fewest bytes of two's complement that hold v: its magnitude bits plus a sign bit.
+        let magnitude = v < 0 ? ~v : v
+        let n = Swift.max(1, (65 - magnitude.leadingZeroBitCount + 7) / 8)
+        return 1 + Swift.min(n, 7)
     }
 
     static func varintLength(_ n: Int) -> Int {
@@ -80,18 +76,9 @@ struct SortedSetPacked {
     }
 
     static func appendEntry(_ score: Double, _ member: Bytes, to out: inout [UInt8]) {
-        let sl = scoreLength(score)
-        if sl == 9 {
-            out.append(0xF8)
-            let bits = score.bitPattern
-            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k)))) }
-        } else if sl == 1 {
-            out.append(UInt8(Int64(score)))
-        } else {
-            let n = sl - 1
-            out.append(0xF0 | UInt8(n))
-            let v = UInt64(bitPattern: Int64(score))
-            for k in 0..<n { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 9) { tmp in
+            let n = writeScore(score, to: tmp.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: tmp[0..<n]))
         }
         var len = member.count
         while len >= 0x80 {
@@ -100,6 +87,24 @@ struct SortedSetPacked {
         }
         out.append(UInt8(len))
         out.append(contentsOf: member)
+    }
+
+    /// Writes the score's tag and payload at `out`; returns how many bytes.
+    static func writeScore(_ score: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let sl = scoreLength(score)
+        if sl == 9 {
+            out[0] = 0xF8
+            let bits = score.bitPattern
+            for k in 0..<8 { out[1 + k] = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k))) }
+        } else if sl == 1 {
+            out[0] = UInt8(Int64(score))
+        } else {
+            let n = sl - 1
+            out[0] = 0xF0 | UInt8(n)
+            let v = UInt64(bitPattern: Int64(score))
+            for k in 0..<n { out[1 + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(k))) }
+        }
+        return sl
     }
 
     // MARK: walking

@@ -62,10 +62,22 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
     var loadedBytes: Int { doneBytes }
 
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
-        let finished = try queue.drain(budget: budget) { try apply($0, ks) }
+        let finished = try queue.drain(budget: budget, prepare: { Self.warm($0, in: ks) }) { try apply($0, ks) }
         // The queue closed after the thread recorded any failure.
         if finished, let failure { throw failure }
         return finished
+    }
+
+    /// Touches the table slots of a batch's keys before running it (KeyTable.warm): a
+    /// command's first argument is its key for nearly every command a log holds.
+    private static func warm(_ items: [AOFLoadItem], in ks: Keyspace) {
+        LoadTally.warmTables(items, in: ks) { item in
+            switch item {
+            case .command(let c) where c.argv.count >= 2: return (c.db, hashKey(c.argv[1]))
+            case .data(.key(let db, _, let hash, _, _, _)): return (db, hash)
+            default: return nil
+            }
+        }
     }
 
     private func apply(_ item: AOFLoadItem, _ ks: Keyspace) throws {
@@ -128,6 +140,7 @@ final class AOFLoader: StepLoader, @unchecked Sendable {
             for (index, path) in files.enumerated() {
                 var reader = AOFReader(try FileSource(path: path))
                 reader.refuseUnpairedTransactions = false  // an EXEC without MULTI fails as a command, as in Redis
+                reader.engineLimits = limits
                 do {
                     while let item = try reader.next() {
                         switch item {

@@ -103,7 +103,9 @@ extension BatchQueue {
     /// Hands queued elements to `apply` until about `budget` have gone (false) or
     /// the queue has finished (true); waits at most `timeoutNs` for a batch.
     /// An error from `apply` cancels the queue, so the producer stops too.
-    func drain(budget: Int, timeoutNs: UInt64 = 5_000_000, _ apply: (Element) throws -> Void) throws -> Bool {
+    /// `prepare` sees each batch first (a loader warms the cache for the whole batch).
+    func drain(budget: Int, timeoutNs: UInt64 = 5_000_000, prepare: ([Element]) -> Void = { _ in },
+               _ apply: (Element) throws -> Void) throws -> Bool {
         var left = budget
         while left > 0 {
             switch pop(timeoutNs: timeoutNs) {
@@ -113,6 +115,7 @@ extension BatchQueue {
                 return true
             case .batch(let items):
                 left -= items.count
+                prepare(items)
                 do {
                     for item in items { try apply(item) }
                 } catch {

@@ -31,7 +31,8 @@ struct LoadError: Error, CustomStringConvertible {
 enum LoadItem {
     case aux(String, Bytes)
     case reserve(db: Int, keys: Int)
-    case key(db: Int, key: Bytes, value: Value, expireAt: Int64?, offset: Int)
+    /// `hash` is the key's `hashKey`, computed on the reader thread.
+    case key(db: Int, key: Bytes, hash: UInt64, value: Value, expireAt: Int64?, offset: Int)
     case expired
 }
 
@@ -48,8 +49,8 @@ struct LoadTally {
             aux[name] = value
         case .reserve(let db, let keys):
             ks.reserve(db, keys: keys)
-        case .key(let db, let key, let value, let expireAt, let offset):
-            guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
+        case .key(let db, let key, let hash, let value, let expireAt, let offset):
+            guard ks.addIfAbsent(db, key, hash: hash, value, expireAt: expireAt) else {
                 throw RDBError(offset: offset, key: key, message: "duplicate key in the \(source)")
             }
             keysLoaded += 1
@@ -57,7 +58,36 @@ struct LoadTally {
             expiredSkipped += 1
         }
     }
+
+    /// Touches the table slots a batch's keys go to, before any is inserted (KeyTable.warm).
+    static func warm(_ items: [LoadItem], in ks: Keyspace) {
+        warmTables(items, in: ks) { item in
+            guard case .key(let db, _, let hash, _, _, _) = item else { return nil }
+            return (db, hash)
+        }
+    }
+
+    /// Touches the table slots of the keys `key` names in `items` (database, key hash;
+    /// nil for an item without one), in runs of one database: a batch is nearly always one run.
+    static func warmTables<Item>(_ items: [Item], in ks: Keyspace, _ key: (Item) -> (db: Int, hash: UInt64)?) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: items.count) { hashes in
+            var touched: UInt64 = 0, n = 0, runDB = -1
+            for item in items {
+                guard let (db, hash) = key(item), db >= 0, db < ks.databaseCount else { continue }
+                if db != runDB {
+                    if n > 0 { touched ^= ks.warm(runDB, hashes: UnsafeMutableBufferPointer(rebasing: hashes[0..<n])) }
+                    runDB = db; n = 0
+                }
+                hashes[n] = hash; n += 1
+            }
+            if n > 0 { touched ^= ks.warm(runDB, hashes: UnsafeMutableBufferPointer(rebasing: hashes[0..<n])) }
+            warmSink = touched
+        }
+    }
 }
+
+/// Keeps the warming reads from being optimized away.
+nonisolated(unsafe) private var warmSink: UInt64 = 0
 
 final class DatasetLoader: StepLoader, @unchecked Sendable {
     let totalBytes: Int
@@ -81,7 +111,9 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
 
     /// Inserts what the reader has produced, up to about `budget` keys; true once the stream has ended.
     func step(into ks: Keyspace, budget: Int) throws -> Bool {
-        let finished = try queue.drain(budget: budget) { try tally.apply($0, to: ks, source: "dataset") }
+        let finished = try queue.drain(budget: budget, prepare: { LoadTally.warm($0, in: ks) }) {
+            try tally.apply($0, to: ks, source: "dataset")
+        }
         if finished, let error = progress.withLock({ $0.failure }) { throw error }
         return finished
     }
@@ -89,6 +121,7 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
     /// The reader thread: parse, check, convert, hand over in batches.
     private func read(_ source: FileSource, limits: EncodingLimits, keepExpired: Bool, databases: Int, now: Int64) {
         var reader = RDBReader(source)
+        reader.engineLimits = limits  // compact blobs straight into engine values (PackedLoading.swift)
         var batch: [LoadItem] = []
         batch.reserveCapacity(1024)
         var db = 0
@@ -147,15 +180,16 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
         if value.elementCount == 0 { return nil }
         if let at = entry.expireMs, at < now, !keepExpired { return .expired }
         guard entry.db < databases else { throw tooManyDatabases(databases) }
-        return .key(db: entry.db, key: entry.key, value: value, expireAt: entry.expireMs, offset: entry.offset)
+        return .key(db: entry.db, key: entry.key, hash: hashKey(entry.key), value: value, expireAt: entry.expireMs,
+                    offset: entry.offset)
     }
 
     /// Converts and adds one entry on the owner thread (the AOF preamble's); true when added.
     static func insert(_ entry: RDBEntry, into ks: Keyspace, limits: EncodingLimits, keepExpired: Bool) throws -> Bool {
-        guard case .key(let db, let key, let value, let expireAt, let offset)? =
+        guard case .key(let db, let key, let hash, let value, let expireAt, let offset)? =
                 try convert(entry, limits: limits, keepExpired: keepExpired, databases: ks.databaseCount, now: ks.now)
         else { return false }
-        guard ks.addIfAbsent(db, key, value, expireAt: expireAt) else {
+        guard ks.addIfAbsent(db, key, hash: hash, value, expireAt: expireAt) else {
             throw RDBError(offset: offset, key: key, message: "duplicate key in the dataset")
         }
         return true

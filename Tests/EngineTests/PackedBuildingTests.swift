@@ -1,0 +1,90 @@
+// PackedBuildingTests: a packed form built whole from element views
+// (PackedBuilding.swift, what an RDB load uses) is byte for byte the form the
+// same elements added one at a time give.
+import XCTest
+import CairnTestSupport
+@testable import Engine
+
+final class PackedBuildingTests: XCTestCase {
+    /// Random element texts: integers (some at the encodings' edges), short and long strings.
+    func randomTexts(_ g: inout SplitMix64, _ n: Int) -> [Bytes] {
+        let edges: [Int64] = [0, 12, 13, -1, 127, 128, -129, 32767, 32768, 8_388_607, 8_388_608, Int64(Int32.max) + 1, .min, .max]
+        return (0..<n).map { _ in
+            switch g.next() % 6 {
+            case 0: return bytesOf(edges[Int(g.next() % UInt64(edges.count))])
+            case 1: return bytesOf(Int64(bitPattern: g.next()) >> Int64(g.next() % 64))
+            case 2: return Bytes(repeating: UInt8(ascii: "x"), count: Int(g.next() % 300))  // prevlens past 254
+            case 3: return Bytes(repeating: UInt8(ascii: "y"), count: 16380 + Int(g.next() % 8))
+            case 4: return Bytes("0\(g.next() % 100)")  // integer-looking, not canonical
+            default: return Bytes("e\(g.next() % 1000)")
+            }
+        }
+    }
+
+    /// `texts` as views, some integers as `.int` (as a listpack holds them), for `body`.
+    func withElements<R>(_ texts: [Bytes], _ body: ([ListElement]) -> R) -> R {
+        func go(_ i: Int, _ acc: [ListElement]) -> R {
+            if i == texts.count { return body(acc) }
+            if let v = texts[i].parseInt64(), i % 2 == 0 { return go(i + 1, acc + [.int(v)]) }
+            return texts[i].withUnsafeBytes { go(i + 1, acc + [.bytes($0)]) }
+        }
+        return go(0, [])
+    }
+
+    func testZiplistFromElements() {
+        var g = SplitMix64(seed: 0x21B)
+        for round in 0..<200 {
+            let texts = randomTexts(&g, Int(g.next() % 40))
+            let built = withElements(texts) { Ziplist(elements: $0) }
+            XCTAssertEqual(built.bytes, Ziplist(texts).bytes, "\(g) round \(round)")
+            XCTAssertTrue(Ziplist.isValid(built.bytes), "\(g) round \(round)")
+        }
+    }
+
+    func testPackedHashFromElements() {
+        var g = SplitMix64(seed: 0x4A5)
+        for round in 0..<200 {
+            let n = Int(g.next() % 30)
+            var texts: [Bytes] = []
+            for i in 0..<n { texts.append(Bytes("f\(i)")); texts += randomTexts(&g, 1).map { Array($0.prefix(64)) } }
+            let built = withElements(texts) { HashValue(packedElements: $0) }
+            var added = HashValue()
+            for i in stride(from: 0, to: texts.count, by: 2) { added.set(texts[i], texts[i + 1], limits: EncodingLimits()) }
+            XCTAssertEqual(built.packedPairs?.encoded, added.packedPairs?.encoded, "\(g) round \(round)")
+            XCTAssertEqual(built.count, n)
+        }
+    }
+
+    func testPackedSortedSetFromElements() {
+        var g = SplitMix64(seed: 0x25E7)
+        for round in 0..<200 {
+            let n = Int(g.next() % 40)
+            var entries = (0..<n).map { i in
+                SortedSetEntry(member: Bytes("m\(i)"), score: [0, -0.0, 1.5, 239, 240, -1, 1e300, .infinity, -.infinity, 3][Int(g.next() % 10)])
+            }
+            entries.sort { $0.score != $1.score ? $0.score < $1.score : $0.member.lexicographicallyPrecedes($1.member) }
+            let expected = SortedSetValue(entries: entries, limits: EncodingLimits())
+            let built = withElements(entries.map(\.member)) { SortedSetValue(packedSorted: $0, scores: entries.map(\.score)) }
+            XCTAssertEqual(built, expected, "\(g) round \(round)")
+            XCTAssertEqual(built.allEntries.map(\.score).map(\.bitPattern), entries.map(\.score).map(\.bitPattern), "\(g) round \(round)")
+            XCTAssertEqual(built.encodingName, "ziplist")
+        }
+    }
+
+    func testScoreLengthIsTheNarrowestInteger() {
+        // The reference: the first of 1...7 signed little-endian widths that holds v.
+        func expected(_ v: Int64) -> Int {
+            if v >= 0 && v < 0xF0 { return 1 }
+            for n in 1...7 where v >= -(Int64(1) << (8 * n - 1)) && v < Int64(1) << (8 * n - 1) { return 1 + n }
+            return 8
+        }
+        var values: [Int64] = [0, 239, 240, -1, -128, -129, 127, 128, 255, 256, 32767, 32768, -32768, -32769]
+        for bits in 8...55 { values += [Int64(1) << (bits - 1), -(Int64(1) << (bits - 1)), (Int64(1) << (bits - 1)) - 1, -(Int64(1) << (bits - 1)) - 1] }
+        for v in values where abs(v) < 1 << 55 {
+            XCTAssertEqual(SortedSetPacked.scoreLength(Double(v)), expected(v), "\(v)")
+        }
+        XCTAssertEqual(SortedSetPacked.scoreLength(1.5), 9)
+        XCTAssertEqual(SortedSetPacked.scoreLength(-0.0), 9)
+        XCTAssertEqual(SortedSetPacked.scoreLength(Double(Int64(1) << 55)), 9)
+    }
+}

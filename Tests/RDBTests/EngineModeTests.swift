@@ -1,0 +1,145 @@
+// EngineModeTests: the reader's engine mode (RDBReader.engineLimits,
+// PackedLoading.swift) must give exactly what the neutral model followed by
+// engineValue(limits:) gives: the same values in the same encodings, and for
+// a damaged file the same error (offset, key, message).
+import XCTest
+import Engine
+import CairnTestSupport
+@testable import RDB
+
+final class EngineModeTests: XCTestCase {
+    /// Small limits, so that blobs from files convert to the general forms and nodes compress.
+    static let tiny: EncodingLimits = {
+        var l = EncodingLimits()
+        l.hashMaxPackedEntries = 1; l.hashMaxPackedValue = 2
+        l.zsetMaxPackedEntries = 1; l.zsetMaxPackedValue = 2
+        l.setMaxIntsetEntries = 2; l.listCompressDepth = 1
+        return l
+    }()
+
+    /// Every key's engine value, or the first error, reading `file` in one mode.
+    func load(_ file: [UInt8], _ limits: EncodingLimits, engine: Bool) -> (values: [(Bytes, Value)], error: String?) {
+        var r = RDBReader(MemorySource(file))
+        if engine { r.engineLimits = limits }
+        var values: [(Bytes, Value)] = []
+        do {
+            while let ev = try r.next() {
+                guard case .entry(let e) = ev, case .unsupported = e.value else {
+                    if case .entry(let e) = ev { values.append((e.key, try e.engineValue(limits: limits))) }
+                    continue
+                }
+            }
+        } catch let e as RDBError {
+            return (values, "\(e.offset) \(e.key.map { $0.text } ?? "-") \(e.message)")
+        } catch {
+            return (values, "not an RDBError: \(error)")
+        }
+        return (values, nil)
+    }
+
+    func assertAgree(_ file: [UInt8], _ limits: EncodingLimits, _ context: String, file f: StaticString = #filePath, line: UInt = #line) {
+        let a = load(file, limits, engine: false), b = load(file, limits, engine: true)
+        XCTAssertEqual(a.error, b.error, context, file: f, line: line)
+        XCTAssertEqual(a.values.count, b.values.count, context, file: f, line: line)
+        for (x, y) in zip(a.values, b.values) {
+            XCTAssertEqual(x.0, y.0, context, file: f, line: line)
+            XCTAssertEqual(x.1, y.1, "\(context) key \(x.0.text)", file: f, line: line)
+            XCTAssertEqual(x.1.encodingName, y.1.encodingName, "\(context) key \(x.0.text)", file: f, line: line)
+        }
+    }
+
+    func testFilesLoadTheSameBothWays() throws {
+        let files = [("redis7-all", try fixture("redis7-all.rdb")), ("redis7-nochecksum", try fixture("redis7-nochecksum.rdb")),
+                     ("cairn sample", try writeRDB(sampleDataset()))]
+        for (name, file) in files {
+            for (ln, limits) in [("default", EncodingLimits()), ("tiny", Self.tiny)] {
+                assertAgree(file, limits, "\(name), \(ln) limits")
+                XCTAssertNil(load(file, limits, engine: true).error, name)
+            }
+        }
+    }
+
+    func testRandomCorruptionGivesTheSameOutcome() throws {
+        var rng = SplitMix64(seed: 0xE461E)
+        let files = [try fixture("redis7-nochecksum.rdb"), try writeRDB(sampleDataset(), checksum: false)]
+        for round in 0..<400 {
+            var f = files[round % 2]
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                f[Int.random(in: 9..<f.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            assertAgree(f, round % 4 < 2 ? EncodingLimits() : Self.tiny, "round \(round)")
+        }
+    }
+
+    // MARK: hand-made listpacks
+
+    enum Item { case s(String), i(Int64) }
+
+    /// A listpack of `items` (strings under 64 bytes, integers as 64-bit entries).
+    func listpack(_ items: [Item]) -> [UInt8] {
+        var body: [UInt8] = []
+        for item in items {
+            var entry: [UInt8]
+            switch item {
+            case .s(let s): entry = [0x80 | UInt8(s.utf8.count)] + Array(s.utf8)
+            case .i(let v): entry = [0xF4] + (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) }
+            }
+            body += entry + [UInt8(entry.count)]
+        }
+        let total = 6 + body.count + 1
+        return (0..<4).map { UInt8(truncatingIfNeeded: total >> (8 * $0)) } + [UInt8(items.count), 0] + body + [0xFF]
+    }
+
+    /// An RDB 11 file holding one key "k" of `type` whose value is the string `blob`.
+    func file(type: RDBType, _ blob: [UInt8], prefix: [UInt8] = []) -> [UInt8] {
+        let n = blob.count
+        return Bytes("REDIS0011") + [type.rawValue, 1, UInt8(ascii: "k")] + prefix
+            + [0x80, UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
+            + blob + [0xFF] + [UInt8](repeating: 0, count: 8)
+    }
+
+    func testPackedChecksAreKept() {
+        let cases: [(String, [UInt8], String?)] = [
+            ("hash", file(type: .hashListpack, listpack([.s("a"), .s("1"), .s("b"), .i(2)])), nil),
+            ("hash with an integer field and its text", file(type: .hashListpack, listpack([.s("12"), .s("x"), .i(12), .s("y")])), "duplicate hash fields"),
+            ("hash with a field twice", file(type: .hashListpack, listpack([.s("f"), .s("x"), .s("f"), .s("y")])), "duplicate hash fields"),
+            ("hash with an odd count", file(type: .hashListpack, listpack([.s("f"), .s("x"), .s("g")])), "odd number of entries"),
+            ("zset out of order", file(type: .zsetListpack, listpack([.s("b"), .i(2), .s("a"), .s("1.5"), .s("c"), .s("1.5")])), nil),
+            ("zset with a member twice", file(type: .zsetListpack, listpack([.s("a"), .i(1), .s("a"), .i(2)])), "duplicate sorted set members"),
+            ("zset with an integer member and its text", file(type: .zsetListpack, listpack([.i(7), .i(1), .s("7"), .i(2)])), "duplicate sorted set members"),
+            ("zset with a NaN score", file(type: .zsetListpack, listpack([.s("a"), .s("nan")])), "NaN score"),
+            ("zset with a bad score", file(type: .zsetListpack, listpack([.s("a"), .s("1x")])), "invalid score"),
+            ("zset with inf scores", file(type: .zsetListpack, listpack([.s("a"), .s("-inf"), .s("b"), .s("inf")])), nil),
+            ("list", file(type: .listQuicklist2, listpack([.s("a"), .i(-5), .s("123"), .s("")]), prefix: [1, 2]), nil),
+            ("list of a plain node", file(type: .listQuicklist2, Array("plain".utf8), prefix: [1, 1]), nil),
+            ("list with a bad container", file(type: .listQuicklist2, listpack([.s("a")]), prefix: [1, 3]), "bad quicklist node container"),
+        ]
+        for (name, f, expected) in cases {
+            for limits in [EncodingLimits(), Self.tiny] {
+                assertAgree(f, limits, name)
+                let got = load(f, limits, engine: true)
+                if let expected {
+                    XCTAssertTrue(got.error?.contains(expected) ?? false, "\(name): \(got.error ?? "loaded")")
+                } else {
+                    XCTAssertNil(got.error, name)
+                }
+            }
+        }
+        // Every truncation and every changed byte of a listpack hash: the same outcome both ways.
+        let f = file(type: .hashListpack, listpack([.s("f1"), .s("v1"), .i(300), .s("v2")]))
+        for cut in 10..<f.count { assertAgree(Array(f[..<cut]), EncodingLimits(), "cut at \(cut)") }
+        for i in 9..<(f.count - 9) {
+            var g = f
+            g[i] ^= 0x41
+            assertAgree(g, EncodingLimits(), "byte \(i) changed")
+        }
+    }
+
+    func testUnsortedZsetIsSortedAndPacked() throws {
+        let f = file(type: .zsetListpack, listpack([.s("b"), .i(2), .s("a"), .s("1.5"), .s("c"), .s("1.5")]))
+        let v = load(f, EncodingLimits(), engine: true).values
+        guard case .zset(let z)? = v.first?.1 else { return XCTFail("no zset") }
+        XCTAssertEqual(z.encodingName, "ziplist")
+        XCTAssertEqual(z.allEntries.map { $0.member.text }, ["a", "c", "b"])
+    }
+}
