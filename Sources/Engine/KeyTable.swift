@@ -104,9 +104,7 @@ public struct KeyTable {
             for k in hashes.indices { hashes[k] = UInt64(bitPattern: Int64(b[Int(hashes[k] & mask)])) }
         }
         var touched: UInt64 = 0
-        entries.withUnsafeBufferPointer { e in
-            for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 { touched ^= e[Int(hashes[k])].hash }
-        }
+        for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 { touched ^= UInt64(entries[Int(hashes[k])].tag) }
         return touched
     }
 
