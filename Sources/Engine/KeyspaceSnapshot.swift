@@ -87,6 +87,9 @@ public final class KeyspaceSnapshot {
     }
 
     func capture(_ db: Int, _ key: Bytes, _ value: Value, _ expireAt: Int64, beforeWrite: Bool) {
+        var value = value
+        // A module's object may only be read on this (the keyspace) thread: serialize it now.
+        if case .module(let m) = value { value = .module(m.freeze(key: key)) }
         pending.append(SnapshotItem(db: db, key: key, value: value, expireAt: expireAt == noExpire ? nil : expireAt))
         captured += 1
         if beforeWrite { capturedBeforeWrite += 1 }
@@ -164,6 +167,12 @@ extension Keyspace {
             left -= max(t.cursor - before, 1)
         }
         return snap.isComplete
+    }
+
+    /// Captures the key at `i` for the active snapshot before its value changes in place
+    /// without passing through the keyspace (a module writing its own object).
+    public func preserveBeforeInPlaceWrite(_ db: Int, _ i: Int) {
+        databases[db].preserve(i)
     }
 
     /// Ends the active snapshot (after it completed, or to abandon it).

@@ -54,6 +54,16 @@ extension RDBEntry {
             for f in fields { hash.set(f.field, f.value, limits: limits) }
             guard hash.count == fields.count else { throw refuse("duplicate hash fields") }
             return .hash(hash)
+        case .module(let id, let fields):
+            let name = ModuleTypes.name(ofID: id)
+            guard let type = ModuleTypes.lookup(id: id) else {
+                throw refuse("module data of type '\(name)' (id \(id)), but no loaded module registered that type")
+            }
+            do {
+                return .module(ModuleValue(type: type, pointer: try type.load(fields, encodingVersion: Int(id & 1023))))
+            } catch {
+                throw refuse("the module type '\(name)' could not load its data: \(error)")
+            }
         case .unsupported:
             try requireSupported()
             throw refuse("unsupported value")
