@@ -56,9 +56,7 @@ extension RDBEntry {
             return .hash(hash)
         case .module(let id, let fields):
             let name = ModuleTypes.name(ofID: id)
-            guard let type = ModuleTypes.lookup(id: id) else {
-                throw refuse("module data of type '\(name)' (id \(id)), but no loaded module registered that type")
-            }
+            let type = try requireModuleType(id)
             do {
                 return .module(ModuleValue(type: type, pointer: try type.load(fields, encodingVersion: Int(id & 1023))))
             } catch {
@@ -68,6 +66,17 @@ extension RDBEntry {
             try requireSupported()
             throw refuse("unsupported value")
         }
+    }
+}
+
+extension RDBEntry {
+    /// The loaded module type of a module value's id, or the error naming the type no module registered.
+    public func requireModuleType(_ id: UInt64) throws -> ModuleDataType {
+        guard let type = ModuleTypes.lookup(id: id) else {
+            throw RDBError(offset: offset, key: key, message: "module data of type '\(ModuleTypes.name(ofID: id))' "
+                + "(id \(id)), but no loaded module registered that type")
+        }
+        return type
     }
 }
 

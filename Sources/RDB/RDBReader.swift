@@ -229,15 +229,9 @@ public struct RDBReader<Source: ByteSource> {
     }
 }
 
-/// The 9-character name and version of a module type from its 64-bit id.
+/// The 9-character name and version of a module type from its 64-bit id ("hellotype-0").
 public func moduleName(_ id: UInt64) -> String {
-    let chars: [Character] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    var name = ""
-    for i in 0..<9 {
-        let shift = UInt64(64 - 6 * (i + 1))
-        name.append(chars[Int((id >> shift) & 63)])
-    }
-    return name + "-" + String(id & 1023)
+    ModuleTypes.name(ofID: id) + "-" + String(id & 1023)
 }
 
 extension RDBReader {

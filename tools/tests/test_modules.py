@@ -17,8 +17,7 @@ redismodule.h load into cairn-server and answer as in the reference Redis
   refused with the name in the error and the log.
 - helloblock: answered from the module's thread, timed out, a client gone
   while blocked, MULTI refused, MODULE UNLOAD refused while a block is pending.
-- What is not built yet (module data types) is refused cleanly: hellotype does
-  not load (the log says why).
+- Module data types (hellotype, cairntypes) are tested in test_module_types.py.
 """
 
 import os
@@ -405,13 +404,4 @@ def test_helloblock_answers_from_a_thread_and_times_out(spawn, built, raw_client
         assert reply(c, "module", "unload", "helloblock") == ("ERR", "Error unloading module: operation not possible.")
         assert waiting.recv(100).startswith(b":")
     assert reply(c, "module", "unload", "helloblock") == b"OK"
-    assert c.ping()
-
-
-def test_not_built_parts_refused_cleanly(spawn, built, raw_client):
-    proc = spawn("cairn")
-    c = raw_client(proc)
-    got = reply(c, "module", "load", built["hellotype"])
-    assert got[0] == "ERR"
-    assert "RedisModule_CreateDataType (data types) is not supported" in open(proc.logpath).read()
     assert c.ping()
