@@ -89,11 +89,15 @@ public final class ModuleValue: @unchecked Sendable {
 
     deinit { if let pointer { type.free(pointer) } }
 
-    /// A copy holding the serialized form (RDB fields and AOF commands) of this value now.
-    public func freeze(key: Bytes) -> ModuleValue {
+    /// A copy holding one serialized form of this value now: the RDB fields (rdb_save), or
+    /// the AOF commands (aof_rewrite) when `asCommands`; only that form can be asked of it.
+    public func freeze(key: Bytes, asCommands: Bool) -> ModuleValue {
         if frozen != nil { return self }
-        return ModuleValue(type: type, frozen: FrozenModuleValue(fields: Result { try fields() },
-                                                                  commands: Result { try commands(key: key) }))
+        let other = ModuleTypeError("the module value was serialized in the other form for this snapshot")
+        let form = asCommands
+            ? FrozenModuleValue(fields: .failure(other), commands: Result { try commands(key: key) })
+            : FrozenModuleValue(fields: Result { try fields() }, commands: .failure(other))
+        return ModuleValue(type: type, frozen: form)
     }
 
     /// The RDB fields: the frozen ones, or the type's rdb_save now (keyspace thread).

@@ -111,13 +111,21 @@ func cairn_rm_SaveUnsigned(_ io: UnsafeMutableRawPointer?, _ v: UInt64) {
     ModuleIO.from(io).save(.unsigned(v))
 }
 
+/// The next field's value when it is of the kind `extract` accepts; else `zero`, the IO failed.
+private func load<T>(_ io: UnsafeMutableRawPointer?, _ kind: String, _ zero: T, _ extract: (ModuleField) -> T?) -> T {
+    guard let io else { return zero }
+    let m = ModuleIO.from(io)
+    guard let f = m.next(kind) else { return zero }
+    guard let v = extract(f) else {
+        m.wrongKind(kind, f)
+        return zero
+    }
+    return v
+}
+
 @_cdecl("cairn_rm_LoadUnsigned")
 func cairn_rm_LoadUnsigned(_ io: UnsafeMutableRawPointer?) -> UInt64 {
-    guard let io else { return 0 }
-    let m = ModuleIO.from(io)
-    guard let f = m.next("an unsigned number") else { return 0 }
-    guard case .unsigned(let v) = f else { m.wrongKind("an unsigned number", f); return 0 }
-    return v
+    load(io, "an unsigned number", 0) { if case .unsigned(let v) = $0 { v } else { nil } }
 }
 
 @_cdecl("cairn_rm_SaveSigned")
@@ -149,11 +157,7 @@ func cairn_rm_SaveStringBuffer(_ io: UnsafeMutableRawPointer?, _ p: UnsafePointe
 
 /// The next field as a string, or empty after a failure.
 private func loadString(_ io: UnsafeMutableRawPointer?) -> Bytes {
-    guard let io else { return [] }
-    let m = ModuleIO.from(io)
-    guard let f = m.next("a string") else { return [] }
-    guard case .string(let b) = f else { m.wrongKind("a string", f); return [] }
-    return b
+    load(io, "a string", []) { if case .string(let b) = $0 { b } else { nil } }
 }
 
 @_cdecl("cairn_rm_LoadString")
@@ -180,11 +184,7 @@ func cairn_rm_SaveDouble(_ io: UnsafeMutableRawPointer?, _ v: Double) {
 
 @_cdecl("cairn_rm_LoadDouble")
 func cairn_rm_LoadDouble(_ io: UnsafeMutableRawPointer?) -> Double {
-    guard let io else { return 0 }
-    let m = ModuleIO.from(io)
-    guard let f = m.next("a double") else { return 0 }
-    guard case .double(let v) = f else { m.wrongKind("a double", f); return 0 }
-    return v
+    load(io, "a double", 0) { if case .double(let v) = $0 { v } else { nil } }
 }
 
 @_cdecl("cairn_rm_SaveFloat")
@@ -195,11 +195,7 @@ func cairn_rm_SaveFloat(_ io: UnsafeMutableRawPointer?, _ v: Float) {
 
 @_cdecl("cairn_rm_LoadFloat")
 func cairn_rm_LoadFloat(_ io: UnsafeMutableRawPointer?) -> Float {
-    guard let io else { return 0 }
-    let m = ModuleIO.from(io)
-    guard let f = m.next("a float") else { return 0 }
-    guard case .float(let v) = f else { m.wrongKind("a float", f); return 0 }
-    return v
+    load(io, "a float", 0) { if case .float(let v) = $0 { v } else { nil } }
 }
 
 // MARK: AOF, context, log

@@ -121,7 +121,11 @@ final class ModuleValueTests: XCTestCase {
         guard case .module(let frozen) = items[0].value else { return XCTFail("not a module value") }
         XCTAssertNil(frozen.pointer)
         XCTAssertEqual(try frozen.fields(), [.unsigned(1), .string(Bytes("cell"))])
-        XCTAssertEqual(try frozen.commands(key: Bytes("k")), [[Bytes("CELL.SET"), Bytes("k"), Bytes("1")]])
+        XCTAssertThrowsError(try frozen.commands(key: Bytes("k")))  // an RDB snapshot: fields only
+        let other = CellType(name: "CellType2")
+        let live = ModuleValue(type: other, pointer: other.make(5))
+        XCTAssertEqual(try live.freeze(key: Bytes("k"), asCommands: true).commands(key: Bytes("k")),
+                       [[Bytes("CELL.SET"), Bytes("k"), Bytes("5")]])
         // The frozen copy writes the old value; the keyspace holds the new one.
         var w = RDBWriter(MemorySink())
         try w.entry(key: items[0].key, value: items[0].value, expireAt: nil)

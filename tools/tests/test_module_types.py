@@ -21,12 +21,12 @@ Redis 4.0.14 running the same .so.
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 import redis
 
 from modulebuild import build_examples, build_fixture, reference_src
+from modulecheck import reply, same, wait_until
 from serverproc import ServerProcess, redis4_binary
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,26 +50,10 @@ def client(server):
     return redis.Redis(host="127.0.0.1", port=server.port, protocol=2, socket_timeout=30)
 
 
-def reply(c, *cmd):
-    try:
-        return c.execute_command(*cmd)
-    except redis.ResponseError as e:
-        return ("ERR", str(e))
 
 
-def same(c, r, *cmd):
-    got, want = reply(c, *cmd), reply(r, *cmd)
-    assert got == want, f"{cmd!r}: cairn {got!r:.1500} != redis 4.0 {want!r:.1500}"
-    return got
 
 
-def wait_until(what, probe, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def rewrite_done(c):

@@ -25,9 +25,9 @@ import socket
 import time
 
 import pytest
-import redis
 
 from modulebuild import build_examples, build_fixture, reference_src
+from modulecheck import reply, same, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +55,8 @@ def raw_client(make_client):
     return make
 
 
-def reply(client, *cmd):
-    """The reply, or the error as ("ERR", text), so both servers compare alike."""
-    try:
-        return client.execute_command(*cmd)
-    except redis.ResponseError as e:
-        return ("ERR", str(e))
 
 
-def same(c, r, *cmd):
-    got, want = reply(c, *cmd), reply(r, *cmd)
-    assert got == want, f"{cmd!r}: cairn {got!r:.2000} != redis 4.0 {want!r:.2000}"
-    return got
 
 
 HELLOWORLD = [
@@ -329,13 +319,6 @@ def test_propagation_matches_redis4_aof(spawn, built, raw_client):
     assert got == want
 
 
-def wait_until(what, probe, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 @pytest.mark.parametrize("replica_kind", ["redis4", "cairn"])

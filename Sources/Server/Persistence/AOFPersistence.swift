@@ -154,6 +154,7 @@ extension Persistence {
             serializer = { RDBSerializer(sink: $0, header: header, compression: compression, checksum: checksum) }
         } else {
             let now = server.keyspace.now
+            snapshot.moduleValuesAsCommands = true
             serializer = { AOFCommandSerializer(sink: $0, now: now) }
         }
         aofRewrite = BackgroundSave(snapshot: snapshot, target: FileTarget(file: file, rename: false), serializer: serializer)
