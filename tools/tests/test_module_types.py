@@ -190,6 +190,7 @@ def test_rdb_files_interchange_with_redis4(built, tmpdirs):
         assert c.execute_command("debug", "digest") == want
         c.execute_command("hellotype.insert", "cairn-side", "1")
         want = c.execute_command("debug", "digest")
+        payload = c.execute_command("dump", "big")
         c.execute_command("save")
     finally:
         s.stop()
@@ -204,6 +205,15 @@ def test_rdb_files_interchange_with_redis4(built, tmpdirs):
     with pytest.raises(RuntimeError) as refused:
         start("cairn", cdir)
     assert "hellotype" in str(refused.value) and "no loaded module" in str(refused.value)
+    # Nor does RESTORE take a payload of a type no module registered (4.0 would exit).
+    s = start("cairn", tmpdirs())
+    try:
+        c = client(s)
+        assert reply(c, "restore", "k", "0", payload) == ("ERR", "Bad data format")
+        assert c.execute_command("exists", "k") == 0
+        assert c.ping()
+    finally:
+        s.stop()
 
 
 def cairn_tool():
