@@ -54,12 +54,24 @@ public protocol ModuleDataType: AnyObject, Sendable {
     func rewrite(key: Bytes, _ value: UnsafeMutableRawPointer) throws -> [[Bytes]]
     /// A value built by its rdb_load callback from `fields` (all must be read).
     func load(_ fields: [ModuleField], encodingVersion: Int) throws -> UnsafeMutableRawPointer
+    /// The fields of a value in the pre-release form (RDB type 6, no field opcodes): its
+    /// rdb_load runs over `stream`, each Load call reading the next item of the kind it asks
+    /// for, and what it read is returned as fields (the value it built is freed).
+    func fieldsOfVersion1(_ stream: ModuleFieldStream, encodingVersion: Int) throws -> [ModuleField]
     /// The 20 bytes its digest callback produced, or nil without a digest callback.
     func digest(_ value: UnsafeMutableRawPointer) -> [UInt8]?
     /// Its mem_usage callback's answer (0 without one).
     func memoryUsage(_ value: UnsafeMutableRawPointer) -> Int
     /// Its free callback.
     func free(_ value: UnsafeMutableRawPointer)
+}
+
+/// Reads the items of a module value in the pre-release RDB form, each of the kind asked for.
+public protocol ModuleFieldStream: AnyObject {
+    func unsigned() throws -> UInt64
+    func float() throws -> Float
+    func double() throws -> Double
+    func string() throws -> Bytes
 }
 
 /// The serialized form of a module value, taken on the keyspace thread.

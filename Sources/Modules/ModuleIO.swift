@@ -24,7 +24,15 @@ final class ModuleIO {
     enum Mode {
         case save
         case load([ModuleField])
+        /// Reading the pre-release RDB form (type 6) straight from the stream; what is read
+        /// is recorded in `saved` as fields.
+        case stream(ModuleFieldStream)
         case rewrite
+    }
+
+    /// What a Load call asks for.
+    enum Kind: String {
+        case unsigned = "an unsigned number", float = "a float", double = "a double", string = "a string"
     }
 
     let type: ModuleType
@@ -58,14 +66,31 @@ final class ModuleIO {
     }
 
     /// The next field, or nil (the IO failed) when there is none or it is of another kind.
-    func next(_ kind: String) -> ModuleField? {
+    func next(_ kind: Kind) -> ModuleField? {
+        guard error == nil else { return nil }
+        if case .stream(let stream) = mode {
+            do {
+                let f: ModuleField
+                switch kind {
+                case .unsigned: f = .unsigned(try stream.unsigned())
+                case .float: f = .float(try stream.float())
+                case .double: f = .double(try stream.double())
+                case .string: f = .string(try stream.string())
+                }
+                saved.append(f)
+                cursor += 1
+                return f
+            } catch {
+                fail("reading \(kind.rawValue) (field \(cursor + 1)): \(error)")
+                return nil
+            }
+        }
         guard case .load(let fields) = mode else {
             fail("a Load call outside rdb_load")
             return nil
         }
-        guard error == nil else { return nil }
         guard cursor < fields.count else {
-            fail("the module asked for \(kind) after the value's last field (field \(cursor + 1))")
+            fail("the module asked for \(kind.rawValue) after the value's last field (field \(cursor + 1))")
             return nil
         }
         let f = fields[cursor]
@@ -73,8 +98,8 @@ final class ModuleIO {
         return f
     }
 
-    func wrongKind(_ kind: String, _ got: ModuleField) {
-        fail("the module asked for \(kind) where field \(cursor) is \(fieldKind(got))")
+    func wrongKind(_ kind: Kind, _ got: ModuleField) {
+        fail("the module asked for \(kind.rawValue) where field \(cursor) is \(fieldKind(got))")
     }
 
     func end() {
@@ -112,7 +137,7 @@ func cairn_rm_SaveUnsigned(_ io: UnsafeMutableRawPointer?, _ v: UInt64) {
 }
 
 /// The next field's value when it is of the kind `extract` accepts; else `zero`, the IO failed.
-private func load<T>(_ io: UnsafeMutableRawPointer?, _ kind: String, _ zero: T, _ extract: (ModuleField) -> T?) -> T {
+private func load<T>(_ io: UnsafeMutableRawPointer?, _ kind: ModuleIO.Kind, _ zero: T, _ extract: (ModuleField) -> T?) -> T {
     guard let io else { return zero }
     let m = ModuleIO.from(io)
     guard let f = m.next(kind) else { return zero }
@@ -125,7 +150,7 @@ private func load<T>(_ io: UnsafeMutableRawPointer?, _ kind: String, _ zero: T, 
 
 @_cdecl("cairn_rm_LoadUnsigned")
 func cairn_rm_LoadUnsigned(_ io: UnsafeMutableRawPointer?) -> UInt64 {
-    load(io, "an unsigned number", 0) { if case .unsigned(let v) = $0 { v } else { nil } }
+    load(io, .unsigned, 0) { if case .unsigned(let v) = $0 { v } else { nil } }
 }
 
 @_cdecl("cairn_rm_SaveSigned")
@@ -157,7 +182,7 @@ func cairn_rm_SaveStringBuffer(_ io: UnsafeMutableRawPointer?, _ p: UnsafePointe
 
 /// The next field as a string, or empty after a failure.
 private func loadString(_ io: UnsafeMutableRawPointer?) -> Bytes {
-    load(io, "a string", []) { if case .string(let b) = $0 { b } else { nil } }
+    load(io, .string, []) { if case .string(let b) = $0 { b } else { nil } }
 }
 
 @_cdecl("cairn_rm_LoadString")
@@ -184,7 +209,7 @@ func cairn_rm_SaveDouble(_ io: UnsafeMutableRawPointer?, _ v: Double) {
 
 @_cdecl("cairn_rm_LoadDouble")
 func cairn_rm_LoadDouble(_ io: UnsafeMutableRawPointer?) -> Double {
-    load(io, "a double", 0) { if case .double(let v) = $0 { v } else { nil } }
+    load(io, .double, 0) { if case .double(let v) = $0 { v } else { nil } }
 }
 
 @_cdecl("cairn_rm_SaveFloat")
@@ -195,7 +220,7 @@ func cairn_rm_SaveFloat(_ io: UnsafeMutableRawPointer?, _ v: Float) {
 
 @_cdecl("cairn_rm_LoadFloat")
 func cairn_rm_LoadFloat(_ io: UnsafeMutableRawPointer?) -> Float {
-    load(io, "a float", 0) { if case .float(let v) = $0 { v } else { nil } }
+    load(io, .float, 0) { if case .float(let v) = $0 { v } else { nil } }
 }
 
 // MARK: AOF, context, log

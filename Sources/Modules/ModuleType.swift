@@ -88,6 +88,16 @@ public final class ModuleType: ModuleDataType, @unchecked Sendable {
         return value!
     }
 
+    public func fieldsOfVersion1(_ stream: ModuleFieldStream, encodingVersion: Int) throws -> [ModuleField] {
+        guard let rdbLoad else { throw missing("rdb_load") }
+        let io = ModuleIO(type: self, mode: .stream(stream))
+        defer { io.end() }
+        let value = cairn_module_call_rdb_load(rdbLoad, io.pointer, Int32(encodingVersion))
+        if let value { free(value) }  // loaded again from the fields, on the keyspace thread
+        if let error = io.error { throw ModuleTypeError(error) }
+        return io.saved
+    }
+
     public func digest(_ value: UnsafeMutableRawPointer) -> [UInt8]? {
         guard let digestFunction else { return nil }
         let md = ModuleDigest()

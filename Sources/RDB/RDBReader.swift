@@ -188,8 +188,9 @@ public struct RDBReader<Source: ByteSource> {
             let id = try input.length()
             return .module(id: id, fields: try input.moduleFields(moduleName(id)))
         case .modulePreGA:
-            // Type 6 has no field opcodes: only the module itself could read it (Redis 4.0 can).
-            throw input.error("module value in the pre-release format (RDB type 6, module \(moduleName(try input.length()))) is not supported by Cairn", at: typeOffset)
+            // Type 6 has no field opcodes: read with the module's help, then held as type 7's fields.
+            let id = try input.length()
+            return .module(id: id, fields: try input.moduleV1Fields(id: id, at: typeOffset))
         case .streamListpacks, .streamListpacks2, .streamListpacks3:
             input.beginTap()
             try skipStream(type)

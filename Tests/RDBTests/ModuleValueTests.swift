@@ -30,6 +30,9 @@ final class CellType: ModuleDataType, @unchecked Sendable {
         guard fields.count == 2, case .unsigned(let u) = fields[0] else { throw ModuleTypeError("bad cell") }
         return make(Int64(bitPattern: u))
     }
+    func fieldsOfVersion1(_ stream: ModuleFieldStream, encodingVersion: Int) throws -> [ModuleField] {
+        [.unsigned(try stream.unsigned()), .string(try stream.string())]
+    }
     func digest(_ value: UnsafeMutableRawPointer) -> [UInt8]? { nil }
     func memoryUsage(_ value: UnsafeMutableRawPointer) -> Int { 8 }
     func free(_ value: UnsafeMutableRawPointer) {
@@ -81,6 +84,23 @@ final class ModuleValueTests: XCTestCase {
         bad[at + 3 + 9] = 9
         XCTAssertThrowsError(try readAll(bad)) { XCTAssertTrue(String(describing: $0).contains("bad field opcode 9 in module fieldtest")) }
         XCTAssertThrowsError(try readAll(Array(file.prefix(at + 14))))
+    }
+
+    func testPreReleaseFormReadsWithTheTypesHelp() throws {
+        let type = CellType(name: "CellTypeV")
+        // Type 6, key "v", the id, then what the type's rdb_load reads: a length and a string.
+        var body: [UInt8] = [0xFE, 0x00, 6, 1, 0x76] + RDBWriter<MemorySink>.lengthBytes(type.id)
+        body += [0x40, 0x64, 2] + Bytes("ok".utf8)
+        var file = Bytes("REDIS0008".utf8) + body + [0xFF] + [UInt8](repeating: 0, count: 8)
+        XCTAssertThrowsError(try readAll(file)) {
+            XCTAssertTrue(String(describing: $0).contains("pre-release format (RDB type 6) of type 'CellTypeV'"), "\($0)")
+        }
+        ModuleTypes.register(type)
+        defer { ModuleTypes.unregister(type) }
+        let (_, _, es) = try readAll(file)
+        XCTAssertEqual(es.map(\.value), [.module(id: type.id, fields: [.unsigned(100), .string(Bytes("ok".utf8))])])
+        file.removeLast(10)  // cut inside the value
+        XCTAssertThrowsError(try readAll(file))
     }
 
     func testDecodingNeedsTheTypeAndFreesOnce() throws {

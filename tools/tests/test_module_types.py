@@ -9,7 +9,7 @@ Redis 4.0.14 running the same .so.
   aof_rewrite through EmitAOF, and the RDB-preamble form) + restart keep the
   values; an RDB written by Redis 4.0 loads into Cairn and one written by Cairn
   into Redis 4.0 (same digest); without the module the RDB is refused with the
-  type's name in the error.
+  type's name in the error; the pre-release form (RDB type 6) loads as in 4.0.
 - A Cairn master's values reach a Redis 4.0 and a Cairn replica by full sync.
 - fixtures/modules/cairntypes.c: every Save/Load call round-trips (unsigned,
   signed, double, float, buffer, string), the free callback runs on DEL,
@@ -214,6 +214,46 @@ def test_rdb_files_interchange_with_redis4(built, tmpdirs):
         assert c.ping()
     finally:
         s.stop()
+
+
+def rdb_length(n):
+    if n < 64:
+        return bytes([n])
+    if n < 16384:
+        return bytes([0x40 | n >> 8, n & 0xFF])
+    if n <= 0xFFFFFFFF:
+        return b"\x80" + n.to_bytes(4, "big")
+    return b"\x81" + n.to_bytes(8, "big")
+
+
+def test_pre_release_module_format_loads_as_in_redis4(built, tmpdirs):
+    """RDB type 6 (module values without field opcodes), which 4.0 still reads: hellotype's
+    count and signed values as bare lengths; no checksum (zero)."""
+    hellotype_id = 9649355426779199488  # "hellotype", encoding version 0
+    values = [5, -3, 1 << 40, 0]
+    body = b"\xfe\x00" + b"\x06" + rdb_length(2) + b"v1" + rdb_length(hellotype_id) + rdb_length(len(values))
+    body += b"".join(rdb_length(v & 0xFFFFFFFFFFFFFFFF) for v in values)
+    data = b"REDIS0008" + body + b"\xff" + bytes(8)
+    digests, ranges = [], []
+    for kind in ("cairn", "redis4"):
+        d = tmpdirs()
+        open(os.path.join(d, "dump.rdb"), "wb").write(data)
+        s = start(kind, d, "--loadmodule", built["hellotype"])
+        try:
+            c = client(s)
+            ranges.append(c.execute_command("hellotype.range", "v1", "0", "10"))
+            digests.append(c.execute_command("debug", "digest"))
+            c.execute_command("save")  # written back as type 7
+            assert open(os.path.join(d, "dump.rdb"), "rb").read().count(b"\x07\x02v1") == 1
+        finally:
+            s.stop()
+    assert ranges[0] == ranges[1] == sorted(values)
+    assert digests[0] == digests[1]
+    d = tmpdirs()
+    open(os.path.join(d, "dump.rdb"), "wb").write(data)
+    with pytest.raises(RuntimeError) as refused:
+        start("cairn", d)
+    assert "pre-release format (RDB type 6) of type 'hellotype'" in str(refused.value)
 
 
 def cairn_tool():
