@@ -18,6 +18,7 @@ Redis 4.0.14 running the same .so.
 - `cairn rdb` tools report module values (type name and id) and never crash.
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,6 +45,16 @@ def built(tmp_path_factory):
 def start(kind, workdir, *args):
     binary = redis4_binary() if kind == "redis4" else None
     return ServerProcess(kind, extra_args=list(args), workdir=workdir, binary=binary).start()
+
+
+@contextlib.contextmanager
+def running(kind, workdir, *args):
+    """A client of a server started in `workdir`, stopped by pid at the end of the block."""
+    server = start(kind, workdir, *args)
+    try:
+        yield client(server)
+    finally:
+        server.stop()
 
 
 def client(server):
@@ -120,20 +131,14 @@ def test_hellotype_same_replies_dump_and_digest(built, tmpdirs):
 def test_hellotype_survives_reload_restart_and_rewrites(built, tmpdirs):
     d = tmpdirs()
     mod = ("--loadmodule", built["hellotype"])
-    s = start("cairn", d, *mod)
-    try:
-        c = client(s)
+    with running("cairn", d, *mod) as c:
         fill_hellotype(c)
         want = c.execute_command("debug", "digest")
         want_range = c.execute_command("hellotype.range", "big", "0", "1000")
         assert c.execute_command("debug", "reload") in (True, b"OK")
         assert c.execute_command("debug", "digest") == want
         assert c.execute_command("save") in (True, b"OK")
-    finally:
-        s.stop()
-    s = start("cairn", d, *mod)
-    try:
-        c = client(s)
+    with running("cairn", d, *mod) as c:
         assert c.execute_command("debug", "digest") == want
         assert c.execute_command("hellotype.range", "big", "0", "1000") == want_range
         assert c.execute_command("ttl", "ttl") > 0
@@ -143,13 +148,9 @@ def test_hellotype_survives_reload_restart_and_rewrites(built, tmpdirs):
         assert c.execute_command("bgsave")
         wait_until("bgsave", lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0)
         want = c.execute_command("debug", "digest")
-        # The AOF without preamble: hellotype's aof_rewrite, through EmitAOF.
-    finally:
-        s.stop()
-    s = start("cairn", d, *mod)
-    try:
-        c = client(s)
+    with running("cairn", d, *mod) as c:
         assert c.execute_command("debug", "digest") == want
+        # The AOF without preamble: hellotype's aof_rewrite, through EmitAOF.
         c.execute_command("config", "set", "aof-use-rdb-preamble", "no")
         c.execute_command("config", "set", "appendonly", "yes")
         wait_until("the first rewrite", lambda: rewrite_done(c))
@@ -157,14 +158,10 @@ def test_hellotype_survives_reload_restart_and_rewrites(built, tmpdirs):
         wait_until("the rewrite", lambda: rewrite_done(c))
         c.execute_command("hellotype.insert", "afterwards", "7")
         want = c.execute_command("debug", "digest")
-    finally:
-        s.stop()
     aof = b"".join(open(os.path.join(root, f), "rb").read()
                    for root, _, files in os.walk(d) for f in files if "aof" in f and not f.endswith(".rdb"))
     assert b"HELLOTYPE.INSERT" in aof and b"hellotype.insert" in aof
-    s = start("cairn", d, *mod, "--appendonly", "yes")
-    try:
-        c = client(s)
+    with running("cairn", d, *mod, "--appendonly", "yes") as c:
         assert c.execute_command("debug", "digest") == want
         # The RDB-preamble form.
         c.execute_command("config", "set", "aof-use-rdb-preamble", "yes")
@@ -172,44 +169,28 @@ def test_hellotype_survives_reload_restart_and_rewrites(built, tmpdirs):
         wait_until("the rewrite", lambda: rewrite_done(c))
         c.execute_command("hellotype.insert", "after-preamble", "8")
         want = c.execute_command("debug", "digest")
-    finally:
-        s.stop()
-    s = start("cairn", d, *mod, "--appendonly", "yes")
-    try:
-        assert client(s).execute_command("debug", "digest") == want
-    finally:
-        s.stop()
+    with running("cairn", d, *mod, "--appendonly", "yes") as c:
+        assert c.execute_command("debug", "digest") == want
 
 
 def test_rdb_files_interchange_with_redis4(built, tmpdirs):
     mod = ("--loadmodule", built["hellotype"])
     rdir, cdir, back = tmpdirs(), tmpdirs(), tmpdirs()
-    r = start("redis4", rdir, *mod)
-    try:
-        rc = client(r)
+    with running("redis4", rdir, *mod) as rc:
         fill_hellotype(rc)
         want = rc.execute_command("debug", "digest")
         rc.execute_command("save")
-    finally:
-        r.stop()
     shutil.copy(os.path.join(rdir, "dump.rdb"), os.path.join(cdir, "dump.rdb"))
-    s = start("cairn", cdir, *mod)
-    try:
-        c = client(s)
+    with running("cairn", cdir, *mod) as c:
         assert c.execute_command("debug", "digest") == want
         c.execute_command("hellotype.insert", "cairn-side", "1")
         want = c.execute_command("debug", "digest")
         payload = c.execute_command("dump", "big")
         c.execute_command("save")
-    finally:
-        s.stop()
     shutil.copy(os.path.join(cdir, "dump.rdb"), os.path.join(back, "dump.rdb"))
-    r = start("redis4", back, *mod)
-    try:
-        assert client(r).execute_command("debug", "digest") == want
-        assert client(r).execute_command("hellotype.len", "cairn-side") == 1
-    finally:
-        r.stop()
+    with running("redis4", back, *mod) as rc:
+        assert rc.execute_command("debug", "digest") == want
+        assert rc.execute_command("hellotype.len", "cairn-side") == 1
     # Without the module, Cairn refuses the file and names the type.
     with pytest.raises(RuntimeError) as refused:
         start("cairn", cdir)
