@@ -146,8 +146,16 @@ func cairn_rm_ModuleTypeSetValue(_ key: UnsafeMutableRawPointer?, _ type: Unsafe
     let k = ModuleKey.from(key)
     guard k.writable, k.range == nil else { return moduleERR }
     k.syncDMA()
+    let moduleType = ModuleType.from(type)
+    // Setting the value the key already holds: 4.0 frees it first and stores a dangling
+    // pointer; here the value simply stays (its TTL goes, as with any set).
+    if let i = k.slot(), case .module(let m) = k.ks.value(k.db, i), m.pointer == value, m.type === moduleType {
+        k.ks.setExpire(k.db, i, at: nil)
+        k.ks.dirty += 1
+        return moduleOK
+    }
     // Redis's DeleteKey + setKey: the old value is freed, the TTL goes.
-    k.ks.set(k.db, k.name, .module(ModuleValue(type: ModuleType.from(type), pointer: value)))
+    k.ks.set(k.db, k.name, .module(ModuleValue(type: moduleType, pointer: value)))
     k.ks.dirty += 1
     return moduleOK
 }
