@@ -339,6 +339,9 @@ def test_own_type_every_io_call_round_trips(built, tmpdirs):
         same(c, r, *CTT[0])
         same(c, r, *CTT[0])  # overwrite: the old value is freed
         same(c, r, "ctt.frees")
+        same(c, r, "ctt.set", "u", "1", "1", "1", "1", "x" * 100, "y")
+        same(c, r, "unlink", "u")
+        same(c, r, "ctt.frees")
         same(c, r, "module", "unload", "cairntypes")
         # A value set again to itself stays whole (Cairn only: 4.0 frees it under the key).
         frees = c.execute_command("ctt.frees")
