@@ -6,7 +6,9 @@
 // fields (ModuleField, written to the RDB in the 4.0 version-2 form by the
 // RDB target); loading replays the fields read from the RDB, each Load call
 // taking the next field, which must be of the kind asked for (4.0 checks the
-// opcode the same way); rewriting collects EmitAOF commands. As in 4.0,
+// opcode the same way); reading the pre-release form (RDB type 6) takes each
+// item from the stream as the kind asked for and records it as a field;
+// rewriting collects EmitAOF commands. As in 4.0,
 // SaveSigned writes a UINT field and LoadSigned reads one.
 // A Load past the last field or of the wrong kind marks the IO failed and
 // returns 0, or an empty string (never NULL: a module that does not expect
