@@ -16,13 +16,20 @@ import Engine
 import ChangeStream
 import RDB
 
+/// A module value's aof_rewrite callback failed (an unknown command, a bad EmitAOF format).
+public struct AOFRewriteError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
 /// Encodes keys as the commands of a rewritten AOF.
 public enum AOFRewrite {
     /// Items per variadic command (Redis's AOF_REWRITE_ITEMS_PER_CMD).
     public static let itemsPerCommand = 64
 
     /// Appends the commands that recreate `key` holding `value`, expiring at `expireAtMs` if set.
-    public static func append(key: Bytes, value: Value, expireAtMs: Int64?, to e: inout CommandEncoder) {
+    /// Throws only for a module value whose aof_rewrite failed (nothing of the key is written then).
+    public static func append(key: Bytes, value: Value, expireAtMs: Int64?, to e: inout CommandEncoder) throws {
         switch value {
         case .string(let s):
             e.beginCommand(argumentCount: 3)
@@ -58,6 +65,16 @@ public enum AOFRewrite {
                 e.appendArgument(UnsafeRawBufferPointer(f))
                 e.appendArgument(UnsafeRawBufferPointer(v))
             }
+        case .module(let m):
+            // What the type's aof_rewrite emitted (frozen in a snapshot, or run now on the keyspace thread).
+            let commands: [[Bytes]]
+            do { commands = try m.commands(key: key) } catch let err as ModuleTypeError {
+                throw AOFRewriteError(message: "module type \(m.type.name), key \(printableKey(key)): \(err.message)")
+            }
+            for argv in commands {
+                e.beginCommand(argumentCount: argv.count)
+                for a in argv { e.appendArgument(a) }
+            }
         }
         if let ms = expireAtMs, value.elementCount > 0 { appendExpire(key: key, ms: ms, to: &e) }
     }
@@ -79,20 +96,20 @@ public enum AOFRewrite {
         case .hash(let items):
             var b = Batch(name: names.hmset, key: key, perItem: 2, count: items.count)
             for p in items { b.next(&e); e.appendArgument(p.field); e.appendArgument(p.value) }
-        case .unsupported:
-            return false
+        case .module, .unsupported:
+            return false  // a module value needs its module to become commands
         case .engine(let value):
-            append(key: key, value: value, expireAtMs: entry.expireMs, to: &e)
-            return true
+            // Only a module value can fail to become commands, and a reader hands those over as .module.
+            return (try? append(key: key, value: value, expireAtMs: entry.expireMs, to: &e)) != nil
         }
         if let ms = entry.expireMs, entry.value.count > 0 { appendExpire(key: key, ms: ms, to: &e) }
         return true
     }
 
     /// The commands for one key, as argument lists (for tests and tools).
-    public static func commands(key: Bytes, value: Value, expireAtMs: Int64?) -> [[Bytes]] {
+    public static func commands(key: Bytes, value: Value, expireAtMs: Int64?) throws -> [[Bytes]] {
         var e = CommandEncoder(selectedDB: 0)
-        append(key: key, value: value, expireAtMs: expireAtMs, to: &e)
+        try append(key: key, value: value, expireAtMs: expireAtMs, to: &e)
         return splitCommands(e.buffer)
     }
 

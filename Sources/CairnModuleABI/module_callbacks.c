@@ -22,3 +22,24 @@ void cairn_module_call_free(void *fn, void *data) {
     void (*f)(void *) = (void (*)(void *))fn;
     f(data);
 }
+
+/* Module data type callbacks (RedisModuleTypeMethods, Redis 4.0). */
+void *cairn_module_call_rdb_load(void *fn, void *io, int encver) {
+    void *(*cb)(void *, int) = (void *(*)(void *, int))fn;
+    return cb(io, encver);
+}
+
+void cairn_module_call_rdb_save(void *fn, void *io, void *value) {
+    void (*cb)(void *, void *) = (void (*)(void *, void *))fn;
+    cb(io, value);
+}
+
+void cairn_module_call_aof_rewrite(void *fn, void *io, void *key, void *value) {
+    void (*cb)(void *, void *, void *) = (void (*)(void *, void *, void *))fn;
+    cb(io, key, value);
+}
+
+size_t cairn_module_call_mem_usage(void *fn, const void *value) {
+    size_t (*cb)(const void *) = (size_t (*)(const void *))fn;
+    return cb(value);
+}

@@ -70,6 +70,9 @@ public final class KeyspaceSnapshot {
     var tables: [TableSnapshot] = []
     /// Keys the snapshot will hold in all (the keyspace size at the start).
     public let totalKeys: Int
+    /// Module values are serialized as they are captured (ModuleValue.swift): as the AOF
+    /// commands of their aof_rewrite when set (a rewrite without RDB preamble), else as RDB fields.
+    public var moduleValuesAsCommands = false
 
     init(startedAt: Int64, totalKeys: Int) {
         self.startedAt = startedAt
@@ -87,6 +90,9 @@ public final class KeyspaceSnapshot {
     }
 
     func capture(_ db: Int, _ key: Bytes, _ value: Value, _ expireAt: Int64, beforeWrite: Bool) {
+        var value = value
+        // A module's object may only be read on this (the keyspace) thread: serialize it now.
+        if case .module(let m) = value { value = .module(m.freeze(key: key, asCommands: moduleValuesAsCommands)) }
         pending.append(SnapshotItem(db: db, key: key, value: value, expireAt: expireAt == noExpire ? nil : expireAt))
         captured += 1
         if beforeWrite { capturedBeforeWrite += 1 }
@@ -164,6 +170,12 @@ extension Keyspace {
             left -= max(t.cursor - before, 1)
         }
         return snap.isComplete
+    }
+
+    /// Captures the key at `i` for the active snapshot before its value changes in place
+    /// without passing through the keyspace (a module writing its own object).
+    public func preserveBeforeInPlaceWrite(_ db: Int, _ i: Int) {
+        databases[db].preserve(i)
     }
 
     /// Ends the active snapshot (after it completed, or to abandon it).

@@ -26,6 +26,7 @@ extension Value {
         case .set(let s): return s.encodingName == "hashtable" ? s.count : 1
         case .hash(let h): return h.encodingName == "hashtable" ? h.count : 1
         case .zset(let z): return z.encodingName == "skiplist" ? z.count : 1
+        case .module: return 1  // freed at once, on the keyspace thread, as in Redis 4.0
         }
     }
 }

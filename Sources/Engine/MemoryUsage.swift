@@ -62,6 +62,7 @@ extension Value {
         case .hash(let h): return h.heapBytes(samples: samples)
         case .set(let s): return s.heapBytes(samples: samples)
         case .zset(let z): return z.heapBytes(samples: samples)
+        case .module(let m): return m.memoryUsage  // the type's mem_usage callback, as 4.0 asks
         }
     }
 }

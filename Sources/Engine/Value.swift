@@ -63,6 +63,20 @@ public enum Value: Equatable, Sendable {
     case hash(HashValue)
     case set(SetValue)
     case zset(SortedSetValue)
+    /// A value of a module's data type (ModuleValue.swift); equal only to itself.
+    case module(ModuleValue)
+
+    public static func == (a: Value, b: Value) -> Bool {
+        switch (a, b) {
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        case (.hash(let x), .hash(let y)): return x == y
+        case (.set(let x), .set(let y)): return x == y
+        case (.zset(let x), .zset(let y)): return x == y
+        case (.module(let x), .module(let y)): return x === y
+        default: return false
+        }
+    }
 
     /// The name TYPE answers.
     public var typeName: String {
@@ -72,6 +86,7 @@ public enum Value: Equatable, Sendable {
         case .hash: return "hash"
         case .set: return "set"
         case .zset: return "zset"
+        case .module(let m): return m.type.name
         }
     }
 
@@ -82,10 +97,11 @@ public enum Value: Equatable, Sendable {
         case .hash(let v): return v.encodingName
         case .set(let v): return v.encodingName
         case .zset(let v): return v.encodingName
+        case .module: return "raw"  // Redis 4.0 creates module objects with the raw encoding
         }
     }
 
-    /// Elements in a collection; 1 for a string.
+    /// Elements in a collection; 1 for a string or a module value.
     public var elementCount: Int {
         switch self {
         case .string: return 1
@@ -93,10 +109,11 @@ public enum Value: Equatable, Sendable {
         case .hash(let v): return v.count
         case .set(let v): return v.count
         case .zset(let v): return v.count
+        case .module: return 1
         }
     }
 
-    /// Redis's type number (OBJ_STRING = 0 ... OBJ_HASH = 4), used by digests and RDB.
+    /// Redis's type number (OBJ_STRING = 0 ... OBJ_HASH = 4, OBJ_MODULE = 5), used by digests and RDB.
     public var typeNumber: UInt32 {
         switch self {
         case .string: return 0
@@ -104,6 +121,7 @@ public enum Value: Equatable, Sendable {
         case .set: return 2
         case .zset: return 3
         case .hash: return 4
+        case .module: return 5
         }
     }
 }

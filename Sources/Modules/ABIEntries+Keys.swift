@@ -47,6 +47,7 @@ func cairn_rm_KeyType(_ key: UnsafeMutableRawPointer?) -> Int32 {
     case .hash: return 3
     case .set: return 4
     case .zset: return 5
+    case .module: return 6
     }
 }
 
@@ -54,6 +55,7 @@ func cairn_rm_KeyType(_ key: UnsafeMutableRawPointer?) -> Int32 {
 func cairn_rm_ValueLength(_ key: UnsafeMutableRawPointer?) -> Int {
     guard let key, let v = ModuleKey.from(key).value() else { return 0 }
     if case .string(let s) = v { return s.length }
+    if case .module = v { return 0 }  // as 4.0
     return v.elementCount
 }
 

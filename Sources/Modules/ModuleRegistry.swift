@@ -27,6 +27,8 @@ public final class LoadedModule {
     var activeCalls = 0
     /// Blocked clients whose handle the module still holds (its threads may call back).
     var pendingBlocked = 0
+    /// The data types it registered (CreateDataType): such a module cannot be unloaded.
+    var types: [ModuleType] = []
 
     init(name: String, version: Int, apiVersion: Int, path: String) {
         self.name = name
@@ -56,11 +58,15 @@ public enum ModuleUnloadError: Error {
     case noSuchModule
     /// Its code is running, or it holds blocked clients a thread may still answer.
     case inUse
+    /// It registered data types (Redis 4.0's EBUSY).
+    case exportsTypes
 
     public var message: String {
         switch self {
         case .noSuchModule: return "ERR Error unloading module: no such module with that name"
         case .inUse: return "ERR Error unloading module: operation not possible."
+        case .exportsTypes:
+            return "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
         }
     }
 }
@@ -139,6 +145,8 @@ public final class ModuleRegistry {
     /// MODULE UNLOAD name.
     public func unload(name: String) throws(ModuleUnloadError) {
         guard let module = modules[name] else { throw .noSuchModule }
+        // Values of its types may be in the keyspace, and an RDB load needs the callbacks.
+        guard module.types.isEmpty else { throw .exportsTypes }
         // Unloading code that is on the stack, or that a module thread will call back into
         // (a blocked client's callbacks), would crash the server: refused, as 4.0's catch-all.
         guard module.activeCalls == 0, module.pendingBlocked == 0 else { throw .inUse }
@@ -156,6 +164,8 @@ public final class ModuleRegistry {
     private func discard(_ module: LoadedModule) {
         for command in module.commands { host.moduleUnregister(command.name) }
         module.commands.removeAll()
+        for type in module.types { ModuleTypes.unregister(type) }
+        module.types.removeAll()
         let before = subscribers.count
         subscribers.removeAll { $0.module === module }
         if subscribers.count != before { host.moduleSubscriptionsChanged() }

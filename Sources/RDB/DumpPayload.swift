@@ -21,15 +21,14 @@ public enum DumpPayload {
         case badFormat
     }
 
-    /// The DUMP payload of `value`.
-    public static func make(_ value: Value, compression: Bool = true) -> [UInt8] {
+    /// The DUMP payload of `value`; throws only when a module value's rdb_save failed.
+    public static func make(_ value: Value, compression: Bool = true) throws -> [UInt8] {
         var writer = RDBWriter(MemorySink())
         writer.compression = compression
         writer.checksum = false
-        // A memory sink cannot fail.
         writer.putByte(RDBWriter<MemorySink>.typeByte(of: value))
-        try! writer.object(value)
-        try! writer.drain()
+        try writer.object(value)
+        try writer.drain()
         var out = writer.sink.bytes
         out.append(UInt8(version & 0xFF))
         out.append(UInt8(version >> 8))

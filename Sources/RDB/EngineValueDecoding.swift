@@ -58,12 +58,31 @@ extension RDBEntry {
             for f in fields { hash.set(f.field, f.value, limits: limits) }
             guard hash.count == fields.count else { throw refuse("duplicate hash fields") }
             return .hash(hash)
+        case .module(let id, let fields):
+            let name = ModuleTypes.name(ofID: id)
+            let type = try requireModuleType(id)
+            do {
+                return .module(ModuleValue(type: type, pointer: try type.load(fields, encodingVersion: Int(id & 1023))))
+            } catch {
+                throw refuse("the module type '\(name)' could not load its data: \(error)")
+            }
         case .unsupported:
             try requireSupported()
             throw refuse("unsupported value")
         case .engine(let v):
             return v
         }
+    }
+}
+
+extension RDBEntry {
+    /// The loaded module type of a module value's id, or the error naming the type no module registered.
+    public func requireModuleType(_ id: UInt64) throws -> ModuleDataType {
+        guard let type = ModuleTypes.lookup(id: id) else {
+            throw RDBError(offset: offset, key: key, message: "module data of type '\(ModuleTypes.name(ofID: id))' "
+                + "(id \(id)), but no loaded module registered that type")
+        }
+        return type
     }
 }
 

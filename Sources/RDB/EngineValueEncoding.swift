@@ -33,6 +33,7 @@ extension RDBWriter {
         case .set(let s): return s.isIntset ? RDBType.setIntset.rawValue : RDBType.set.rawValue
         case .zset(let z): return z.isPacked ? RDBType.zsetZiplist.rawValue : RDBType.zset2.rawValue
         case .hash(let h): return h.isPacked ? RDBType.hashZiplist.rawValue : RDBType.hash.rawValue
+        case .module: return RDBType.module2.rawValue
         }
     }
 
@@ -89,6 +90,13 @@ extension RDBWriter {
                     try string(view: UnsafeRawBufferPointer(v))
                 }
             }
+        case .module(let m):
+            // Frozen in a snapshot, or the type's rdb_save now (SAVE, DUMP: the keyspace thread).
+            let fields: [ModuleField]
+            do { fields = try m.fields() } catch let e as ModuleTypeError {
+                throw RDBError(offset: written, key: nil, message: "module type \(m.type.name): \(e.message)")
+            }
+            try moduleBody(id: m.type.id, fields: fields)
         }
         try drainIfFull()
     }

@@ -7,9 +7,9 @@
 // verified unless it is zero; trailing bytes after it are an error only when
 // `strictEnd` is set (an AOF preamble is followed by commands).
 // Tricky bit: types Cairn does not hold but that can be skipped exactly
-// (streams, module values and module aux data, which are self-describing)
-// come out as `.unsupported` entries / skipped events so a tool can go on; a
-// server load refuses them.
+// (streams and module aux data) come out as `.unsupported` entries / skipped
+// events so a tool can go on; a server load refuses them. Module values (type
+// 7) are read as their fields (`.module`); a server needs the module to load them.
 import Engine
 
 /// Streams events out of an RDB byte stream.
@@ -187,13 +187,12 @@ public struct RDBReader<Source: ByteSource> {
             }
             return .list(items)
         case .module2:
-            input.beginTap()
             let id = try input.length()
-            let name = moduleName(id)
-            try skipModuleValue(name)
-            return .unsupported(typeName: "module:" + name, typeByte: type.rawValue, fingerprint: input.endTap())
+            return .module(id: id, fields: try input.moduleFields(moduleName(id)))
         case .modulePreGA:
-            throw input.error("module value in the pre-release format (type 6) cannot be skipped", at: typeOffset)
+            // Type 6 has no field opcodes: read with the module's help, then held as type 7's fields.
+            let id = try input.length()
+            return .module(id: id, fields: try input.moduleV1Fields(id: id, at: typeOffset))
         case .streamListpacks, .streamListpacks2, .streamListpacks3:
             input.beginTap()
             try skipStream(type)
@@ -213,17 +212,7 @@ public struct RDBReader<Source: ByteSource> {
 
     /// Skips a self-describing module value: typed fields up to an EOF opcode.
     mutating func skipModuleValue(_ name: String) throws {
-        while true {
-            let at = input.offset
-            switch try input.length() {
-            case 0: return
-            case 1, 2: _ = try input.length()
-            case 3: try input.skip(4)
-            case 4: try input.skip(8)
-            case 5: _ = try input.string()
-            case let op: throw input.error("bad field opcode \(op) in module \(name) data", at: at)
-            }
-        }
+        _ = try input.moduleFields(name)
     }
 
     /// Skips a stream value (listpacks, metadata, consumer groups).
@@ -253,15 +242,9 @@ public struct RDBReader<Source: ByteSource> {
     }
 }
 
-/// The 9-character name and version of a module type from its 64-bit id.
+/// The 9-character name and version of a module type from its 64-bit id ("hellotype-0").
 public func moduleName(_ id: UInt64) -> String {
-    let chars: [Character] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    var name = ""
-    for i in 0..<9 {
-        let shift = UInt64(64 - 6 * (i + 1))
-        name.append(chars[Int((id >> shift) & 63)])
-    }
-    return name + "-" + String(id & 1023)
+    ModuleTypes.name(ofID: id) + "-" + String(id & 1023)
 }
 
 extension RDBReader {

@@ -4,7 +4,7 @@
 // Engine's representation (the server converts). An entry carries its db, key,
 // expiry (absolute Unix ms), LRU idle / LFU freq when stored, the type byte it
 // was read from, and the stream offset of its first byte.
-// Tricky bit: `unsupported` entries (streams, modules) were skipped, not read:
+// Tricky bit: `unsupported` entries (streams, pre-release module values) were skipped, not read:
 // a server load must refuse them; tools may report and continue.
 import Engine
 
@@ -15,6 +15,8 @@ public enum RDBValue: Equatable, Sendable {
     case set([Bytes])
     case zset([ZMember])
     case hash([HashField])
+    /// A value of a module data type: the type's 64-bit id and the fields its rdb_save wrote.
+    case module(id: UInt64, fields: [ModuleField])
     /// A type Cairn does not hold; `typeName` is e.g. "stream" or "module:MyType-01".
     /// It was skipped, not read: `fingerprint` (CRC64 of its serialized bytes) tells two apart.
     case unsupported(typeName: String, typeByte: UInt8, fingerprint: UInt64)
@@ -29,6 +31,7 @@ public enum RDBValue: Equatable, Sendable {
         case .set: return "set"
         case .zset: return "zset"
         case .hash: return "hash"
+        case .module(let id, _): return ModuleTypes.name(ofID: id)
         case .unsupported(let name, _, _): return name
         case .engine(let v): return v.typeName
         }
@@ -42,6 +45,7 @@ public enum RDBValue: Equatable, Sendable {
         case .set(let s): return s.count
         case .zset(let z): return z.count
         case .hash(let h): return h.count
+        case .module: return 1
         case .unsupported: return 0
         case .engine(let v): return v.elementCount
         }

@@ -200,6 +200,8 @@ public struct RDBWriter<Sink: ByteSink> {
                 try put([RDBType.hash.rawValue]); try string(e.key); try length(fields.count)
                 for f in fields { try string(f.field); try string(f.value) }
             }
+        case .module(let id, let fields):
+            try put([RDBType.module2.rawValue]); try string(e.key); try moduleBody(id: id, fields: fields)
         case .unsupported, .engine: break
         }
     }

@@ -37,7 +37,7 @@ struct RDBSummary {
         case .entry(let e):
             keys[e.db, default: 0] += 1
             if e.expireMs != nil { expires[e.db, default: 0] += 1 }
-            if case .unsupported = e.value {
+            if e.value.isModuleOrUnsupported {
                 unsupported.append(e)
                 types[e.db, default: [:]][e.value.typeName, default: 0] += 1
                 if let t = e.type { encodings[t.encodingName, default: 0] += 1 }
@@ -105,7 +105,7 @@ struct RDBCheck: ParsableCommand {
             writeOut(sum == nil ? "checksum: none (version < 5)\n" : verified ? "checksum: OK\n" : "checksum: disabled (zero)\n")
         }
         for e in s.unsupported {
-            writeOut("unsupported: db \(e.db) key \(printableKey(e.key)) type \(e.value.typeName) at offset \(e.offset)\n")
+            writeOut("unsupported: db \(e.db) key \(printableKey(e.key)) type \(e.value.describedType) at offset \(e.offset)\n")
         }
         writeOut("RDB file OK: \(s.keys.values.reduce(0, +)) keys, \(s.bytes) bytes\n")
         if !s.unsupported.isEmpty || s.functions > 0 || s.moduleAux > 0 { throw ToolExit.unsupported }

@@ -25,8 +25,8 @@ struct RDBDump: ParsableCommand {
         try reportingDamage(file) {
             try scanRDB(file) { ev, _ in
                 guard case .entry(let e) = ev, filter.accepts(e) else { return true }
-                if case .unsupported(let name, _, _) = e.value {
-                    writeErr("skipped: db \(e.db) key \(printableKey(e.key)) type \(name) at offset \(e.offset)\n")
+                if e.value.isModuleOrUnsupported && (format == .resp || e.value.typeName == "stream") {
+                    writeErr("skipped: db \(e.db) key \(printableKey(e.key)) type \(e.value.describedType) at offset \(e.offset)\n")
                     skipped += 1
                     return true
                 }
@@ -60,7 +60,7 @@ func commands(for e: RDBEntry) -> [[Bytes]] {
     case .set(let s): batched("SADD", s.map { [$0] })
     case .zset(let z): batched("ZADD", z.map { [formatDouble($0.score), $0.member] })
     case .hash(let h): batched("HSET", h.map { [$0.field, $0.value] })
-    case .unsupported: return []
+    case .module, .unsupported: return []
     case .engine: preconditionFailure(engineModeUnused)
     }
     if let ms = e.expireMs { out.append([Bytes("PEXPIREAT"), e.key, bytesOf(ms)]) }
@@ -111,8 +111,40 @@ func entryJSON(_ e: RDBEntry) -> String {
     case .list(let l), .set(let l): s += "[" + l.map(jsonBytes).joined(separator: ",") + "]"
     case .zset(let z): s += "[" + z.map { "[\(jsonBytes($0.member)),\(jsonScore($0.score))]" }.joined(separator: ",") + "]"
     case .hash(let h): s += "[" + h.map { "[\(jsonBytes($0.field)),\(jsonBytes($0.value))]" }.joined(separator: ",") + "]"
+    case .module(let id, let fields):
+        s += "{\"module_type\":\"\(ModuleTypes.name(ofID: id))\",\"id\":\(id),\"encoding_version\":\(id & 1023),\"fields\":["
+        s += fields.map(fieldJSON).joined(separator: ",") + "]}"
     case .unsupported: s += "null"
     case .engine: preconditionFailure(engineModeUnused)
     }
     return s + "}"
+}
+
+/// One field of a module value as JSON: {"unsigned": n}, {"double": x}, {"string": ...}.
+func fieldJSON(_ f: ModuleField) -> String {
+    switch f {
+    case .signed(let v): return "{\"signed\":\(v)}"
+    case .unsigned(let v): return "{\"unsigned\":\(v)}"
+    case .float(let v): return "{\"float\":\(jsonScore(Double(v)))}"
+    case .double(let v): return "{\"double\":\(jsonScore(v))}"
+    case .string(let b): return "{\"string\":\(jsonBytes(b))}"
+    }
+}
+
+extension RDBValue {
+    /// A module value or a type Cairn cannot hold: what a tool reports instead of converting.
+    var isModuleOrUnsupported: Bool {
+        switch self {
+        case .module, .unsupported: return true
+        default: return false
+        }
+    }
+
+    /// The type for a report: a module value's type name with its id and encoding version.
+    var describedType: String {
+        if case .module(let id, _) = self {
+            return "module \(ModuleTypes.name(ofID: id)) (id \(id), encoding version \(id & 1023))"
+        }
+        return typeName
+    }
 }

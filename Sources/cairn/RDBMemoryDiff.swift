@@ -35,7 +35,7 @@ struct RDBMemory: ParsableCommand {
                 case .list(let l), .set(let l): largest = l.map { $0.count }.max() ?? 0
                 case .zset(let z): largest = z.map { $0.member.count }.max() ?? 0
                 case .hash(let h): largest = h.map { Swift.max($0.field.count, $0.value.count) }.max() ?? 0
-                case .unsupported: break
+                case .module, .unsupported: break
                 case .engine: preconditionFailure(engineModeUnused)
                 }
                 let row = Row(db: e.db, key: e.key, type: e.value.typeName, encoding: e.type?.encodingName ?? "",
@@ -135,6 +135,9 @@ struct ValueFingerprint: Equatable {
         case .zset(let members):
             size = members.count
             digest = Self.unordered(members.map { [$0.member, withUnsafeBytes(of: $0.score.bitPattern) { Bytes($0) }] })
+        case .module(let id, let fields):
+            size = fields.count
+            digest = Self.ordered([bytesOf(Int64(bitPattern: id))] + fields.map { Bytes(String(describing: $0).utf8) })
         case .unsupported(_, _, let crc):
             size = 0
             digest = (crc, 0)

@@ -24,7 +24,7 @@ struct Model {
         case .set(let s): data[k] = .set(Set(s))
         case .zset(let z): data[k] = .zset(Dictionary(z.map { ($0.member, $0.score) }, uniquingKeysWith: { $1 }))
         case .hash(let h): data[k] = .hash(Dictionary(h.map { ($0.field, $0.value) }, uniquingKeysWith: { $1 }))
-        case .unsupported: XCTFail("unsupported entry")
+        case .module, .unsupported: XCTFail("unsupported entry")
         case .engine: XCTFail("engine-mode entry from a neutral reader")
         }
         expires[k] = e.expireMs

@@ -52,31 +52,31 @@ final class ManifestTests: XCTestCase {
 final class RewriteTests: XCTestCase {
     func strings(_ cmds: [[Bytes]]) -> [[String]] { cmds.map { $0.map { $0.text } } }
 
-    func testStringsAndExpiry() {
-        XCTAssertEqual(strings(AOFRewrite.commands(key: Bytes("k"), value: .string(.int(-42)), expireAtMs: 1_700_000_000_123)),
+    func testStringsAndExpiry() throws {
+        XCTAssertEqual(strings(try AOFRewrite.commands(key: Bytes("k"), value: .string(.int(-42)), expireAtMs: 1_700_000_000_123)),
                        [["SET", "k", "-42"], ["PEXPIREAT", "k", "1700000000123"]])
-        XCTAssertEqual(strings(AOFRewrite.commands(key: Bytes("k"), value: .string(.bytes(Bytes("v"), raw: false)), expireAtMs: nil)),
+        XCTAssertEqual(strings(try AOFRewrite.commands(key: Bytes("k"), value: .string(.bytes(Bytes("v"), raw: false)), expireAtMs: nil)),
                        [["SET", "k", "v"]])
     }
 
-    func testListsAreBatchedBy64() {
+    func testListsAreBatchedBy64() throws {
         let items = (0..<130).map { bytesOf($0) } + [Bytes("text")]
-        let cmds = AOFRewrite.commands(key: Bytes("l"), value: .list(ListValue(items)), expireAtMs: nil)
+        let cmds = try AOFRewrite.commands(key: Bytes("l"), value: .list(ListValue(items)), expireAtMs: nil)
         XCTAssertEqual(cmds.map { $0.count }, [66, 66, 5])
         XCTAssertTrue(cmds.allSatisfy { $0[0] == Bytes("RPUSH") && $0[1] == Bytes("l") })
         XCTAssertEqual(cmds.flatMap { $0.dropFirst(2) }, items)
     }
 
-    func testSetsHashesAndSortedSets() {
+    func testSetsHashesAndSortedSets() throws {
         let members = (0..<70).map { Bytes("m\($0)") }
         let set = SetValue(members: members, limits: EncodingLimits())
-        let sadd = AOFRewrite.commands(key: Bytes("s"), value: .set(set), expireAtMs: nil)
+        let sadd = try AOFRewrite.commands(key: Bytes("s"), value: .set(set), expireAtMs: nil)
         XCTAssertEqual(sadd.map { $0.count }, [66, 8])
         XCTAssertEqual(Set(sadd.flatMap { $0.dropFirst(2) }), Set(members))
 
         let pairs = (0..<65).map { (Bytes("f\($0)"), Bytes("v\($0)")) }
         let hash = HashValue(pairs: pairs, limits: EncodingLimits())
-        let hmset = AOFRewrite.commands(key: Bytes("h"), value: .hash(hash), expireAtMs: 5)
+        let hmset = try AOFRewrite.commands(key: Bytes("h"), value: .hash(hash), expireAtMs: 5)
         XCTAssertEqual(hmset.map { $0.count }, [130, 4, 3])
         XCTAssertEqual(hmset[0][0], Bytes("HMSET"))
         XCTAssertEqual(strings([hmset[2]]), [["PEXPIREAT", "h", "5"]])
@@ -84,7 +84,7 @@ final class RewriteTests: XCTestCase {
         let scores: [Double] = [3, 1.5, 0.1, -2.5e-7, 1e20, .infinity, -.infinity]
         let z = SortedSetValue(entries: scores.enumerated().map { SortedSetEntry(member: Bytes("m\($0.offset)"), score: $0.element) },
                                limits: EncodingLimits())
-        let zadd = strings(AOFRewrite.commands(key: Bytes("z"), value: .zset(z), expireAtMs: nil))
+        let zadd = strings(try AOFRewrite.commands(key: Bytes("z"), value: .zset(z), expireAtMs: nil))
         XCTAssertEqual(zadd.count, 1)
         let byMember = Dictionary(uniqueKeysWithValues: stride(from: 2, to: zadd[0].count, by: 2).map { (zadd[0][$0 + 1], zadd[0][$0]) })
         XCTAssertEqual(byMember, ["m0": "3", "m1": "1.5", "m2": "0.10000000000000001", "m3": "-2.4999999999999999e-07",

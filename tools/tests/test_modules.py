@@ -17,8 +17,7 @@ redismodule.h load into cairn-server and answer as in the reference Redis
   refused with the name in the error and the log.
 - helloblock: answered from the module's thread, timed out, a client gone
   while blocked, MULTI refused, MODULE UNLOAD refused while a block is pending.
-- What is not built yet (module data types) is refused cleanly: hellotype does
-  not load (the log says why).
+- Module data types (hellotype, cairntypes) are tested in test_module_types.py.
 """
 
 import os
@@ -26,9 +25,9 @@ import socket
 import time
 
 import pytest
-import redis
 
 from modulebuild import build_examples, build_fixture, reference_src
+from modulecheck import reply, same, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +55,8 @@ def raw_client(make_client):
     return make
 
 
-def reply(client, *cmd):
-    """The reply, or the error as ("ERR", text), so both servers compare alike."""
-    try:
-        return client.execute_command(*cmd)
-    except redis.ResponseError as e:
-        return ("ERR", str(e))
 
 
-def same(c, r, *cmd):
-    got, want = reply(c, *cmd), reply(r, *cmd)
-    assert got == want, f"{cmd!r}: cairn {got!r:.2000} != redis 4.0 {want!r:.2000}"
-    return got
 
 
 HELLOWORLD = [
@@ -330,13 +319,6 @@ def test_propagation_matches_redis4_aof(spawn, built, raw_client):
     assert got == want
 
 
-def wait_until(what, probe, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 @pytest.mark.parametrize("replica_kind", ["redis4", "cairn"])
@@ -405,13 +387,4 @@ def test_helloblock_answers_from_a_thread_and_times_out(spawn, built, raw_client
         assert reply(c, "module", "unload", "helloblock") == ("ERR", "Error unloading module: operation not possible.")
         assert waiting.recv(100).startswith(b":")
     assert reply(c, "module", "unload", "helloblock") == b"OK"
-    assert c.ping()
-
-
-def test_not_built_parts_refused_cleanly(spawn, built, raw_client):
-    proc = spawn("cairn")
-    c = raw_client(proc)
-    got = reply(c, "module", "load", built["hellotype"])
-    assert got[0] == "ERR"
-    assert "RedisModule_CreateDataType (data types) is not supported" in open(proc.logpath).read()
     assert c.ping()

@@ -45,4 +45,11 @@ int cairn_module_call_notify(void *fn, void *ctx, int type, const char *event, v
 /// Calls a void (*)(void *) a module gave (a blocked client's free_privdata).
 void cairn_module_call_free(void *fn, void *data);
 
+/// The data type callbacks: rdb_load(io, encver), rdb_save(io, value),
+/// aof_rewrite(io, key, value), mem_usage(value); digest(md, value) is rdb_save's shape.
+void *cairn_module_call_rdb_load(void *fn, void *io, int encver);
+void cairn_module_call_rdb_save(void *fn, void *io, void *value);
+void cairn_module_call_aof_rewrite(void *fn, void *io, void *key, void *value);
+size_t cairn_module_call_mem_usage(void *fn, const void *value);
+
 #endif

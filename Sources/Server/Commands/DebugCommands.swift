@@ -117,5 +117,5 @@ private func populate(_ call: Call) {
 /// The bytes the value's RDB body takes (Redis's rdbSavedObjectLen): the DUMP payload
 /// without its type byte and 10-byte footer.
 private func serializedLength(_ value: Value, compression: Bool) -> Int {
-    DumpPayload.make(value, compression: compression).count - 11
+    ((try? DumpPayload.make(value, compression: compression))?.count ?? 11) - 11
 }

@@ -36,9 +36,11 @@ private func migrate(_ call: Call) {
     for key in request.keys {
         guard let i = ks.lookupRead(call.db, key) else { continue }
         let ttl = ks.expireAt(call.db, i).map { max($0 - ks.now, 1) } ?? 0
-        items.append(MigratingKey(key: key, payload: DumpPayload.make(ks.value(call.db, i),
-                                                                      compression: call.server.config.rdbCompression),
-                                  ttl: ttl))
+        let payload: [UInt8]
+        do { payload = try DumpPayload.make(ks.value(call.db, i), compression: call.server.config.rdbCompression) } catch {
+            return call.error("ERR \(error)")
+        }
+        items.append(MigratingKey(key: key, payload: payload, ttl: ttl))
     }
     guard !items.isEmpty else { return call.status("NOKEY") }
 

@@ -53,7 +53,11 @@ let persistenceCommands: [Command] = [
             call.null()
             return
         }
-        call.bulk(DumpPayload.make(call.ks.value(call.db, i), compression: call.server.config.rdbCompression))
+        do {
+            call.bulk(try DumpPayload.make(call.ks.value(call.db, i), compression: call.server.config.rdbCompression))
+        } catch {
+            call.error("ERR \(error)")
+        }
     },
     Command("restore", arity: -4, flags: "wm", keys: (1, 1, 1)) { call in restore(call) },
 ]
@@ -100,7 +104,7 @@ private func restore(_ call: Call) {
     // the value: a 4.0 replica or loader refuses the original.
     var payload = call.argv[3]
     if (DumpPayload.writtenVersion(payload) ?? 0) > Int(DumpPayload.version) {
-        payload = DumpPayload.make(value, compression: call.server.config.rdbCompression)
+        payload = (try? DumpPayload.make(value, compression: call.server.config.rdbCompression)) ?? payload
     }
     if deadline != nil || payload != call.argv[3] {
         var records = [[Bytes("RESTORE"), key, Bytes("0"), payload] + (replace ? [Bytes("REPLACE")] : [])]

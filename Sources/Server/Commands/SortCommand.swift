@@ -216,7 +216,7 @@ private func sortInput(_ value: Value) -> [Bytes]? {
     case .list(let l): return l.elements
     case .set(let s): return s.members
     case .zset(let z): return z.allEntries.map(\.member)
-    case .string, .hash: return nil
+    case .string, .hash, .module: return nil
     }
 }
 

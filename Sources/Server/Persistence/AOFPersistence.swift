@@ -36,7 +36,7 @@ struct AOFCommandSerializer: SnapshotSerializer {
     mutating func write(_ item: SnapshotItem) throws {
         if let at = item.expireAt, at < now { return }
         if item.db != encoder.selectedDB { encoder.appendSelect(item.db) }
-        AOFRewrite.append(key: item.key, value: item.value, expireAtMs: item.expireAt, to: &encoder)
+        try AOFRewrite.append(key: item.key, value: item.value, expireAtMs: item.expireAt, to: &encoder)
         keys += 1
         if encoder.buffer.count >= 1 << 16 { try sink.write(encoder.take()) }
     }
@@ -154,6 +154,7 @@ extension Persistence {
             serializer = { RDBSerializer(sink: $0, header: header, compression: compression, checksum: checksum) }
         } else {
             let now = server.keyspace.now
+            snapshot.moduleValuesAsCommands = true
             serializer = { AOFCommandSerializer(sink: $0, now: now) }
         }
         aofRewrite = BackgroundSave(snapshot: snapshot, target: FileTarget(file: file, rename: false), serializer: serializer)

@@ -9,6 +9,8 @@
 // On a master, keys whose TTL has already passed are skipped, as Redis's
 // loader does; a replica keeps them for its master's DEL. The aux fields are
 // kept for replication (repl-id, repl-offset).
+// Module values are converted on the owner thread (their rdb_load is module
+// code); the reader only checks that a loaded module has their type.
 // Tricky bits: the keyspace is filled directly (no notifications, no WATCH,
 // no propagation): loading is not a write. The reader thread touches no
 // server state: it gets the limits, the clock and the database count up
@@ -33,6 +35,8 @@ enum LoadItem {
     case reserve(db: Int, keys: Int)
     /// `hash` is the key's `hashKey`, computed on the reader thread.
     case key(db: Int, key: Bytes, hash: UInt64, value: Value, expireAt: Int64?, offset: Int)
+    /// A module value: its rdb_load runs on the owner thread (module code runs on the keyspace thread).
+    case moduleKey(RDBEntry)
     case expired
 }
 
@@ -52,6 +56,12 @@ struct LoadTally {
         case .key(let db, let key, let hash, let value, let expireAt, let offset):
             guard ks.addIfAbsent(db, key, hash: hash, value, expireAt: expireAt) else {
                 throw RDBError(offset: offset, key: key, message: "duplicate key in the \(source)")
+            }
+            keysLoaded += 1
+        case .moduleKey(let entry):
+            let value = try entry.engineValue(limits: ks.encodingLimits)
+            guard ks.addIfAbsent(entry.db, entry.key, value, expireAt: entry.expireMs) else {
+                throw RDBError(offset: entry.offset, key: entry.key, message: "duplicate key in the \(source)")
             }
             keysLoaded += 1
         case .expired:
@@ -176,6 +186,13 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
     static func convert(_ entry: RDBEntry, limits: EncodingLimits, keepExpired: Bool, databases: Int,
                         now: Int64) throws -> LoadItem? {
         try entry.requireSupported()
+        if case .module(let id, _) = entry.value {
+            // Refused here, before any of it loads, when no loaded module has the type.
+            _ = try entry.requireModuleType(id)
+            if let at = entry.expireMs, at < now, !keepExpired { return .expired }
+            guard entry.db < databases else { throw tooManyDatabases(databases) }
+            return .moduleKey(entry)
+        }
         let value = try entry.engineValue(limits: limits)
         if value.elementCount == 0 { return nil }
         if let at = entry.expireMs, at < now, !keepExpired { return .expired }
@@ -186,12 +203,14 @@ final class DatasetLoader: StepLoader, @unchecked Sendable {
 
     /// Converts and adds one entry on the owner thread (the AOF preamble's); true when added.
     static func insert(_ entry: RDBEntry, into ks: Keyspace, limits: EncodingLimits, keepExpired: Bool) throws -> Bool {
-        guard case .key(let db, let key, let hash, let value, let expireAt, let offset)? =
-                try convert(entry, limits: limits, keepExpired: keepExpired, databases: ks.databaseCount, now: ks.now)
-        else { return false }
-        guard ks.addIfAbsent(db, key, hash: hash, value, expireAt: expireAt) else {
-            throw RDBError(offset: offset, key: key, message: "duplicate key in the dataset")
+        let item = try convert(entry, limits: limits, keepExpired: keepExpired, databases: ks.databaseCount, now: ks.now)
+        switch item {
+        case .key?, .moduleKey?:
+            var tally = LoadTally()
+            try tally.apply(item!, to: ks, source: "dataset")
+            return true
+        default:
+            return false
         }
-        return true
     }
 }
