@@ -36,7 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from serverproc import redis4_binary, release_binary, REPO_ROOT, ServerProcess  # noqa: E402
+from serverproc import redis4_binary, release_binary, require_alive, REPO_ROOT, ServerProcess  # noqa: E402
 
 SCRIPT = "return redis.call('incr',KEYS[1])"
 
@@ -110,9 +110,7 @@ def main():
                         for fig, val in figures.items():
                             samples.setdefault((name, test, server, fig), []).append(val)
             print("round %d/%d done (%.0fs)" % (rnd + 1, args.rounds, time.monotonic() - t0), flush=True)
-        for s in servers.values():
-            if not s.alive():
-                raise RuntimeError("%s died during the benchmark: %s" % (s.kind, s.log_tail()))
+        require_alive(servers)
     finally:
         for s in servers.values():
             s.stop()

@@ -226,3 +226,10 @@ def release_binary(path=None, build=True):
         subprocess.run(["swift", "build", "-c", "release", "--product", "cairn-server"],
                        cwd=REPO_ROOT, check=True, stdin=subprocess.DEVNULL)
     return os.path.join(REPO_ROOT, ".build", "release", "cairn-server")
+
+
+def require_alive(servers):
+    """Raises when one of `servers` (name -> ServerProcess) died during a benchmark run."""
+    for s in servers.values():
+        if not s.alive():
+            raise RuntimeError("%s died during the benchmark: %s" % (s.kind, s.log_tail()))

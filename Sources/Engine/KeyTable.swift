@@ -29,6 +29,13 @@
     return UInt64(bitPattern: Int64(hasher.finalize()))
 }
 
+/// `hashKey` of a key still in a receive buffer (the same value for the same bytes).
+@inlinable public func hashKey(_ key: UnsafeRawBufferPointer) -> UInt64 {
+    var hasher = Hasher()
+    hasher.combine(bytes: key)
+    return UInt64(bitPattern: Int64(hasher.finalize()))
+}
+
 public struct KeyTable {
     /// One key. The field order packs it into 40 bytes: the 4-byte fields fill the gap
     /// after the value, and a key of up to 14 bytes lives inside it (KeyTableKey.swift).
@@ -105,6 +112,16 @@ public struct KeyTable {
         }
         var touched: UInt64 = 0
         for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 { touched ^= UInt64(entries[Int(hashes[k])].tag) }
+        return touched
+    }
+
+    /// `warm` for lookups rather than inserts: also touches the bytes of a long key at the
+    /// head of each bucket, which a lookup compares next (a pipelined batch's keys).
+    public func warmLookups(hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
+        var touched = warm(hashes: hashes)
+        for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 {
+            if case .heap(let b) = entries[Int(hashes[k])].key { touched ^= UInt64(b.count) }
+        }
         return touched
     }
 

@@ -233,6 +233,11 @@ public final class Keyspace {
     /// Touches where the key hashes `hashes` would go in database `db` (KeyTable.warm).
     public func warm(_ db: Int, hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 { databases[db].warm(hashes: hashes) }
 
+    /// Touches where the keys of a batch of lookups sit in database `db` (KeyTable.warmLookups).
+    public func warmLookups(_ db: Int, hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
+        databases[db].warmLookups(hashes: hashes)
+    }
+
     /// Sizes database `db` for `keys` keys (RESIZEDB's hint when loading).
     public func reserve(_ db: Int, keys: Int) { databases[db].reserveCapacity(keys) }
 

@@ -72,7 +72,7 @@ public struct RequestParser {
             }
             if n <= 0 { return [] }
             remaining = n
-            argv = []
+            argv.removeAll(keepingCapacity: true)  // the storage `recycle` handed back, if any
             argv.reserveCapacity(min(n, 1024))
         }
         while remaining > 0 {
@@ -102,6 +102,19 @@ public struct RequestParser {
         argv = []
         return command
     }
+
+    /// Takes back the storage of a command `next` returned, once the caller is done with it,
+    /// so the next command's argument list needs no allocation. Storage still shared (a
+    /// queued MULTI command) is copied by the removal, as a fresh list would be; storage
+    /// grown large is left to the caller.
+    public mutating func recycle(_ storage: inout [[UInt8]]) {
+        guard remaining == 0, argv.capacity == 0, storage.capacity <= Self.recycledCapacity else { return }
+        storage.removeAll(keepingCapacity: true)  // the arguments go now, not at the next command
+        swap(&argv, &storage)
+    }
+
+    /// The largest argument list kept for reuse.
+    static let recycledCapacity = 64
 
     private mutating func reset() {
         argv = []

@@ -29,8 +29,9 @@ func parse(chunks: [[UInt8]], limits: RequestLimits = RequestLimits()) -> ParseO
         buffer.writeBytes(chunk)
         while true {
             do {
-                guard let command = try parser.next(from: &buffer) else { break }
+                guard var command = try parser.next(from: &buffer) else { break }
                 outcome.commands.append(command)
+                parser.recycle(&command)  // as ConnectionHandler does: the storage goes back
             } catch let error as ProtocolError {
                 outcome.error = error.message
                 return outcome

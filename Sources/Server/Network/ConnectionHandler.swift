@@ -93,6 +93,7 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     /// Executes every complete command in the input buffer.
     private func process(_ client: Client) {
         parser.limits.maxBulkLength = server.config.protoMaxBulkLen  // CONFIG SET proto-max-bulk-len applies at once
+        warmKeys(client)
         while !closed && !client.closeAfterReply && !client.isBlocked && !client.runsSuspendedScript, var buffer = input, buffer.readableBytes > 0 {
             // The clock only when CLIENT PAUSE was ever used: a system call per command adds up.
             if server.pausedUntil != 0 && server.pausedUntil > wallClockMilliseconds() && client.clientClass == .normal {
@@ -100,7 +101,7 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
                 break
             }
             input = nil  // keeps `buffer` uniquely referenced while the parser consumes it
-            let parsed: [[UInt8]]?
+            var parsed: [[UInt8]]?
             do {
                 parsed = try parser.next(from: &buffer)
             } catch let error as ProtocolError {
@@ -114,9 +115,11 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
                 break
             }
             input = buffer
-            guard let argv = parsed else { break }
+            guard var argv = parsed else { break }
+            parsed = nil  // `argv` the only reference, so its storage can go back to the parser
             if argv.isEmpty { continue }
             server.execute(client, argv)
+            parser.recycle(&argv)
         }
         if var buffer = input {
             if buffer.readableBytes == 0 {
@@ -138,6 +141,30 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
         client.queryBufferFree = (input?.capacity ?? 0) - client.queryBufferBytes
         if client.closeAfterReply { flushOutput() }
     }
+
+    /// Key hashes of the batch being warmed, kept to reuse the storage.
+    private var warmHashes: [UInt64] = []
+    /// What the warming loads read, kept so the compiler cannot drop them.
+    private var warmSink: UInt64 = 0
+
+    /// Touches the key-table slots of the keys of a pipelined batch before its commands
+    /// run, so their cache misses overlap (one miss per batch instead of one per command).
+    /// Only a hint: the keys are the commands' first arguments as PipelineScan sees them.
+    private func warmKeys(_ client: Client) {
+        guard let buffer = input, buffer.readableBytes >= Self.warmMinimumBytes else { return }
+        warmHashes.removeAll(keepingCapacity: true)
+        buffer.withUnsafeReadableBytes { raw in
+            scanFirstArguments(raw, limit: Self.warmBatchLimit) { warmHashes.append(hashKey($0)) }
+        }
+        guard warmHashes.count > 1 else { return }
+        let db = client.db
+        warmSink ^= warmHashes.withUnsafeMutableBufferPointer { server.keyspace.warmLookups(db, hashes: $0) }
+    }
+
+    /// Below this many buffered bytes a read holds at most one small command: nothing to overlap.
+    static let warmMinimumBytes = 64
+    /// The most keys warmed ahead at once: enough for a deep pipeline, few enough to stay in cache.
+    static let warmBatchLimit = 64
 
     /// CLIENT PAUSE: try again when the pause ends.
     private func scheduleResume() {
