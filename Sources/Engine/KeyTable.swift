@@ -115,12 +115,15 @@ public struct KeyTable {
         return touched
     }
 
-    /// `warm` for lookups rather than inserts: also touches the bytes of a long key at the
-    /// head of each bucket, which a lookup compares next (a pipelined batch's keys).
+    /// `warm` for lookups rather than inserts: also touches, at the head of each bucket,
+    /// the bytes of a long key (which a lookup compares next) and of a string value (whose
+    /// reference count a read or an overwrite changes): a pipelined batch's keys.
     public func warmLookups(hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
         var touched = warm(hashes: hashes)
         for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 {
-            if case .heap(let b) = entries[Int(hashes[k])].key { touched ^= UInt64(b.count) }
+            let i = Int(hashes[k])
+            if case .heap(let b) = entries[i].key { touched ^= UInt64(b.count) }
+            if case .string(.bytes(let b, _)) = entries[i].value { touched ^= UInt64(b.count) }
         }
         return touched
     }
