@@ -41,32 +41,23 @@ extension Keyspace {
 
     private func pooledCandidate(policy: MaxmemoryPolicy, samples: Int, pool: inout EvictionPool,
                                  rng: inout FastRandom) -> (db: Int, index: Int)? {
-        let nowMs = now
-        let access = accessPolicy
+        let scoring = EvictionScoring(policy: policy, access: accessPolicy, nowMs: now)
         while true {
             var eligible = 0
-            databases.withUnsafeBufferPointer { tables in
-                for db in 0..<tables.count {
-                    let n = policy.samplesAllKeys ? tables[db].count : tables[db].expiringCount
-                    guard n > 0 else { continue }
-                    eligible += n
-                    tables[db].sample(samples, expiringOnly: !policy.samplesAllKeys, using: &rng) { i in
-                        let score = policy == .volatileTTL
-                            ? UInt64.max - UInt64(max(tables[db].expireAt(at: i), 0))  // the sooner, the better
-                            : access.evictionScore(tables[db].access(at: i), nowMs: nowMs)
-                        // Materialise the key only when the pool would keep it.
-                        if pool.wouldAccept(score: score) {
-                            pool.offer(EvictionCandidate(score: score, db: db, key: tables[db].key(at: i)))
-                        }
-                    }
-                }
+            for db in databases.indices {
+                let n = policy.samplesAllKeys ? databases[db].count : databases[db].expiringCount
+                guard n > 0 else { continue }
+                eligible += n
+                withTable(db) { $0.offerSamples(samples, db: db, scoring: scoring, to: &pool, using: &rng) }
             }
             if eligible == 0 { return nil }
-            // Best first; a pooled key deleted (or stripped of its TTL) since is a ghost and skipped.
+            // Best first. A pooled slot freed since, or now holding a key that scores lower
+            // (read again, or another key put there), is a ghost and skipped; one holding
+            // another key that scores as high is as good a pick as the key sampled.
             while let best = pool.popBest() {
-                guard best.db < databases.count, let i = databases[best.db].find(best.key) else { continue }
-                if !policy.samplesAllKeys && databases[best.db].expireAt(at: i) == noExpire { continue }
-                return (best.db, i)
+                guard best.db < databases.count,
+                      withTable(best.db, { $0.stillQualifies(best, scoring: scoring) }) else { continue }
+                return (best.db, best.index)
             }
         }
     }
@@ -80,5 +71,57 @@ extension Keyspace {
             if let i = picked { return (db, i) }
         }
         return nil
+    }
+}
+
+/// How a policy ranks keys at one moment: higher, evict sooner.
+struct EvictionScoring {
+    let policy: MaxmemoryPolicy
+    let access: AccessPolicy
+    let nowMs: Int64
+}
+
+// The sampling runs inside the table, reached through Keyspace.withTable so that it
+// is not copied.
+extension KeyTable {
+    func evictionScore(at i: Int, _ s: EvictionScoring) -> UInt64 {
+        // TTL: the sooner the deadline, the better.
+        s.policy == .volatileTTL ? UInt64.max - UInt64(max(expireAt(at: i), 0))
+                                 : s.access.evictionScore(access(at: i), nowMs: s.nowMs)
+    }
+
+    /// Samples `count` keys (only keys with a TTL under a volatile policy) into `pool`:
+    /// every one when there are no more than that, else uniform picks. No closures here:
+    /// one capturing the table would capture a copy of it.
+    func offerSamples(_ count: Int, db: Int, scoring: EvictionScoring, to pool: inout EvictionPool,
+                      using rng: inout FastRandom) {
+        let expiringOnly = !scoring.policy.samplesAllKeys
+        if (expiringOnly ? expiringCount : self.count) <= count {
+            if expiringOnly {
+                for k in 0..<expiringCount { offer(Int(expiring[k]), db: db, scoring, to: &pool) }
+            } else {
+                for i in 0..<entries.count where isLive(i) { offer(i, db: db, scoring, to: &pool) }
+            }
+            return
+        }
+        var left = count
+        while left > 0 {
+            let n = min(left, KeyTable.maxPicks)
+            left -= n
+            let picks = drawPicks(n, expiringOnly: expiringOnly, using: &rng)
+            for k in 0..<n where picks[k] >= 0 { offer(picks[k], db: db, scoring, to: &pool) }
+        }
+    }
+
+    private func offer(_ i: Int, db: Int, _ scoring: EvictionScoring, to pool: inout EvictionPool) {
+        let score = evictionScore(at: i, scoring)
+        if pool.wouldAccept(score: score) { pool.offer(EvictionCandidate(score: score, db: db, index: i)) }
+    }
+
+    /// The pooled slot still holds a key the policy may take, scoring at least as it did.
+    func stillQualifies(_ c: EvictionCandidate, scoring: EvictionScoring) -> Bool {
+        if !isLive(c.index) { return false }
+        if !scoring.policy.samplesAllKeys && expireAt(at: c.index) == noExpire { return false }
+        return evictionScore(at: c.index, scoring) >= c.score
     }
 }

@@ -4,8 +4,8 @@
 // Each eviction samples `maxmemory-samples` keys per database into a pool of
 // 16 candidates kept in ascending score order (higher: evict sooner), so good
 // candidates found by earlier samplings survive until something better turns
-// up. A pooled key may have been deleted or rewritten since; the keyspace
-// checks a pick before evicting it (Eviction.swift). Pure: no keyspace here.
+// up. A pooled slot may have been freed or reused since; the keyspace checks a
+// pick before evicting it (Eviction.swift). Pure: no keyspace here.
 
 /// `maxmemory-policy`: what to evict when memory is over the limit.
 public enum MaxmemoryPolicy: String, CaseIterable, Sendable {
@@ -23,14 +23,19 @@ public enum MaxmemoryPolicy: String, CaseIterable, Sendable {
     public var usesPool: Bool { !(self == .allkeysRandom || self == .volatileRandom || self == .noeviction) }
 }
 
+/// A sampled key, by where its entry is: the pool holds no key bytes, so sampling
+/// neither copies nor retains keys. The slot may hold another key by the time the
+/// candidate is picked; the keyspace then scores the slot again and takes it only if it
+/// is still as good a candidate (Eviction.swift).
 public struct EvictionCandidate: Equatable, Sendable {
     public var score: UInt64
     public var db: Int
-    public var key: Bytes
-    public init(score: UInt64, db: Int, key: Bytes) {
+    /// The entry's index in its database's table.
+    public var index: Int
+    public init(score: UInt64, db: Int, index: Int) {
         self.score = score
         self.db = db
-        self.key = key
+        self.index = index
     }
 }
 
@@ -52,9 +57,9 @@ public struct EvictionPool: Sendable {
     }
 
     /// Offers a sampled key. A full pool takes it only if it beats the worst pooled
-    /// candidate, which then leaves. A key already pooled just gets its new score.
+    /// candidate, which then leaves. A slot already pooled just gets its new score.
     public mutating func offer(_ candidate: EvictionCandidate) {
-        if let old = entries.firstIndex(where: { $0.db == candidate.db && $0.key == candidate.key }) {
+        if let old = entries.firstIndex(where: { $0.db == candidate.db && $0.index == candidate.index }) {
             entries.remove(at: old)
         } else if entries.count == Self.capacity {
             guard candidate.score > entries[0].score else { return }

@@ -94,7 +94,8 @@ public struct KeyTable {
         let tag = fingerprint(h)
         var i = Int(buckets[Int(h & UInt64(buckets.count - 1))])
         while i >= 0 {
-            if entries[i].tag == tag && entries[i].key == key { return i }
+            // Nested, not `&&`: its autoclosure would capture a copy of the table.
+            if entries[i].tag == tag { if entries[i].key == key { return i } }
             i = Int(entries[i].next)
         }
         return nil
@@ -126,6 +127,12 @@ public struct KeyTable {
             if case .string(.bytes(let b, _)) = entries[i].value { touched ^= UInt64(b.count) }
         }
         return touched
+    }
+
+    /// True when slot `i` exists and holds a key (not a free slot).
+    @inlinable public func isLive(_ i: Int) -> Bool {
+        guard i >= 0, i < entries.count else { return false }
+        return entries[i].expireSlot != freeMarker
     }
 
     @inlinable public func key(at i: Int) -> Bytes { entries[i].key.bytes }
@@ -209,9 +216,9 @@ public struct KeyTable {
         preserve(i)
         unlinkSlot(i)
         removeExpire(at: i)
-        let old = entries[i].value
+        var old = placeholder
+        swap(&old, &entries[i].value)  // moved out: no retain of the value and release of the slot's copy
         entries[i].key = []
-        entries[i].value = placeholder
         entries[i].expireSlot = freeMarker
         entries[i].next = freeHead
         freeHead = Int32(i)
@@ -281,23 +288,25 @@ public struct KeyTable {
         return Int(expiring[Int.random(in: 0..<expiring.count, using: &g)])
     }
 
-    /// Visits `count` entries (only those with a TTL when `expiringOnly`): every one of them
-    /// when there are no more than that, else uniform picks (eviction's sampling).
-    /// Do not mutate while visiting.
-    public func sample<G: RandomNumberGenerator>(_ count: Int, expiringOnly: Bool, using g: inout G,
-                                                 _ visit: (Int) -> Void) {
-        let n = expiringOnly ? expiring.count : self.count
-        if n <= count {
-            if expiringOnly {
-                for i in expiring { visit(Int(i)) }
-            } else {
-                for i in 0..<entries.count where entries[i].expireSlot != freeMarker { visit(i) }
-            }
-            return
+    /// The most picks `drawPicks` makes at once.
+    public static let maxPicks = 16
+
+    /// `n` (at most `maxPicks`) uniformly drawn live entries, only ones with a TTL when
+    /// `expiringOnly`, with repeats; the table must hold some. Eviction's sampling.
+    /// Each pick is a cache miss: drawn together, their independent loads overlap instead
+    /// of queueing. (The picks are returned on the stack: a visiting closure would capture
+    /// a copy of the table.)
+    public func drawPicks<G: RandomNumberGenerator>(_ n: Int, expiringOnly: Bool,
+                                                    using g: inout G) -> InlineArray<16, Int> {
+        var picks = InlineArray<16, Int>(repeating: -1)
+        for k in 0..<Swift.min(n, Self.maxPicks) {
+            let i = expiringOnly ? Int(expiring[Int.random(in: 0..<expiring.count, using: &g)])
+                                 : Int.random(in: 0..<entries.count, using: &g)
+            picks[k] = entries[i].expireSlot == freeMarker ? -1 : i
         }
-        for _ in 0..<count {
-            if let i = expiringOnly ? randomExpiringIndex(using: &g) : randomIndex(using: &g) { visit(i) }
-        }
+        // A free slot (all-keys picks only) is drawn again, one at a time.
+        for k in 0..<Swift.min(n, Self.maxPicks) where picks[k] < 0 { picks[k] = randomIndex(using: &g) ?? -1 }
+        return picks
     }
 
     /// Every live entry index, in storage order. Do not mutate while iterating.

@@ -49,7 +49,11 @@ public enum KeyspaceChange {
 }
 
 public final class Keyspace {
-    public internal(set) var databases: [KeyTable]
+    /// The databases' tables, in memory the keyspace owns (freed in deinit). Not an Array:
+    /// a table method called through a class's Array property copied the table first (five
+    /// retains and releases) whenever the method was not inlined, as the optimiser cannot
+    /// prove the array unchanged during the call; a buffer pointer's element is used in place.
+    public internal(set) var databases: UnsafeMutableBufferPointer<KeyTable>
     /// Propagation records not yet taken by the server.
     public var changes: [PropagationRecord] = []
     /// Changes since the last save (Redis's `server.dirty`).
@@ -97,8 +101,21 @@ public final class Keyspace {
 
     public init(databases: Int = 16) {
         precondition(databases >= 1)
-        self.databases = Array(repeating: KeyTable(), count: databases)
+        self.databases = .allocate(capacity: databases)
+        self.databases.initialize(repeating: KeyTable())
     }
+
+    deinit {
+        _ = databases.deinitialize()
+        databases.deallocate()
+    }
+
+    /// Runs `body` on database `db`'s table, passed by address with exclusive access. For
+    /// the hot paths: a non-mutating table method called straight on `databases[db]` copies
+    /// the table first (five retains and releases) unless it is inlined whole, as the
+    /// optimiser cannot prove the pointee unchanged across an opaque call (a memcmp, an
+    /// allocation); through an inout parameter it can.
+    @inline(__always) func withTable<R>(_ db: Int, _ body: (inout KeyTable) -> R) -> R { body(&databases[db]) }
 
     public var databaseCount: Int { databases.count }
     public func keyCount(_ db: Int) -> Int { databases[db].count }
@@ -136,7 +153,7 @@ public final class Keyspace {
     }
 
     private func lookupWrite(_ db: Int, _ key: Bytes, hash: UInt64) -> Int? {
-        guard let i = databases[db].find(key, hash: hash) else { return nil }
+        guard let i = withTable(db, { $0.find(key, hash: hash) }) else { return nil }
         let deadline = databases[db].expireAt(at: i)
         if deadline != noExpire && deadline < now && expireOnLookup {
             expire(db, at: i)
@@ -146,7 +163,7 @@ public final class Keyspace {
     }
 
     /// Finds a key without expiry or access side effects (DEBUG, SCAN filtering).
-    public func peek(_ db: Int, _ key: Bytes) -> Int? { databases[db].find(key) }
+    public func peek(_ db: Int, _ key: Bytes) -> Int? { withTable(db) { $0.find(key) } }
 
     public func value(_ db: Int, _ i: Int) -> Value { databases[db].value(at: i) }
     public func key(_ db: Int, _ i: Int) -> Bytes { databases[db].key(at: i) }
@@ -291,11 +308,14 @@ public final class Keyspace {
 
     /// Changes the number of databases (only while empty beyond the kept ones).
     public func resize(databases n: Int) {
-        if n > databases.count {
-            databases.append(contentsOf: Array(repeating: KeyTable(), count: n - databases.count))
-        } else if n < databases.count {
-            databases.removeLast(databases.count - n)
-        }
+        guard n != databases.count else { return }
+        let resized = UnsafeMutableBufferPointer<KeyTable>.allocate(capacity: n)
+        let kept = min(n, databases.count)
+        _ = resized.moveInitialize(fromContentsOf: databases[0..<kept])
+        if n > kept { _ = resized[kept...].initialize(repeating: KeyTable()) }
+        _ = databases[kept...].deinitialize()
+        databases.deallocate()
+        databases = resized
     }
 
     // MARK: expiry
@@ -311,13 +331,16 @@ public final class Keyspace {
     /// records the DEL that replays it elsewhere (UNLINK when freed lazily, as Redis 4.0's
     /// propagateExpire); returns the key.
     func removeRecordingDelete(_ db: Int, at i: Int, lazily: Bool) -> Bytes {
-        let key = databases[db].key(at: i)
+        let key = withTable(db) { $0.key(at: i) }
         modifications &+= 1
         onModified?(.expired(db: db, key))
         dispose(databases[db].remove(at: i), lazily: lazily)
-        changes.append(PropagationRecord(db: db, argv: [Bytes(lazily ? "UNLINK" : "DEL"), key]))
+        changes.append(PropagationRecord(db: db, argv: [lazily ? Self.unlinkName : Self.delName, key]))
         return key
     }
+    // Shared, not built per record: eviction writes one of these for nearly every SET.
+    private static let delName = Bytes("DEL")
+    private static let unlinkName = Bytes("UNLINK")
 
     /// One active expire pass, as Redis 4.0's slow cycle: sample 20 keys with a TTL
     /// per database, delete the expired ones, repeat while over 25% were expired,

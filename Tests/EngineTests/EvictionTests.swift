@@ -4,32 +4,32 @@ import XCTest
 @testable import Engine
 
 final class EvictionTests: XCTestCase {
-    private func candidate(_ score: UInt64, _ name: String, db: Int = 0) -> EvictionCandidate {
-        EvictionCandidate(score: score, db: db, key: Bytes(name.utf8))
+    private func candidate(_ score: UInt64, _ slot: Int, db: Int = 0) -> EvictionCandidate {
+        EvictionCandidate(score: score, db: db, index: slot)
     }
 
     func testPoolKeepsTheSixteenBestInOrder() {
         var pool = EvictionPool()
         for score in [5, 40, 1, 33, 7, 90, 2, 18, 64, 3, 11, 27, 50, 9, 4, 6, 70, 8, 100, 0] as [UInt64] {
-            pool.offer(candidate(score, "k\(score)"))
+            pool.offer(candidate(score, Int(score)))
         }
         XCTAssertEqual(pool.entries.count, EvictionPool.capacity)
         XCTAssertEqual(pool.entries.map(\.score), [4, 5, 6, 7, 8, 9, 11, 18, 27, 33, 40, 50, 64, 70, 90, 100],
                        "ascending, the four worst turned away or pushed out")
         XCTAssertFalse(pool.wouldAccept(score: 4), "a full pool takes only what beats its worst")
         XCTAssertTrue(pool.wouldAccept(score: 5))
-        XCTAssertEqual(pool.popBest()?.key, Bytes("k100".utf8))
+        XCTAssertEqual(pool.popBest()?.index, 100)
         XCTAssertTrue(pool.wouldAccept(score: 0), "room again after a pick")
     }
 
-    func testPoolUpdatesARepeatedKeyInsteadOfDoublingIt() {
+    func testPoolUpdatesARepeatedSlotInsteadOfDoublingIt() {
         var pool = EvictionPool()
-        pool.offer(candidate(10, "a"))
-        pool.offer(candidate(20, "b"))
-        pool.offer(candidate(30, "a"))
+        pool.offer(candidate(10, 1))
+        pool.offer(candidate(20, 2))
+        pool.offer(candidate(30, 1))
         XCTAssertEqual(pool.entries.map(\.score), [20, 30])
-        pool.offer(candidate(30, "a", db: 1))
-        XCTAssertEqual(pool.entries.count, 3, "the same name in another database is another key")
+        pool.offer(candidate(30, 1, db: 1))
+        XCTAssertEqual(pool.entries.count, 3, "the same slot in another database is another key")
         pool.removeAll()
         XCTAssertNil(pool.popBest())
     }
@@ -115,5 +115,17 @@ final class EvictionTests: XCTestCase {
         ks.flushAll()
         ks.add(0, Bytes("fresh".utf8), stringValue("v"))
         XCTAssertEqual(evict(ks, .allkeysLRU, count: 1), ["fresh"], "deleted keys left in the pool are passed over")
+    }
+
+    func testAPooledSlotTakenByAFresherKeyIsSkipped() {
+        let start: Int64 = 1_700_000_000_000
+        let ks = keyspace(keys: 20, now: start)
+        ks.now = start + 3_600_000
+        _ = ks.evictionCandidate(policy: .allkeysLRU, samples: 20)  // pools the slots of keys an hour idle
+        for n in 0..<10 { _ = ks.delete(0, Bytes("k\(n)".utf8)) }
+        // New keys reuse the freed slots: fresh, they score below the pooled candidates.
+        for n in 0..<10 { ks.set(0, Bytes("new\(n)".utf8), stringValue("v")) }
+        let gone = evict(ks, .allkeysLRU, count: 10, samples: 20)
+        XCTAssertEqual(Set(gone), Set((10..<20).map { "k\($0)" }), "only the idle keys go: \(gone)")
     }
 }
