@@ -71,9 +71,7 @@ import Glibc
         switch key {
         case .heap(let b):
             guard b.count == other.count else { return false }
-            return b.withUnsafeBytes { mine in
-                other.withUnsafeBytes { memcmp(mine.baseAddress!, $0.baseAddress!, mine.count) == 0 }
-            }
+            return b.withUnsafeBytes { mine in other.withUnsafeBytes { equalBytes(mine, $0) } }
         case .inline(let a, let b, let c, let n):
             guard Int(n) == other.count else { return false }
             let packed = (a, b, c, n)
@@ -85,4 +83,25 @@ import Glibc
             }
         }
     }
+}
+
+/// Whether two buffers of the same length hold the same bytes. Swift, not memcmp: a lookup
+/// compares a key held by the table, and around an opaque C call the compiler retains and
+/// releases that key's storage to keep it alive (an atomic pair on every lookup).
+@inlinable func equalBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    let n = a.count
+    guard n > 0 else { return true }
+    let pa = a.baseAddress!, pb = b.baseAddress!
+    var i = 0
+    while i + 8 <= n {
+        if pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if pa.load(fromByteOffset: i, as: UInt8.self) != pb.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i += 1
+    }
+    return true
 }
