@@ -9,8 +9,10 @@
 // Format: a control byte below 32 starts a literal run of ctrl+1 bytes; above,
 // its top 3 bits are a back-reference length - 2 (7 = one more length byte
 // follows) and its low 5 bits with the next byte the distance - 1 (< 8192).
-// Tricky bit: back references may overlap their own output, so they are
-// copied byte by byte. Both directions work on raw pointers: they run on every
+// Tricky bit: back references may overlap their own output, so those closer
+// than 8 bytes are copied byte by byte; away from the output's end, copies go
+// in whole 8-byte words that may run past the item, since the next item
+// overwrites what they wrote past it. Both directions work on raw pointers: they run on every
 // touch of a compressed list node, not only when saving.
 
 #if canImport(Glibc)
@@ -48,7 +50,11 @@ public enum LZF {
                 if ctrl < 32 {
                     let run = ctrl + 1
                     guard i + run <= n, op + run <= length else { ok = false; return }
-                    smallCopy(o + op, inp + i, run)
+                    if i + 32 <= n && op + 32 <= length {
+                        wildCopy32(o + op, inp + i, run)
+                    } else {
+                        smallCopy(o + op, inp + i, run)
+                    }
                     i += run
                     op += run
                 } else {
@@ -64,7 +70,16 @@ public enum LZF {
                     i += 1
                     guard back <= op, op + len <= length else { ok = false; return }
                     var from = op - back
-                    if back >= len {
+                    if back >= 8 && op + len + 8 <= length {
+                        // Eight bytes at a time, the last word overshooting into bytes written later.
+                        var k = 0
+                        repeat {
+                            UnsafeMutableRawPointer(o + op + k).storeBytes(
+                                of: UnsafeRawPointer(o + from + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                            k += 8
+                        } while k < len
+                        op += len
+                    } else if back >= len {
                         // No overlap with its own output: word copies instead of a byte loop.
                         smallCopy(o + op, o + from, len)
                         op += len
@@ -150,6 +165,19 @@ public enum LZF {
         guard flushLiterals(n) else { return nil }
         return Array(UnsafeBufferPointer(start: o, count: op))
     }
+}
+
+/// Copies `n` (at most 32) bytes as whole 8-byte words: both regions must have
+/// 32 bytes in bounds, and the destination's bytes past `n` are written too
+/// (an LZF literal run, whose overshoot the next item overwrites).
+@inline(__always)
+func wildCopy32(_ dst: UnsafeMutablePointer<UInt8>, _ src: UnsafePointer<UInt8>, _ n: Int) {
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    var k = 0
+    repeat {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: k, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+        k += 8
+    } while k < n
 }
 
 /// Copies `n` bytes between regions that do not overlap: 8 bytes at a time

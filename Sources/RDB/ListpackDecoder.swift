@@ -20,6 +20,7 @@ public enum ListpackDecoder {
     }
 
     /// Checks `lp` and calls `body` with each entry in order (views valid during the call); returns the count.
+    @inline(__always)
     public static func walk(_ lp: UnsafeRawBufferPointer, _ body: (ListElement) throws -> Void) throws -> Int {
         guard lp.count >= 7 else { throw CompactError("listpack too short") }
         let total = Int(lp[0]) | Int(lp[1]) << 8 | Int(lp[2]) << 16 | Int(lp[3]) << 24
@@ -68,6 +69,13 @@ public enum ListpackDecoder {
                 }
             }
             let entryLen = p - start
+            // The usual case, an entry under 128 bytes: its back-length is that one byte.
+            if entryLen < 128 && p + 1 < lp.count && Int(lp[p]) == entryLen {
+                p += 1
+                try body(value)
+                count += 1
+                continue
+            }
             // Redis's encoder moves to the next size one below each power of 128 (16383, not 16384).
             let backSize = entryLen < 128 ? 1 : entryLen < 16383 ? 2 : entryLen < 2_097_151 ? 3 : entryLen < 268_435_455 ? 4 : 5
             try need(backSize)

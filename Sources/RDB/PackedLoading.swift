@@ -7,14 +7,14 @@
 // have built from the neutral model, and every check the neutral path makes
 // is made, with the same messages and offsets: the blob's integrity once (in
 // the walk that reads it), then what the engine needs (an even entry count,
-// scores that parse and are not NaN, no duplicate field or member). A packed
-// hash or sorted set within the limits, a list node and an intset cost one
-// allocation each; no per-element copies or hashing into a table. Values past
-// the packed limits, and encodings Redis no longer writes, take the neutral
-// path (nil here).
+// scores that parse and are not NaN, no duplicate field or member). A hash or
+// sorted set is staged in the packed form's layout during the walk
+// (PackedStaging), checked there, then copied out in one allocation; a list
+// node and an intset cost one allocation each. Values past the packed limits,
+// and encodings Redis no longer writes, take the neutral path (nil here).
 // Tricky bit: the element views point into the blob, so they are used only
-// inside its `withUnsafeBytes`; the scratch arrays keep their capacity across
-// keys and only ever hold views of the blob being converted.
+// inside its `withUnsafeBytes`; the scratch keeps its capacity across keys
+// and only ever holds views of the blob being converted.
 import Engine
 
 #if canImport(Glibc)
@@ -26,9 +26,8 @@ import Darwin
 /// Buffers reused from key to key by one reader.
 final class PackedScratch {
     var elements: [ListElement] = []
-    var members: [ListElement] = []
-    var scores: [Double] = []
     var nodes: [Ziplist] = []
+    let staging = PackedStaging()
     let finder = DuplicateFinder()
 }
 
@@ -38,13 +37,12 @@ extension RDBReader {
         let start = input.offset
         let what = type.encodingName
         // A walk's CompactError is reported at the value, as the neutral reader does.
-        func walk(_ blob: UnsafeRawBufferPointer, listpack: Bool, _ into: inout [ListElement]) throws {
-            into.removeAll(keepingCapacity: true)
+        @inline(__always) func walk(_ blob: UnsafeRawBufferPointer, listpack: Bool, _ body: (ListElement) -> Void) throws {
             do {
                 if listpack {
-                    _ = try ListpackDecoder.walk(blob) { into.append($0) }
+                    _ = try ListpackDecoder.walk(blob, body)
                 } else {
-                    _ = try ZiplistDecoder.walk(blob) { into.append($0) }
+                    _ = try ZiplistDecoder.walk(blob, body)
                 }
             } catch let e as CompactError {
                 throw input.error("\(what) value of type \(type.typeName): \(e.message)", at: start)
@@ -56,43 +54,51 @@ extension RDBReader {
         switch type {
         case .hashZiplist, .hashListpack:
             let blob = try input.string()
-            return try blob.withUnsafeBytes { p -> Value in
-                try walk(p, listpack: type == .hashListpack, &s.elements)
-                guard s.elements.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
-                let longest = s.elements.reduce(0) { Swift.max($0, $1.textLength) }
-                if s.elements.count / 2 > limits.hashMaxPackedEntries || longest > limits.hashMaxPackedValue {
-                    let fields = stride(from: 0, to: s.elements.count, by: 2).map { s.elements[$0].bytesValue }
-                    let values = stride(from: 1, to: s.elements.count, by: 2).map { s.elements[$0].bytesValue }
-                    guard let hash = HashValue(tableFields: fields, values: values) else { throw refuse("duplicate hash fields") }
-                    return .hash(hash)
-                }
-                guard !s.finder.hasDuplicates(s.elements, stride: 2) else { throw refuse("duplicate hash fields") }
-                return .hash(HashValue(packedElements: s.elements))
+            let st = s.staging
+            st.reset()
+            try blob.withUnsafeBytes { p in try walk(p, listpack: type == .hashListpack) { st.append($0) } }
+            guard st.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
+            if st.count / 2 > limits.hashMaxPackedEntries || st.longest > limits.hashMaxPackedValue {
+                let fields = stride(from: 0, to: st.count, by: 2).map { Bytes(st.text($0)) }
+                let values = stride(from: 1, to: st.count, by: 2).map { Bytes(st.text($0)) }
+                guard let hash = HashValue(tableFields: fields, values: values) else { throw refuse("duplicate hash fields") }
+                return .hash(hash)
             }
+            guard !s.finder.hasDuplicates(st, stride: 2) else { throw refuse("duplicate hash fields") }
+            return .hash(st.packedHash())
         case .zsetZiplist, .zsetListpack:
             let blob = try input.string()
-            return try blob.withUnsafeBytes { p -> Value in
-                try walk(p, listpack: type == .zsetListpack, &s.elements)
-                guard s.elements.count % 2 == 0 else { throw input.error("\(what) zset has an odd number of entries", at: start) }
-                s.members.removeAll(keepingCapacity: true)
-                s.scores.removeAll(keepingCapacity: true)
-                var longest = 0
-                for i in stride(from: 0, to: s.elements.count, by: 2) {
-                    guard let score = Self.score(s.elements[i + 1]) else { throw input.error("invalid score in \(what) zset", at: start) }
-                    s.members.append(s.elements[i])
-                    s.scores.append(score)
-                    longest = Swift.max(longest, s.elements[i].textLength)
+            let st = s.staging
+            st.reset()
+            // Members are staged as they come, each score checked against the one before
+            // (the packed form needs strictly ascending (score, member)); what is wrong is
+            // reported after the walk, so a damaged blob is reported as such first.
+            var isMember = true, badScore = false, nan = false, ordered = true
+            var previous = -Double.infinity
+            try blob.withUnsafeBytes { p in
+                try walk(p, listpack: type == .zsetListpack) { e in
+                    defer { isMember.toggle() }
+                    if isMember { st.append(e); return }
+                    guard let score = Self.score(e) else { badScore = true; st.appendScore(0); return }
+                    nan = nan || score.isNaN
+                    let m = st.count - 1
+                    if m > 0 && ordered && !(previous < score) {
+                        ordered = previous == score && compareText(st.text(m - 1), st.text(m)) < 0
+                    }
+                    previous = score
+                    st.appendScore(score)
                 }
-                guard !s.scores.contains(where: { $0.isNaN }) else { throw refuse("sorted set with a NaN score") }
-                if s.members.count <= limits.zsetMaxPackedEntries && longest <= limits.zsetMaxPackedValue
-                    && Self.inOrder(s.members, s.scores) {
-                    guard !s.finder.hasDuplicates(s.members, stride: 1) else { throw refuse("duplicate sorted set members") }
-                    return .zset(SortedSetValue(packedSorted: s.members, scores: s.scores))
-                }
-                let entries = zip(s.members, s.scores).map { SortedSetEntry(member: $0.bytesValue, score: $1) }
-                guard !hasDuplicates(entries.count, { entries[$0].member }) else { throw refuse("duplicate sorted set members") }
-                return .zset(SortedSetValue(entries: entries, limits: limits))
             }
+            guard isMember else { throw input.error("\(what) zset has an odd number of entries", at: start) }
+            guard !badScore else { throw input.error("invalid score in \(what) zset", at: start) }
+            guard !nan else { throw refuse("sorted set with a NaN score") }
+            if ordered && st.count <= limits.zsetMaxPackedEntries && st.longest <= limits.zsetMaxPackedValue {
+                guard !s.finder.hasDuplicates(st, stride: 1) else { throw refuse("duplicate sorted set members") }
+                return .zset(st.packedSortedSet())
+            }
+            let entries = (0..<st.count).map { SortedSetEntry(member: Bytes(st.text($0)), score: st.score($0)) }
+            guard !hasDuplicates(entries.count, { entries[$0].member }) else { throw refuse("duplicate sorted set members") }
+            return .zset(SortedSetValue(entries: entries, limits: limits))
         case .listQuicklist, .listQuicklist2:
             let n = try input.count("quicklist node count")
             s.nodes.removeAll(keepingCapacity: true)
@@ -100,7 +106,8 @@ extension RDBReader {
                 let (plain, blob) = try quicklistNode(type, valueStart: start)
                 let node = try blob.withUnsafeBytes { p -> Ziplist in
                     if plain { return Ziplist(elements: [.bytes(p)]) }
-                    try walk(p, listpack: type == .listQuicklist2, &s.elements)
+                    s.elements.removeAll(keepingCapacity: true)
+                    try walk(p, listpack: type == .listQuicklist2) { s.elements.append($0) }
                     return Ziplist(elements: s.elements)
                 }
                 // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).
@@ -129,16 +136,6 @@ extension RDBReader {
         case .bytes(let b): return parseDouble(b) ?? parseScore(Bytes(b))
         }
     }
-
-    /// True when (score, member) strictly ascend, the order the packed form keeps.
-    static func inOrder(_ members: [ListElement], _ scores: [Double]) -> Bool {
-        for i in 1..<max(members.count, 1) {
-            if scores[i - 1] < scores[i] { continue }
-            if scores[i - 1] > scores[i] { return false }
-            guard members[i - 1].withText({ a in members[i].withText { b in compareText(a, b) < 0 } }) else { return false }
-        }
-        return true
-    }
 }
 
 /// Byte order of two texts (memcmp, then the shorter first), as sorted sets order members.
@@ -149,18 +146,4 @@ func compareText(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> In
         if c != 0 { return c < 0 ? -1 : 1 }
     }
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
-}
-
-extension ListElement {
-    /// Calls `body` with the element as text (an integer's decimal digits on the stack).
-    func withText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        switch self {
-        case .bytes(let b): return body(b)
-        case .int(let v):
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
-                let n = ListElement.int(v).writeText(to: buf.baseAddress!)
-                return body(UnsafeRawBufferPointer(start: buf.baseAddress!, count: n))
-            }
-        }
-    }
 }

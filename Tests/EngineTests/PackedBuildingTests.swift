@@ -1,6 +1,6 @@
 // PackedBuildingTests: a packed form built whole from element views
-// (PackedBuilding.swift, what an RDB load uses) is byte for byte the form the
-// same elements added one at a time give.
+// (PackedBuilding.swift and PackedStaging.swift, what an RDB load uses) is
+// byte for byte the form the same elements added one at a time give.
 import XCTest
 import CairnTestSupport
 @testable import Engine
@@ -31,6 +31,29 @@ final class PackedBuildingTests: XCTestCase {
         return go(0, [])
     }
 
+    /// A staging area holding `elements` (each with its score, if any), reused to show `reset` forgets.
+    let staging = PackedStaging()
+    func staged(_ elements: [ListElement], scores: [Double]? = nil) -> PackedStaging {
+        staging.reset()
+        staging.append(.int(99))
+        staging.reset()
+        for (i, e) in elements.enumerated() {
+            staging.append(e)
+            if let scores { staging.appendScore(scores[i]) }
+        }
+        return staging
+    }
+
+    func testStagingTexts() {
+        // Past the first capacities: a 20,000-byte text, 600 elements, 600 scores.
+        var texts: [Bytes] = [Bytes("a"), Bytes("-12"), Bytes(repeating: 7, count: 20000), [], Bytes("x")]
+        texts += (0..<595).map { Bytes("m\($0)") }
+        let s = withElements(texts) { staged($0, scores: texts.indices.map(Double.init)) }
+        XCTAssertEqual((0..<s.count).map { Bytes(s.text($0)) }, texts)
+        XCTAssertEqual((0..<s.count).map { s.score($0) }, texts.indices.map(Double.init))
+        XCTAssertEqual(s.longest, 20000)
+    }
+
     func testZiplistFromElements() {
         var g = SplitMix64(seed: 0x21B)
         for round in 0..<200 {
@@ -47,7 +70,7 @@ final class PackedBuildingTests: XCTestCase {
             let n = Int(g.next() % 30)
             var texts: [Bytes] = []
             for i in 0..<n { texts.append(Bytes("f\(i)")); texts += randomTexts(&g, 1).map { Array($0.prefix(64)) } }
-            let built = withElements(texts) { HashValue(packedElements: $0) }
+            let built = withElements(texts) { staged($0).packedHash() }
             var added = HashValue()
             for i in stride(from: 0, to: texts.count, by: 2) { added.set(texts[i], texts[i + 1], limits: EncodingLimits()) }
             XCTAssertEqual(built.packedPairs?.encoded, added.packedPairs?.encoded, "\(g) round \(round)")
@@ -64,7 +87,7 @@ final class PackedBuildingTests: XCTestCase {
             }
             entries.sort { $0.score != $1.score ? $0.score < $1.score : $0.member.lexicographicallyPrecedes($1.member) }
             let expected = SortedSetValue(entries: entries, limits: EncodingLimits())
-            let built = withElements(entries.map(\.member)) { SortedSetValue(packedSorted: $0, scores: entries.map(\.score)) }
+            let built = withElements(entries.map(\.member)) { staged($0, scores: entries.map(\.score)).packedSortedSet() }
             XCTAssertEqual(built, expected, "\(g) round \(round)")
             XCTAssertEqual(built.allEntries.map(\.score).map(\.bitPattern), entries.map(\.score).map(\.bitPattern), "\(g) round \(round)")
             XCTAssertEqual(built.encodingName, "ziplist")

@@ -166,7 +166,7 @@ public struct PackedPairs: Equatable, Sendable {
     return size
 }
 
-@inline(__always) func writeLength(_ n: Int, _ p: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+@inline(__always) @usableFromInline func writeLength(_ n: Int, _ p: UnsafeMutableRawBufferPointer, _ i: inout Int) {
     var v = n
     while v >= 0x80 {
         p[i] = UInt8(truncatingIfNeeded: v) | 0x80

@@ -30,6 +30,16 @@ public struct PackedBuffer: @unchecked Sendable {
 
     public init() {}
 
+    /// A buffer holding a copy of `bytes` (non-empty), allocated at their size.
+    public init(copying bytes: UnsafeRawBufferPointer, tag: UInt32) {
+        let s = PackedBuffer.allocate(capacity: bytes.count, tag: tag)
+        s.withUnsafeMutablePointers { h, e in
+            if bytes.count > 0 { memcpy(e, bytes.baseAddress!, bytes.count) }
+            h.pointee.count = UInt32(bytes.count)
+        }
+        storage = s
+    }
+
     /// Bytes in use.
     @inlinable public var count: Int { storage.map { Int($0.header.count) } ?? 0 }
     public var isEmpty: Bool { count == 0 }

@@ -1,16 +1,13 @@
-// PackedBuilding: the packed forms (a quicklist node's ziplist, a packed hash, a
-// packed sorted set) built whole from elements read elsewhere, in one pass and
-// one allocation.
+// PackedBuilding: a quicklist node's ziplist built whole from elements read
+// elsewhere, in one pass and one allocation, and the element text helpers it
+// shares with PackedStaging (a packed hash or sorted set).
 //
 // Contract: the elements are views (`ListElement`: an integer, or bytes valid
 // for the call) of a blob the caller has already checked, typically an RDB
-// file's listpack or ziplist. The caller guarantees what the form needs and
-// the per-element edits would have checked: no duplicate fields or members,
-// the encoding limits, sorted-set order. The result is byte for byte what
-// the same elements added one at a time would give (an integer is stored as
-// the text Redis would reply with; a ziplist entry takes the integer encoding
-// exactly when `ZipPayload` would). Loading a file is why this exists: adding
-// elements one by one costs an allocation (and, for hashes, a search) each.
+// file's listpack or ziplist. The result is byte for byte what the same
+// elements pushed one at a time would give (a ziplist entry takes the integer
+// encoding exactly when `ZipPayload` would). Loading a file is why this
+// exists: pushing elements one by one costs an allocation each.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -98,63 +95,6 @@ extension Ziplist {
             initialized = total
         }
         self.init(trusted: bytes)
-    }
-}
-
-extension PackedPairs {
-    /// Pairs from `elements` (field, value, field, value...), unique fields, in one allocation.
-    init(elements: [ListElement]) {
-        self.init()
-        guard !elements.isEmpty else { return }
-        var total = 0
-        for e in elements {
-            let n = e.textLength
-            total += lengthSize(n) + n
-        }
-        storage.resize(to: total)
-        storage.withUnsafeMutableBytes { p in
-            var i = 0
-            for e in elements {
-                writeLength(e.textLength, p, &i)
-                i += e.writeText(to: p.baseAddress!.assumingMemoryBound(to: UInt8.self) + i)
-            }
-        }
-        storage.setTag(UInt32(elements.count / 2))
-    }
-}
-
-extension HashValue {
-    /// A packed ("ziplist") hash of `elements` (field, value, ...): the fields
-    /// unique, and their count and lengths within the limits that keep it packed.
-    public init(packedElements elements: [ListElement]) {
-        storage = .packed(PackedPairs(elements: elements))
-    }
-}
-
-extension SortedSetValue {
-    /// A packed ("ziplist") sorted set of `members` with `scores`, already in
-    /// sorted-set order (score, then member bytes), unique, within the packed limits.
-    public init(packedSorted members: [ListElement], scores: [Double]) {
-        var total = 4
-        for (m, s) in zip(members, scores) { total += SortedSetPacked.encodedLength(s, m.textLength) }
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buf, initialized in
-            let b = buf.baseAddress!
-            let n = members.count
-            for k in 0..<4 { b[k] = UInt8(truncatingIfNeeded: n >> (8 * k)) }
-            var o = 4
-            for (m, s) in zip(members, scores) {
-                o += SortedSetPacked.writeScore(s, to: b + o)
-                var len = m.textLength
-                while len >= 0x80 {
-                    b[o] = UInt8(len & 0x7F) | 0x80; o += 1
-                    len >>= 7
-                }
-                b[o] = UInt8(len); o += 1
-                o += m.writeText(to: b + o)
-            }
-            initialized = total
-        }
-        storage = .packed(SortedSetPacked(trusted: bytes))
     }
 }
 

@@ -55,9 +55,10 @@ struct SortedSetPacked {
     static let maxPackedInteger: Double = 36_028_797_018_963_968  // 2^55
 
     static func scoreLength(_ score: Double) -> Int {
-        guard score == score.rounded(.towardZero), abs(score) < maxPackedInteger,
-              !(score == 0 && score.sign == .minus) else { return 9 }
+        // Integral test by conversion (rounded() is a libm call without SSE4.1); NaN fails the range test.
+        guard abs(score) < maxPackedInteger, !(score == 0 && score.sign == .minus) else { return 9 }
         let v = Int64(score)
+        guard Double(v) == score else { return 9 }
         if v >= 0 && v < 0xF0 { return 1 }
         // The fewest bytes of two's complement that hold v: its magnitude bits plus a sign bit.
         let magnitude = v < 0 ? ~v : v
