@@ -23,18 +23,11 @@
 /// (the low bits) never use.
 @inlinable func fingerprint(_ hash: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: hash >> 48) }
 
-@inlinable public func hashKey(_ key: Bytes) -> UInt64 {
-    var hasher = Hasher()
-    key.withUnsafeBytes { hasher.combine(bytes: $0) }
-    return UInt64(bitPattern: Int64(hasher.finalize()))
-}
+/// A key's hash (ByteHash.swift): the bucket is its low bits, the fingerprint its top ones.
+@inlinable public func hashKey(_ key: Bytes) -> UInt64 { key.withUnsafeBytes { byteHash($0) } }
 
 /// `hashKey` of a key still in a receive buffer (the same value for the same bytes).
-@inlinable public func hashKey(_ key: UnsafeRawBufferPointer) -> UInt64 {
-    var hasher = Hasher()
-    hasher.combine(bytes: key)
-    return UInt64(bitPattern: Int64(hasher.finalize()))
-}
+@inlinable public func hashKey(_ key: UnsafeRawBufferPointer) -> UInt64 { byteHash(key) }
 
 public struct KeyTable {
     /// One key. The field order packs it into 40 bytes: the 4-byte fields fill the gap

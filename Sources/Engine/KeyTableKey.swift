@@ -12,9 +12,6 @@
 // the Bytes reference and the padding it replaces in the entry (see
 // KeyTable.Entry's field order).
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @usableFromInline enum EntryKey: ExpressibleByArrayLiteral {
     /// Up to `inlineCapacity` bytes, packed little-end first into the first 14 payload
@@ -60,9 +57,7 @@ import Glibc
             return hashKey(b)
         case .inline(let a, let b, let c, let n):
             let packed = (a, b, c, n)
-            var hasher = Hasher()
-            withUnsafeBytes(of: packed) { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(n)))) }
-            return UInt64(bitPattern: Int64(hasher.finalize()))
+            return withUnsafeBytes(of: packed) { byteHash(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(n)))) }
         }
     }
 
@@ -85,23 +80,3 @@ import Glibc
     }
 }
 
-/// Whether two buffers of the same length hold the same bytes. Swift, not memcmp: a lookup
-/// compares a key held by the table, and around an opaque C call the compiler retains and
-/// releases that key's storage to keep it alive (an atomic pair on every lookup).
-@inlinable func equalBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-    let n = a.count
-    guard n > 0 else { return true }
-    let pa = a.baseAddress!, pb = b.baseAddress!
-    var i = 0
-    while i + 8 <= n {
-        if pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-            return false
-        }
-        i += 8
-    }
-    while i < n {
-        if pa.load(fromByteOffset: i, as: UInt8.self) != pb.load(fromByteOffset: i, as: UInt8.self) { return false }
-        i += 1
-    }
-    return true
-}

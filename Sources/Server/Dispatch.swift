@@ -19,7 +19,8 @@ extension Server {
 
         // Set before the command runs, as Redis's processCommand does: CLIENT LIST shows
         // cmd=client for its own caller, and NULL after an unknown command.
-        let command = commands.lookup(argv[0])
+        let nameTag = CommandSpellings.tag(argv[0])
+        let command = commands.lookup(argv[0], tag: nameTag)
         client.lastCommand = command?.name ?? "NULL"
         guard let command else {
             client.transaction?.hasErrors = true

@@ -17,25 +17,11 @@
 // the chain link that pointed at the last entry must be redirected. Entry
 // indices are therefore only valid until the next insert or remove.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 @usableFromInline func byteStringHash(_ key: Bytes) -> UInt32 {
-    var hasher = Hasher()
-    key.withUnsafeBytes { hasher.combine(bytes: $0) }
-    return UInt32(truncatingIfNeeded: hasher.finalize())
+    UInt32(truncatingIfNeeded: key.withUnsafeBytes { byteHash($0) })
 }
 
-/// True when `a` and `b` hold the same bytes (one memcmp instead of an element loop).
-@inlinable func bytesEqual(_ a: Bytes, _ b: Bytes) -> Bool {
-    let n = a.count
-    if n != b.count { return false }
-    if n == 0 { return true }
-    return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 } }
-}
 
 public struct ByteStringTable<Payload> {
     @usableFromInline struct Entry {

@@ -144,7 +144,7 @@ package struct CommandRename: Equatable, Sendable {
 package struct CommandTable {
     package private(set) var byName: [String: Command] = [:]
     /// Exact-bytes index (lower and upper case spellings) that skips lowercasing on the hot path.
-    private var byBytes: [Bytes: Command] = [:]
+    private var byBytes = CommandSpellings()
 
     package init(_ groups: [[Command]]) {
         for group in groups {
@@ -152,14 +152,16 @@ package struct CommandTable {
                 let command = Command(copying: shared)
                 precondition(byName[command.name] == nil, "duplicate command \(command.name)")
                 byName[command.name] = command
-                byBytes[Bytes(command.name)] = command
-                byBytes[Bytes(command.name.uppercased())] = command
+                byBytes.set(Bytes(command.name), command)
+                byBytes.set(Bytes(command.name.uppercased()), command)
             }
         }
     }
 
-    package func lookup(_ name: Bytes) -> Command? {
-        if let c = byBytes[name] { return c }
+    /// The command `name` calls, any spelling. `tag`: CommandSpellings.tag(name), taken
+    /// before the table is reached (see there).
+    @inline(__always) package func lookup(_ name: Bytes, tag: UInt64? = nil) -> Command? {
+        if let c = byBytes.lookup(name, tag: tag ?? CommandSpellings.tag(name)) { return c }
         guard name.count <= 64 else { return nil }
         return byName[String(decoding: name, as: UTF8.self).lowercased()]
     }
@@ -170,15 +172,15 @@ package struct CommandTable {
     package mutating func add(_ command: Command) -> Bool {
         guard byName[command.name] == nil else { return false }
         byName[command.name] = command
-        byBytes[Bytes(command.name)] = command
-        byBytes[Bytes(command.name.uppercased())] = command
+        byBytes.set(Bytes(command.name), command)
+        byBytes.set(Bytes(command.name.uppercased()), command)
         return true
     }
 
     /// Removes a command added by `add` (MODULE UNLOAD).
     package mutating func remove(_ name: String) {
         guard let command = byName.removeValue(forKey: name) else { return }
-        byBytes = byBytes.filter { $0.value !== command }
+        byBytes.removeAll(of: command)
     }
 
     /// rename-command: serves the command named `from` as `to` instead, or no longer
@@ -189,12 +191,12 @@ package struct CommandTable {
         guard let command = byName.removeValue(forKey: old) else {
             throw ConfigProblem("No such command in rename-command")
         }
-        byBytes = byBytes.filter { $0.value !== command }
+        byBytes.removeAll(of: command)
         guard !to.isEmpty else { return }
         let new = to.lowercased()
         guard byName[new] == nil else { throw ConfigProblem("Target command name already exists") }
         byName[new] = command
-        for spelling in [to, new, to.uppercased()] { byBytes[Bytes(spelling)] = command }
+        for spelling in [to, new, to.uppercased()] { byBytes.set(Bytes(spelling), command) }
     }
 
     /// The standard table with the config file's renames applied (they were checked at load).
