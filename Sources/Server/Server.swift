@@ -101,6 +101,9 @@ package final class Server {
     var moduleCallClients: [Client] = []
     /// Lua scripting (Scripting/): the interpreter is made on first use.
     package lazy var scripting = ServerScripting(server: self)
+    /// The script that went past lua-time-limit and waits between slices (ScriptBusy.swift).
+    /// Kept here, not in `scripting`: every command checks it, and should not touch the lazy property.
+    package var suspendedScript: SuspendedScript? = nil
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config

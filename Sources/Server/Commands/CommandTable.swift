@@ -145,6 +145,8 @@ package struct CommandTable {
     package private(set) var byName: [String: Command] = [:]
     /// Exact-bytes index (lower and upper case spellings) that skips lowercasing on the hot path.
     private var byBytes: [Bytes: Command] = [:]
+    /// Moves on every change of the table, so a cached lookup knows when it is stale.
+    package private(set) var generation = 0
 
     package init(_ groups: [[Command]]) {
         for group in groups {
@@ -172,6 +174,7 @@ package struct CommandTable {
         byName[command.name] = command
         byBytes[Bytes(command.name)] = command
         byBytes[Bytes(command.name.uppercased())] = command
+        generation += 1
         return true
     }
 
@@ -179,6 +182,7 @@ package struct CommandTable {
     package mutating func remove(_ name: String) {
         guard let command = byName.removeValue(forKey: name) else { return }
         byBytes = byBytes.filter { $0.value !== command }
+        generation += 1
     }
 
     /// rename-command: serves the command named `from` as `to` instead, or no longer
@@ -190,6 +194,7 @@ package struct CommandTable {
             throw ConfigProblem("No such command in rename-command")
         }
         byBytes = byBytes.filter { $0.value !== command }
+        generation += 1
         guard !to.isEmpty else { return }
         let new = to.lowercased()
         guard byName[new] == nil else { throw ConfigProblem("Target command name already exists") }

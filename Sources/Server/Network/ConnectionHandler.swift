@@ -149,12 +149,12 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
 
     /// Touches the key-table slots of the keys of a pipelined batch before its commands
     /// run, so their cache misses overlap (one miss per batch instead of one per command).
-    /// Only a hint: the keys are the commands' first arguments as PipelineScan sees them.
+    /// Only a hint: the keys are the commands' first keys as PipelineScan sees them.
     private func warmKeys(_ client: Client) {
         guard let buffer = input, buffer.readableBytes >= Self.warmMinimumBytes else { return }
         warmHashes.removeAll(keepingCapacity: true)
         buffer.withUnsafeReadableBytes { raw in
-            scanFirstArguments(raw, limit: Self.warmBatchLimit) { warmHashes.append(hashKey($0)) }
+            scanFirstKeys(raw, limit: Self.warmBatchLimit) { warmHashes.append(hashKey($0)) }
         }
         guard warmHashes.count > 1 else { return }
         let db = client.db
