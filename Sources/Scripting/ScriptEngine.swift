@@ -121,6 +121,20 @@ public final class ScriptEngine {
         runChunk(ScriptPrelude.compareHelper, name: "@cmp_func_def")
         runChunk(ScriptPrelude.errorHandler, name: "@err_handler_def")
         runChunk(ScriptPrelude.globalsGuard, name: "@enable_strict_lua")
+        keysName = internedName("KEYS")
+        argvName = internedName("ARGV")
+        errorHandlerName = internedName("__redis__err__handler")
+    }
+
+    /// Registry references of the global names every run uses: pushing one is an array read,
+    /// where lua_pushstring would hash the name and look it up in Lua's string table.
+    private var keysName: Int32 = 0
+    private var argvName: Int32 = 0
+    private var errorHandlerName: Int32 = 0
+
+    private func internedName(_ name: StaticString) -> Int32 {
+        lua_pushstring(lp, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self))
+        return luaL_ref(lp, cl_registryindex())
     }
 
     private func runChunk(_ code: String, name: String) {
@@ -215,10 +229,11 @@ public final class ScriptEngine {
         run = state
         running = script
         cairn_lua_seed_random(0)
-        setGlobalArray("KEYS", keys)
-        setGlobalArray("ARGV", args)
+        setGlobalArray(keysName, keys)
+        setGlobalArray(argvName, args)
         lua_settop(lp, 0)
-        lua_getfield(lp, cl_globalsindex(), "__redis__err__handler")
+        lua_rawgeti(lp, cl_registryindex(), errorHandlerName)
+        lua_gettable(lp, cl_globalsindex())
         lua_rawgeti(lp, cl_registryindex(), script.ref)
         isRunning = true
         let step = cairn_run_start(rp, lp, 1, Int64(limitMs), maySuspend ? 1 : 0)
@@ -261,8 +276,8 @@ public final class ScriptEngine {
         lua_settop(lp, 0)
     }
 
-    private func setGlobalArray(_ name: StaticString, _ items: ArraySlice<Bytes>) {
-        lua_pushstring(lp, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self))
+    private func setGlobalArray(_ name: Int32, _ items: ArraySlice<Bytes>) {
+        lua_rawgeti(lp, cl_registryindex(), name)
         lua_createtable(lp, Int32(items.count), 0)
         var i: Int32 = 1
         for item in items {
