@@ -83,7 +83,7 @@ package final class Server {
     package var notificationClasses: NotificationClass = []
     /// The allocator's figures: used_memory, its peak, the start-up figure (MemoryAccounting.swift).
     package let memory = MemoryMeter()
-    /// Connections whose replies wait for this loop turn's AOF write (AOFPersistence.swift).
+    /// Connections whose replies wait for the end of this loop turn (ReplyFlush.swift).
     var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     package let blocking = BlockedClients()

@@ -77,9 +77,9 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        // With the AOF on, replies wait for the end of this loop turn: one AOF write (and with
-        // appendfsync always one fsync) then covers every client served in it, as Redis's beforeSleep.
-        if server.persistence.aofEnabled, let client, client.output.readableBytes > 0 {
+        // Replies wait for the end of this loop turn, as Redis's beforeSleep writes them: one
+        // wake-up of the peers per turn, and the turn's one AOF write goes first (ReplyFlush.swift).
+        if let client, client.output.readableBytes > 0 {
             server.deferFlush(self, on: context.eventLoop)
         } else {
             flushOutput()
