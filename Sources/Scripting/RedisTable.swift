@@ -146,13 +146,16 @@ extension ScriptEngine {
         guard argc > 0 else {
             return fail(l, Bytes("Please specify at least one argument for redis.call()".utf8), raise: raise)
         }
-        var argv: [Bytes] = []
+        // The list's storage is kept from call to call (a fresh one only if the command kept it).
+        var argv = callArguments
+        callArguments = []
         argv.reserveCapacity(Int(argc))
         for i in 1...argc {
             if lua_type(l, i) == LUA_TNUMBER {
-                var digits = [CChar](repeating: 0, count: 64)
-                let n = Int(cl_format_number(lua_tonumber(l, i), &digits, 64))
-                argv.append(digits[0..<min(n, 63)].map { UInt8(bitPattern: $0) })
+                argv.append(withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { digits in
+                    let n = Int(cl_format_number(lua_tonumber(l, i), digits.baseAddress, 64))
+                    return Bytes(UnsafeRawBufferPointer(start: digits.baseAddress, count: min(n, 63)))
+                })
             } else {
                 var length = 0
                 guard let p = lua_tolstring(l, i, &length) else {
@@ -169,6 +172,8 @@ extension ScriptEngine {
             LuaReply.push(l, from: &reply, sortArray: sort && !self.run.replicatesEffects)
         }
         hostLeave()
+        argv.removeAll(keepingCapacity: true)
+        callArguments = argv
         if let refusal { return fail(l, Bytes(refusal.utf8), raise: raise) }
         guard raise && isError else { return 1 }
         // redis.call: raise the command's error text (the "err" field) instead of returning it.

@@ -1,9 +1,10 @@
 // ScriptEngine: one Lua 5.1 interpreter with Redis 4.0's environment, the
 // script cache, and the run of one script at a time.
 //
-// Contract: used on the keyspace thread only. `prepare` finds or compiles the
-// function of a script (named f_<sha1> as in Redis, so compile errors read the
-// same), `start` runs it with KEYS and ARGV set, and either finishes or (when the
+// Contract: used on the keyspace thread only. `load` compiles the function of a
+// script (named f_<sha1> as in Redis, so compile errors read the same) unless
+// cached, `script(sha:)` finds a cached one, `start` runs it with KEYS and ARGV
+// set, and either finishes or (when the
 // caller allows it and lua-time-limit has passed) comes back suspended: the
 // caller keeps serving its event loop and calls `resume` until the run is done,
 // then `writeReply` turns the result into RESP. What a script does to the data
@@ -43,6 +44,20 @@ public enum ScriptStep {
     case suspended
 }
 
+/// One script of the cache: what EVAL sent, its sha1 (the name EVALSHA uses), its function.
+public final class CachedScript {
+    public let body: Bytes
+    public let sha: Bytes
+    /// The registry reference of the compiled f_<sha1> function.
+    let ref: Int32
+
+    init(body: Bytes, sha: Bytes, ref: Int32) {
+        self.body = body
+        self.sha = sha
+        self.ref = ref
+    }
+}
+
 public final class ScriptEngine {
     public static let replicateAOF = 1
     public static let replicateReplicas = 2
@@ -50,18 +65,20 @@ public final class ScriptEngine {
 
     private(set) var L: OpaquePointer
     private let runner: OpaquePointer
-    /// Body -> sha1, for EVAL's fast path (no digest per call).
-    private var shaByBody: [Bytes: Bytes] = [:]
+    /// Body -> script, for EVAL's fast path (no digest per call).
+    private var scriptsByBody: [Bytes: CachedScript] = [:]
     /// The script loaded or run last: a repeated EVAL or EVALSHA compares bytes, hashing nothing.
-    private var lastScript: (body: Bytes, sha: Bytes, ref: Int32)? = nil
-    /// sha1 -> (body, registry reference of its function).
-    private var scripts: [Bytes: (body: Bytes, ref: Int32)] = [:]
+    private var lastScript: CachedScript? = nil
+    /// sha1 (lowercase) -> script.
+    private var scripts: [Bytes: CachedScript] = [:]
     /// The server (it owns this engine, so it outlives it; no reference counting on the hot path).
     public unowned(unsafe) var host: ScriptHost?
     public var run = ScriptRunState()
-    /// The sha1 of the running script, for the error reply's function name.
-    private var runningSHA: Bytes = []
+    /// The running script, for the error reply's function name.
+    private var running: CachedScript? = nil
     public private(set) var isRunning = false
+    /// redis.call's argument list, kept empty between calls to reuse its storage.
+    var callArguments: [Bytes] = []
     /// Libraries Redis loads that this machine lacks (logged once by the server).
     public private(set) var missingLibraries = ""
 
@@ -85,7 +102,7 @@ public final class ScriptEngine {
         precondition(!isRunning, "SCRIPT FLUSH during a script")
         lua_close(lp)
         L = luaL_newstate()!
-        shaByBody = [:]
+        scriptsByBody = [:]
         scripts = [:]
         lastScript = nil
         setUpInterpreter()
@@ -104,6 +121,20 @@ public final class ScriptEngine {
         runChunk(ScriptPrelude.compareHelper, name: "@cmp_func_def")
         runChunk(ScriptPrelude.errorHandler, name: "@err_handler_def")
         runChunk(ScriptPrelude.globalsGuard, name: "@enable_strict_lua")
+        keysName = internedName("KEYS")
+        argvName = internedName("ARGV")
+        errorHandlerName = internedName("__redis__err__handler")
+    }
+
+    /// Registry references of the global names every run uses: pushing one is an array read,
+    /// where lua_pushstring would hash the name and look it up in Lua's string table.
+    private var keysName: Int32 = 0
+    private var argvName: Int32 = 0
+    private var errorHandlerName: Int32 = 0
+
+    private func internedName(_ name: StaticString) -> Int32 {
+        lua_pushstring(lp, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self))
+        return luaL_ref(lp, cl_registryindex())
     }
 
     private func runChunk(_ code: String, name: String) {
@@ -127,23 +158,25 @@ public final class ScriptEngine {
         return scripts[lowercased(sha)] != nil
     }
 
-    /// The body cached under `sha`, for propagating EVALSHA as EVAL.
-    public func body(sha: Bytes) -> Bytes? {
-        if let last = lastScript, last.sha == sha { return last.body }
-        return scripts[lowercased(sha)]?.body
+    /// The script cached under `sha` (any case), for EVALSHA.
+    public func script(sha: Bytes) -> CachedScript? {
+        if let last = lastScript, last.sha == sha { return last }
+        guard let script = scripts[lowercased(sha)] else { return nil }
+        lastScript = script
+        return script
     }
 
-    /// Compiles `body` unless cached; returns its sha1, or the error reply text.
-    public func load(body: Bytes) -> Result<Bytes, ScriptError> {
-        if let last = lastScript, last.body == body { return .success(last.sha) }
-        if let sha = shaByBody[body] {
-            lastScript = (body, sha, scripts[sha]!.ref)
-            return .success(sha)
+    /// Compiles `body` unless cached; returns the script, or the error reply text.
+    public func load(body: Bytes) -> Result<CachedScript, ScriptError> {
+        if let last = lastScript, last.body == body { return .success(last) }
+        if let script = scriptsByBody[body] {
+            lastScript = script
+            return .success(script)
         }
         let sha = SHA1.hex(body)
-        if scripts[sha] != nil {
-            shaByBody[body] = sha
-            return .success(sha)
+        if let script = scripts[sha] {
+            scriptsByBody[body] = script
+            return .success(script)
         }
         let name = Bytes("f_".utf8) + sha
         var source = Bytes("function ".utf8) + name + Bytes("() ".utf8)
@@ -164,11 +197,11 @@ public final class ScriptEngine {
             b.withMemoryRebound(to: CChar.self) { lua_pushlstring(lp, $0.baseAddress, $0.count) }
         }
         lua_rawget(lp, cl_globalsindex())
-        let ref = luaL_ref(lp, cl_registryindex())
-        scripts[sha] = (body, ref)
-        shaByBody[body] = sha
-        lastScript = (body, sha, ref)
-        return .success(sha)
+        let script = CachedScript(body: body, sha: sha, ref: luaL_ref(lp, cl_registryindex()))
+        scripts[sha] = script
+        scriptsByBody[body] = script
+        lastScript = script
+        return .success(script)
     }
 
     /// The value on top as bytes (popped).
@@ -189,27 +222,19 @@ public final class ScriptEngine {
 
     // MARK: running
 
-    /// Starts the cached script `sha` with KEYS and ARGV. `limitMs` is lua-time-limit
+    /// Starts a cached script with KEYS and ARGV. `limitMs` is lua-time-limit
     /// (0: no watch); with `maySuspend`, a run past the limit comes back `.suspended`.
-    public func start(sha: Bytes, keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>, limitMs: Int,
+    public func start(_ script: CachedScript, keys: ArraySlice<Bytes>, args: ArraySlice<Bytes>, limitMs: Int,
                       maySuspend: Bool, state: ScriptRunState) -> ScriptStep {
-        let ref: Int32
-        if let last = lastScript, last.sha == sha {
-            ref = last.ref
-        } else {
-            let sha = lowercased(sha)
-            guard let entry = scripts[sha] else { preconditionFailure("start of an unknown script") }
-            ref = entry.ref
-            lastScript = (entry.body, sha, ref)
-        }
         run = state
-        runningSHA = lastScript!.sha
+        running = script
         cairn_lua_seed_random(0)
-        setGlobalArray("KEYS", keys)
-        setGlobalArray("ARGV", args)
+        setGlobalArray(keysName, keys)
+        setGlobalArray(argvName, args)
         lua_settop(lp, 0)
-        lua_getfield(lp, cl_globalsindex(), "__redis__err__handler")
-        lua_rawgeti(lp, cl_registryindex(), ref)
+        lua_rawgeti(lp, cl_registryindex(), errorHandlerName)
+        lua_gettable(lp, cl_globalsindex())
+        lua_rawgeti(lp, cl_registryindex(), script.ref)
         isRunning = true
         let step = cairn_run_start(rp, lp, 1, Int64(limitMs), maySuspend ? 1 : 0)
         return step == Int32(CAIRN_RUN_DONE) ? finish() : .suspended
@@ -243,15 +268,16 @@ public final class ScriptEngine {
     public func writeReply(into out: inout ByteBuffer) {
         if cairn_run_status(rp) != 0 {
             let message = popString()
-            writeErrorBytes(Bytes("ERR Error running script (call to f_".utf8) + runningSHA + Bytes("): ".utf8) + message + [10], into: &out)
+            let sha = running?.sha ?? []
+            writeErrorBytes(Bytes("ERR Error running script (call to f_".utf8) + sha + Bytes("): ".utf8) + message + [10], into: &out)
         } else {
             LuaReply.write(lp, index: lua_gettop(lp), into: &out, depth: 0)
         }
         lua_settop(lp, 0)
     }
 
-    private func setGlobalArray(_ name: StaticString, _ items: ArraySlice<Bytes>) {
-        lua_pushstring(lp, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self))
+    private func setGlobalArray(_ name: Int32, _ items: ArraySlice<Bytes>) {
+        lua_rawgeti(lp, cl_registryindex(), name)
         lua_createtable(lp, Int32(items.count), 0)
         var i: Int32 = 1
         for item in items {

@@ -57,7 +57,7 @@ extension Server {
             client.output.writeError(refusal.message)
             return
         }
-        if scripting.suspended != nil && !allowedWhileScriptBusy(command, argv) {
+        if suspendedScript != nil && !allowedWhileScriptBusy(command, argv) {
             client.transaction?.hasErrors = true
             stats.errorReplies += 1
             client.output.writeError(Self.busyError)
@@ -69,7 +69,7 @@ extension Server {
             return
         }
         call(command, client, argv, startedAt: started)
-        if let script = scripting.suspended, script.finishExecute == nil {
+        if let script = suspendedScript, script.finishExecute == nil {
             suspended = true
             script.finishExecute = { [unowned self] in
                 let start = client.output.writerIndex
@@ -107,7 +107,7 @@ extension Server {
         #endif
         let started = startedAt ?? monotonicNanoseconds()
         command.run(Call(server: self, client: client, argv: argv))
-        if let script = scripting.suspended, script.finishCall == nil {
+        if let script = suspendedScript, script.finishCall == nil {
             // An EVAL past lua-time-limit: counted and recorded when the script ends.
             script.finishCall = { [unowned self] in
                 self.finishCall(command, client, argv, db: db, dirtyBefore: dirtyBefore, started: started,

@@ -83,7 +83,7 @@ package final class Server {
     package var notificationClasses: NotificationClass = []
     /// The allocator's figures: used_memory, its peak, the start-up figure (MemoryAccounting.swift).
     package let memory = MemoryMeter()
-    /// Connections whose replies wait for this loop turn's AOF write (AOFPersistence.swift).
+    /// Connections whose replies wait for the end of this loop turn (ReplyFlush.swift).
     var deferredFlushes: [ClientConnection] = []
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     package let blocking = BlockedClients()
@@ -101,6 +101,9 @@ package final class Server {
     var moduleCallClients: [Client] = []
     /// Lua scripting (Scripting/): the interpreter is made on first use.
     package lazy var scripting = ServerScripting(server: self)
+    /// The script that went past lua-time-limit and waits between slices (ScriptBusy.swift).
+    /// Kept here, not in `scripting`: every command checks it, and should not touch the lazy property.
+    package var suspendedScript: SuspendedScript? = nil
 
     package init(config: ServerConfig, log: ServerLog? = nil) {
         self.config = config

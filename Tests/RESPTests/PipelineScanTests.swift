@@ -1,4 +1,4 @@
-// PipelineScanTests: the look-ahead scan finds the first argument of each complete
+// PipelineScanTests: the look-ahead scan finds the first key of each complete
 // multibulk command, never reads past a partial or unusual one, and respects its limit.
 import XCTest
 @testable import RESP
@@ -7,7 +7,7 @@ final class PipelineScanTests: XCTestCase {
     private func keys(_ bytes: [UInt8], limit: Int = 64) -> [String] {
         var found: [String] = []
         bytes.withUnsafeBytes { raw in
-            scanFirstArguments(raw, limit: limit) { found.append(String(decoding: $0, as: UTF8.self)) }
+            scanFirstKeys(raw, limit: limit) { found.append(String(decoding: $0, as: UTF8.self)) }
         }
         return found
     }
@@ -31,6 +31,12 @@ final class PipelineScanTests: XCTestCase {
         XCTAssertEqual(keys(Array("*2\r\n$3\r\nGET\r\n$-1\r\n".utf8)), [])
         XCTAssertEqual(keys(Array("*2\r\n$3\r\nGET\r\n$x\r\n".utf8)), [])
         XCTAssertEqual(keys(Array("*\r\n".utf8)), [])
+    }
+
+    func testFirstKeyOfEvalAndEvalsha() {
+        let batch = multibulk("EVAL", "return 1", "1", "k1", "a") + multibulk("evalsha", "abc", "2", "k2", "k3")
+            + multibulk("EVAL", "return 1", "0") + multibulk("EVALS", "x", "y", "z") + multibulk("evalx", "a", "b", "c")
+        XCTAssertEqual(keys(batch), ["k1", "k2", "x", "a"])
     }
 
     func testLimit() {

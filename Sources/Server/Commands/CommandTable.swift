@@ -145,6 +145,8 @@ package struct CommandTable {
     package private(set) var byName: [String: Command] = [:]
     /// Exact-bytes index (lower and upper case spellings) that skips lowercasing on the hot path.
     private var byBytes = CommandSpellings()
+    /// Moves on every change of the table, so a cached lookup knows when it is stale.
+    package private(set) var generation = 0
 
     package init(_ groups: [[Command]]) {
         for group in groups {
@@ -174,6 +176,7 @@ package struct CommandTable {
         byName[command.name] = command
         byBytes.set(Bytes(command.name), command)
         byBytes.set(Bytes(command.name.uppercased()), command)
+        generation += 1
         return true
     }
 
@@ -181,6 +184,7 @@ package struct CommandTable {
     package mutating func remove(_ name: String) {
         guard let command = byName.removeValue(forKey: name) else { return }
         byBytes.removeAll(of: command)
+        generation += 1
     }
 
     /// rename-command: serves the command named `from` as `to` instead, or no longer
@@ -192,6 +196,7 @@ package struct CommandTable {
             throw ConfigProblem("No such command in rename-command")
         }
         byBytes.removeAll(of: command)
+        generation += 1
         guard !to.isEmpty else { return }
         let new = to.lowercased()
         guard byName[new] == nil else { throw ConfigProblem("Target command name already exists") }

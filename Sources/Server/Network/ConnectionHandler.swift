@@ -77,9 +77,9 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        // With the AOF on, replies wait for the end of this loop turn: one AOF write (and with
-        // appendfsync always one fsync) then covers every client served in it, as Redis's beforeSleep.
-        if server.persistence.aofEnabled, let client, client.output.readableBytes > 0 {
+        // Replies wait for the end of this loop turn, as Redis's beforeSleep writes them: one
+        // wake-up of the peers per turn, and the turn's one AOF write goes first (ReplyFlush.swift).
+        if let client, client.output.readableBytes > 0 {
             server.deferFlush(self, on: context.eventLoop)
         } else {
             flushOutput()
@@ -149,12 +149,12 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
 
     /// Touches the key-table slots of the keys of a pipelined batch before its commands
     /// run, so their cache misses overlap (one miss per batch instead of one per command).
-    /// Only a hint: the keys are the commands' first arguments as PipelineScan sees them.
+    /// Only a hint: the keys are the commands' first keys as PipelineScan sees them.
     private func warmKeys(_ client: Client) {
         guard let buffer = input, buffer.readableBytes >= Self.warmMinimumBytes else { return }
         warmHashes.removeAll(keepingCapacity: true)
         buffer.withUnsafeReadableBytes { raw in
-            scanFirstArguments(raw, limit: Self.warmBatchLimit) { warmHashes.append(hashKey($0)) }
+            scanFirstKeys(raw, limit: Self.warmBatchLimit) { warmHashes.append(hashKey($0)) }
         }
         guard warmHashes.count > 1 else { return }
         let db = client.db

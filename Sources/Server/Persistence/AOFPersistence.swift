@@ -17,7 +17,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
 import Engine
 import ChangeStream
 import RDB
@@ -47,19 +46,6 @@ struct AOFCommandSerializer: SnapshotSerializer {
     }
 }
 
-extension Server {
-    /// Flushes `connection` at the end of the current loop turn, after the AOF write.
-    func deferFlush(_ connection: ClientConnection, on loop: EventLoop) {
-        deferredFlushes.append(connection)
-        guard deferredFlushes.count == 1 else { return }
-        loop.execute { [self] in
-            persistence.flushBeforeReplies()
-            let due = deferredFlushes
-            deferredFlushes.removeAll(keepingCapacity: true)
-            for connection in due { connection.flushOutput() }
-        }
-    }
-}
 
 extension Persistence {
     /// Where the AOF lives.

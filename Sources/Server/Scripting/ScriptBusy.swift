@@ -29,7 +29,7 @@ extension Server {
     /// Slices a suspended script runs for between two looks at the sockets.
     static let scriptSliceMs = 10
 
-    package var scriptIsBusy: Bool { scripting.suspended != nil }
+    package var scriptIsBusy: Bool { suspendedScript != nil }
 
     static let busyError = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 
@@ -46,7 +46,7 @@ extension Server {
     /// The EVAL handler's script went past lua-time-limit and gave the loop back.
     func scriptSuspended(_ invocation: ScriptInvocation) {
         let script = SuspendedScript(invocation)
-        scripting.suspended = script
+        suspendedScript = script
         invocation.call.client.runsSuspendedScript = true
         log.warning("Lua slow script detected: still in execution after \(config.luaTimeLimit) milliseconds. "
                     + "You can try killing the script using the SCRIPT KILL command.")
@@ -58,13 +58,13 @@ extension Server {
     }
 
     private func runScriptSlice() {
-        guard let script = scripting.suspended else { return }
+        guard let script = suspendedScript else { return }
         keyspace.now = script.invocation.now
         switch scripting.engine.resume(sliceMs: Self.scriptSliceMs) {
         case .suspended:
             scheduleScriptSlice()
         case .done:
-            scripting.suspended = nil
+            suspendedScript = nil
             script.invocation.finish()
             script.finishCall?()
             script.finishExecute?()

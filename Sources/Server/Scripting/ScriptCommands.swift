@@ -35,16 +35,16 @@ private func eval(_ call: Call, bySHA: Bool) {
         call.error("ERR Number of keys can't be negative")
         return
     }
-    let sha: Bytes
+    let script: CachedScript
     if bySHA {
-        guard call.argv[1].count == 40, engine.exists(sha: call.argv[1]) else {
+        guard call.argv[1].count == 40, let cached = engine.script(sha: call.argv[1]) else {
             call.error(noScript)
             return
         }
-        sha = call.argv[1]
+        script = cached
     } else {
         switch engine.load(body: call.argv[1]) {
-        case .success(let digest): sha = digest
+        case .success(let loaded): script = loaded
         case .failure(let error):
             server.stats.errorReplies += 1
             writeErrorBytes(error.message, into: &call.client.output)
@@ -56,8 +56,8 @@ private func eval(_ call: Call, bySHA: Bool) {
     let client = call.client
     scripting.client.db = client.db
     scripting.caller = client
-    let run = ScriptInvocation(call: call, bySHA: bySHA, firstRecord: server.stream.mark, dirtyBefore: server.keyspace.dirty,
-                               now: server.keyspace.now)
+    let run = ScriptInvocation(call: call, script: script, bySHA: bySHA, firstRecord: server.stream.mark,
+                               dirtyBefore: server.keyspace.dirty, now: server.keyspace.now)
     // Past lua-time-limit a script may hand the loop back only when it runs for a client's own
     // command (not inside EXEC, an AOF load or a master's stream) and a loop exists to hand to.
     let maySuspend = server.schedule != nil && !server.replication.isReplica && !client.execInProgress
@@ -65,7 +65,7 @@ private func eval(_ call: Call, bySHA: Bool) {
     let limit = server.replication.isReplica ? 0 : server.config.luaTimeLimit
     let keys = call.argv[3..<(3 + Int(numkeys))]
     let args = call.argv[(3 + Int(numkeys))...]
-    switch engine.start(sha: sha, keys: keys, args: args, limitMs: limit, maySuspend: maySuspend, state: state) {
+    switch engine.start(script, keys: keys, args: args, limitMs: limit, maySuspend: maySuspend, state: state) {
     case .done: run.finish()
     case .suspended: server.scriptSuspended(run)
     }
@@ -74,6 +74,7 @@ private func eval(_ call: Call, bySHA: Bool) {
 /// One EVAL/EVALSHA between its start and its reply.
 package struct ScriptInvocation {
     let call: Call
+    let script: CachedScript
     let bySHA: Bool
     /// The stream's mark at the start: effects are wrapped in MULTI/EXEC from here.
     let firstRecord: Int
@@ -92,10 +93,17 @@ package struct ScriptInvocation {
                 server.stream.wrapTransaction(since: firstRecord, startDB: call.db, endDB: scripting.client.db)
             }
             call.propagate(as: [])
-        } else if bySHA && server.keyspace.dirty > dirtyBefore, let body = engine.body(sha: call.argv[1]) {
-            call.propagate(as: [[Bytes("EVAL".utf8), body] + call.argv[2...]])
+        } else if bySHA && server.keyspace.dirty > dirtyBefore {
+            var eval: [Bytes] = []
+            eval.reserveCapacity(call.argv.count)
+            eval.append(Self.evalName)
+            eval.append(script.body)
+            eval.append(contentsOf: call.argv[2...])
+            call.propagate(as: [eval])
         }
     }
+
+    private static let evalName = Bytes("EVAL".utf8)
 }
 
 private func scriptCommand(_ call: Call) {
@@ -110,8 +118,8 @@ private func scriptCommand(_ call: Call) {
         for sha in call.argv.dropFirst(2) { call.integer(engine.exists(sha: sha) ? 1 : 0) }
     case ("load", 3):
         switch engine.load(body: call.argv[2]) {
-        case .success(let sha):
-            call.bulk(sha)
+        case .success(let script):
+            call.bulk(script.sha)
             call.propagate(as: [call.argv])
         case .failure(let error):
             server.stats.errorReplies += 1

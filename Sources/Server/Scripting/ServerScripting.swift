@@ -23,9 +23,8 @@ package final class ServerScripting: ScriptHost {
     package var alwaysReplicateCommands = false
     /// The client whose EVAL is running (Redis's lua_caller), nil between scripts.
     package var caller: Client? = nil
-    /// The script that went past lua-time-limit and waits between slices (ScriptBusy.swift).
-    package var suspended: SuspendedScript? = nil
-    private unowned let server: Server
+    /// The server owns this object (so outlives it): no reference counting on the hot path.
+    private unowned(unsafe) let server: Server
 
     init(server: Server) {
         self.server = server
@@ -40,8 +39,20 @@ package final class ServerScripting: ScriptHost {
     static let randomThenWrite = "Write commands not allowed after non deterministic commands. Call redis.replicate_commands() "
         + "at the start of your script in order to switch to single commands replication mode."
 
+    /// The command scripts called last: a script calling one command in a loop (or the same
+    /// script run again) finds it by comparing bytes, without hashing the name.
+    private var lastCommand: (name: Bytes, command: Command, generation: Int)? = nil
+
+    private func lookUp(_ name: Bytes) -> Command? {
+        let generation = server.commands.generation
+        if let last = lastCommand, last.generation == generation, last.name == name { return last.command }
+        guard let command = server.commands.lookup(name) else { return nil }
+        lastCommand = (name, command, generation)
+        return command
+    }
+
     package func runScriptCommand(_ argv: [Bytes], _ convert: (inout ByteBuffer, Bool) -> Void) -> String? {
-        guard let command = server.commands.lookup(argv[0]) else { return "Unknown Redis command called from Lua script" }
+        guard let command = lookUp(argv[0]) else { return "Unknown Redis command called from Lua script" }
         if (command.arity > 0 && argv.count != command.arity) || argv.count < -command.arity {
             return "Wrong number of args calling Redis command From Lua script"
         }
