@@ -13,11 +13,52 @@ extension Keyspace {
     /// The key `policy` evicts next as (database, entry index), or nil when no key
     /// qualifies (none at all, or none with a TTL under a volatile policy).
     public func evictionCandidate(policy: MaxmemoryPolicy, samples: Int) -> (db: Int, index: Int)? {
+        evictionCandidates(policy: policy, samples: samples, count: 1).first.map { ($0.db, $0.index) }
+    }
+
+    /// Up to `count` keys for `policy` to evict, in order (fewer when fewer qualify), for
+    /// `evict(_:policy:)`. A pooled policy samples once per key and takes the pool's best
+    /// each time, as when the keys go one by one. The chosen entries and their keys are
+    /// touched together at the end, so the cache misses of the deletions overlap instead
+    /// of coming one deletion at a time.
+    public func evictionCandidates(policy: MaxmemoryPolicy, samples: Int, count: Int) -> [EvictionCandidate] {
+        var picks: [EvictionCandidate] = []
         switch policy {
-        case .noeviction: return nil
-        case .allkeysRandom, .volatileRandom: return randomCandidate(allKeys: policy.samplesAllKeys)
-        default: return pooledCandidate(policy: policy, samples: max(samples, 1))
+        case .noeviction: return []
+        case .allkeysRandom, .volatileRandom:
+            for _ in 0..<count {
+                guard let (db, i) = randomCandidate(allKeys: policy.samplesAllKeys) else { break }
+                picks.append(EvictionCandidate(score: 0, db: db, index: i))
+            }
+        default:
+            // The pool and the generator are taken out of the class for the loop, and put back:
+            // each access to a class property from the sampling would retain and check
+            // exclusivity. The pool is moved, not copied.
+            var pool = EvictionPool()
+            Swift.swap(&pool, &evictionPool)
+            var rng = fastRandom
+            let scoring = EvictionScoring(policy: policy, access: accessPolicy, nowMs: now)
+            for _ in 0..<count {
+                guard let c = pooledCandidate(scoring, samples: max(samples, 1), pool: &pool, rng: &rng) else { break }
+                picks.append(c)
+            }
+            fastRandom = rng
+            Swift.swap(&pool, &evictionPool)
         }
+        var touched: UInt64 = 0
+        for c in picks { touched ^= withTable(c.db) { $0.touchForRemoval(c.index) } }
+        evictionSink ^= touched
+        return picks
+    }
+
+    /// Deletes a key `evictionCandidates` chose, if its slot still holds a key the policy
+    /// may take (an earlier deletion of the batch can move entries), and records the DEL;
+    /// returns (database, key), nil when it no longer qualifies.
+    public func evict(_ c: EvictionCandidate, policy: MaxmemoryPolicy) -> (db: Int, key: Bytes)? {
+        guard c.db < databases.count else { return nil }
+        let scoring = EvictionScoring(policy: policy, access: accessPolicy, nowMs: now)
+        guard withTable(c.db, { $0.stillQualifies(c, scoring: scoring) }) else { return nil }
+        return (c.db, evict(c.db, at: c.index))
     }
 
     /// Deletes the key at `i` for the memory limit and records the DEL; returns the key.
@@ -26,22 +67,9 @@ extension Keyspace {
         removeRecordingDelete(db, at: i, lazily: lazyFreePolicy.eviction)
     }
 
-    private func pooledCandidate(policy: MaxmemoryPolicy, samples: Int) -> (db: Int, index: Int)? {
-        // The pool and the generator are taken out of the class for the loop, and put back:
-        // each access to a class property from the sampling closure would retain and check
-        // exclusivity (a third of a SET's time while evicting). The pool is moved, not copied.
-        var pool = EvictionPool()
-        Swift.swap(&pool, &evictionPool)
-        var rng = fastRandom
-        let picked = pooledCandidate(policy: policy, samples: samples, pool: &pool, rng: &rng)
-        fastRandom = rng
-        Swift.swap(&pool, &evictionPool)
-        return picked
-    }
-
-    private func pooledCandidate(policy: MaxmemoryPolicy, samples: Int, pool: inout EvictionPool,
-                                 rng: inout FastRandom) -> (db: Int, index: Int)? {
-        let scoring = EvictionScoring(policy: policy, access: accessPolicy, nowMs: now)
+    private func pooledCandidate(_ scoring: EvictionScoring, samples: Int, pool: inout EvictionPool,
+                                 rng: inout FastRandom) -> EvictionCandidate? {
+        let policy = scoring.policy
         while true {
             var eligible = 0
             for db in databases.indices {
@@ -57,7 +85,7 @@ extension Keyspace {
             while let best = pool.popBest() {
                 guard best.db < databases.count,
                       withTable(best.db, { $0.stillQualifies(best, scoring: scoring) }) else { continue }
-                return (best.db, best.index)
+                return best
             }
         }
     }

@@ -114,12 +114,23 @@ public struct KeyTable {
     /// reference count a read or an overwrite changes): a pipelined batch's keys.
     public func warmLookups(hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
         var touched = warm(hashes: hashes)
-        for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 {
-            let i = Int(hashes[k])
-            if case .heap(let b) = entries[i].key { touched ^= UInt64(b.count) }
-            if case .string(.bytes(let b, _)) = entries[i].value { touched ^= UInt64(b.count) }
-        }
+        for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 { touched ^= touchKeyAndValue(Int(hashes[k])) }
         return touched
+    }
+
+    /// Reads the bytes of entry `i`'s key when it is on the heap, and of its value when
+    /// that is a string: what a lookup compares and a write or a deletion releases.
+    /// Returns a word of them, for the caller to keep so the loads are not dropped.
+    public func touchKeyAndValue(_ i: Int) -> UInt64 {
+        var touched: UInt64 = 0
+        if case .heap(let b) = entries[i].key { touched ^= UInt64(b.count) }
+        if case .string(.bytes(let b, _)) = entries[i].value { touched ^= UInt64(b.count) }
+        return touched
+    }
+
+    /// `touchKeyAndValue`, and the bucket the key hangs from: what removing entry `i` reads.
+    public func touchForRemoval(_ i: Int) -> UInt64 {
+        touchKeyAndValue(i) ^ UInt64(bitPattern: Int64(buckets[bucket(ofSlot: i)]))
     }
 
     /// True when slot `i` exists and holds a key (not a free slot).

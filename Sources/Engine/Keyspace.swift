@@ -90,6 +90,8 @@ public final class Keyspace {
     var fastRandom = FastRandom()
     /// The best eviction candidates seen so far (EvictionPool.swift, Eviction.swift).
     public var evictionPool = EvictionPool()
+    /// What eviction's touching loads read, kept so the compiler cannot drop them.
+    var evictionSink: UInt64 = 0
     /// The database the random policies look at next.
     var nextEvictionDB = 0
     /// The snapshot a background writer is serializing, if any (KeyspaceSnapshot.swift).
