@@ -36,11 +36,20 @@ extension ByteBuffer {
         writeStaticString("\r\n")
     }
 
-    /// An integer reply, `:<v>\r\n`.
+    /// An integer reply, `:<v>\r\n`, in one reservation (INCR's reply).
     @inlinable public mutating func writeIntegerReply(_ v: Int64) {
-        writeInteger(UInt8(ascii: ":"))
-        writeDecimal(v)
-        writeStaticString("\r\n")
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
+            out[0] = UInt8(ascii: ":")
+            var at = 1
+            if v < 0 {
+                out[1] = UInt8(ascii: "-")
+                at = 2
+            }
+            at += writeDecimalDigits(v.magnitude, into: out, at: at)
+            out[at] = 13
+            out[at + 1] = 10
+            return at + 2
+        }
     }
 
     /// An integer reply from an `Int` (counts, lengths).
@@ -53,6 +62,26 @@ extension ByteBuffer {
         writeStaticString("\r\n")
         writeBytes(bytes)
         writeStaticString("\r\n")
+    }
+
+    /// `writeBulk` of a byte array, the common case (GET's reply): one reservation and
+    /// one pass instead of five writes, each of which checks capacity and uniqueness.
+    @inlinable public mutating func writeBulk(_ bytes: [UInt8]) {
+        let n = bytes.count
+        writeWithUnsafeMutableBytes(minimumWritableBytes: n + 24) { out in
+            out[0] = UInt8(ascii: "$")
+            var at = 1 + writeDecimalDigits(UInt64(n), into: out, at: 1)
+            out[at] = 13
+            out[at + 1] = 10
+            at += 2
+            if n > 0 {
+                bytes.withUnsafeBytes { (out.baseAddress! + at).copyMemory(from: $0.baseAddress!, byteCount: n) }
+            }
+            at += n
+            out[at] = 13
+            out[at + 1] = 10
+            return at + 2
+        }
     }
 
     /// A bulk string holding `s`'s UTF-8 bytes.
@@ -106,4 +135,22 @@ extension ByteBuffer {
             writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
         }
     }
+}
+
+/// Writes the decimal digits of `v` into `out` from `at`; returns how many (at most 20).
+@inlinable func writeDecimalDigits(_ v: UInt64, into out: UnsafeMutableRawBufferPointer, at: Int) -> Int {
+    var count = 1
+    var rest = v / 10
+    while rest > 0 {
+        count += 1
+        rest /= 10
+    }
+    var n = v
+    var i = at + count - 1
+    repeat {
+        out[i] = UInt8(truncatingIfNeeded: n % 10) + 48
+        n /= 10
+        i -= 1
+    } while n > 0
+    return count
 }

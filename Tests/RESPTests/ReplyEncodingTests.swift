@@ -39,6 +39,7 @@ final class ReplyEncodingTests: XCTestCase {
         for _ in 0..<18 {
             for v in [p - 1, p, p + 1, -p + 1, -p, -p - 1] {
                 XCTAssertEqual(written { $0.writeDecimal(v) }, "\(v)")
+                XCTAssertEqual(written { $0.writeIntegerReply(v) }, ":\(v)\r\n")
             }
             p *= 10
         }
@@ -51,6 +52,17 @@ final class ReplyEncodingTests: XCTestCase {
         XCTAssertEqual(bytes { $0.writeBulk([0, 13, 10, 255]) }, Array("$4\r\n".utf8) + [0, 13, 10, 255] + [13, 10])
         XCTAssertEqual(written { $0.writeBulk(Array("abcdef".utf8)[1..<4]) }, "$3\r\nbcd\r\n", "any collection")
         XCTAssertEqual(written { $0.writeNullBulk() }, "$-1\r\n")
+    }
+
+    func testByteArrayBulksOfEveryDigitCountAfterOtherReplies() {
+        // The array writer frames in one pass: its length digits and its place after
+        // what the buffer held already must match the general writer's.
+        for n in [0, 1, 9, 10, 99, 100, 999, 1000, 4095, 4096, 65_537, 1_000_000] {
+            let payload = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let framed = bytes { $0.writeStaticString("+OK\r\n"); $0.writeBulk(payload); $0.writeBulk(payload[...]) }
+            let bulk = Array("$\(n)\r\n".utf8) + payload + [13, 10]
+            XCTAssertEqual(framed, Array("+OK\r\n".utf8) + bulk + bulk, "length \(n)")
+        }
     }
 
     func testArrays() {
