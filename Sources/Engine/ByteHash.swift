@@ -12,8 +12,15 @@
 // opaque C call the compiler retains and releases the array it reads to keep it
 // alive, an atomic pair on every lookup.
 
-/// The process's SipHash key.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process's SipHash key: random, or fixed (zero) when SWIFT_DETERMINISTIC_HASHING is
+/// set, as Swift's Hasher does, so that a simulator seed or a test replays its tables'
+/// orders (SCAN, RANDOMKEY, eviction samples) the same way.
 @usableFromInline let byteHashKey: (UInt64, UInt64) = {
+    if getenv("SWIFT_DETERMINISTIC_HASHING") != nil { return (0, 0) }
     var g = SystemRandomNumberGenerator()
     return (g.next(), g.next())
 }()
