@@ -45,7 +45,10 @@ public struct RequestLimits: Sendable {
 public struct RequestParser {
     /// The limits checked while parsing; a change applies from the next header or line read.
     public var limits: RequestLimits
-    private var argv: [[UInt8]] = []
+    var argv: [[UInt8]] = []
+    /// Arguments of the current multibulk command stored so far; `argv` may hold more, the
+    /// previous command's, kept for their storage.
+    var filled = 0
     /// Arguments still to read of the current multibulk command; 0 when between commands.
     private var remaining = 0
     /// Length of the bulk whose header was read but whose bytes have not arrived; -1 if none.
@@ -66,13 +69,14 @@ public struct RequestParser {
         if remaining == 0 {
             guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
             if first != UInt8(ascii: "*") { return try parseInline(&buffer) }
+            if let command = nextWhole(from: &buffer) { return command }
             guard let header = try readHeader(&buffer, tooLong: "ERR Protocol error: too big mbulk count string") else { return nil }
             guard let n = header.number, n <= limits.maxMultibulkCount else {
                 throw ProtocolError("ERR Protocol error: invalid multibulk length")
             }
             if n <= 0 { return [] }
             remaining = n
-            argv.removeAll(keepingCapacity: true)  // the storage `recycle` handed back, if any
+            filled = 0
             argv.reserveCapacity(min(n, 1024))
         }
         while remaining > 0 {
@@ -92,16 +96,48 @@ public struct RequestParser {
                 bulkLength = n
             }
             guard buffer.readableBytes >= bulkLength + 2 else { return nil }
-            let arg = buffer.readBytes(length: bulkLength)!
-            buffer.moveReaderIndex(forwardBy: 2)
-            argv.append(arg)
+            let n = bulkLength
+            buffer.withUnsafeReadableBytes { storeArgument(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            buffer.moveReaderIndex(forwardBy: n + 2)
             bulkLength = -1
             remaining -= 1
         }
+        return takeCommand()
+    }
+
+    /// The command whose arguments were stored, handed out (its storage comes back by `recycle`).
+    mutating func takeCommand() -> [[UInt8]] {
+        if argv.count > filled { argv.removeLast(argv.count - filled) }  // a longer command's leftovers
         let command = argv
         argv = []
         return command
     }
+
+    /// Stores `bytes` as argument `filled`, into the previous command's argument in that
+    /// place when its storage is the size a fresh array would get (so a value the keyspace
+    /// keeps is never oversized). Storage nothing else holds is written over, saving an
+    /// allocation and a free; storage shared (the keyspace kept that argument) is left to
+    /// its holder, and `removeAll(keepingCapacity:)` allocates anew.
+    mutating func storeArgument(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        defer { filled += 1 }
+        guard filled < argv.count else { return argv.append(Array(bytes)) }
+        let capacity = argv[filled].capacity
+        guard n > 0, capacity >= n, capacity - n < Self.reuseSlack else {
+            argv[filled] = Array(bytes)
+            return
+        }
+        if argv[filled].count == n {  // the usual case (a command name, keys of one form): a plain copy
+            argv[filled].withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+        } else {
+            argv[filled].removeAll(keepingCapacity: true)
+            argv[filled].append(contentsOf: bytes)
+        }
+    }
+
+    /// How much larger than an argument its reused storage may be: under one small malloc
+    /// size class, so it is what a fresh array of that length would have.
+    static let reuseSlack = 16
 
     /// Takes back the storage of a command `next` returned, once the caller is done with it,
     /// so the next command's argument list needs no allocation. Storage still shared (a
@@ -109,15 +145,21 @@ public struct RequestParser {
     /// grown large is left to the caller.
     public mutating func recycle(_ storage: inout [[UInt8]]) {
         guard remaining == 0, argv.capacity == 0, storage.capacity <= Self.recycledCapacity else { return }
-        storage.removeAll(keepingCapacity: true)  // the arguments go now, not at the next command
+        // Small arguments stay for the next command to write over; large ones go now.
+        if storage.contains(where: { $0.capacity > Self.keptArgumentCapacity }) {
+            storage.removeAll(keepingCapacity: true)
+        }
         swap(&argv, &storage)
     }
 
     /// The largest argument list kept for reuse.
     static let recycledCapacity = 64
+    /// The largest argument storage kept between commands.
+    static let keptArgumentCapacity = 256
 
     private mutating func reset() {
         argv = []
+        filled = 0
         remaining = 0
         bulkLength = -1
     }

@@ -37,8 +37,9 @@ private func run(_ chunks: [ArraySlice<UInt8>]) -> Outcome {
         buffer.writeBytes(chunk)
         while true {
             do {
-                guard let command = try parser.next(from: &buffer) else { break }
-                outcome.commands.append(command)
+                guard var command = try parser.next(from: &buffer) else { break }
+                outcome.commands.append(command.map { $0.withUnsafeBufferPointer { Array($0) } })  // copies: the storage is reused
+                parser.recycle(&command)  // as ConnectionHandler does, so argument reuse is fuzzed too
             } catch let error as ProtocolError {
                 if !knownErrors.contains(error.message) && !error.message.hasPrefix("ERR Protocol error: expected '$', got '") {
                     fatalError("unexpected protocol error text: \(error.message)")
