@@ -9,7 +9,7 @@ import ChangeStream
 
 extension Server {
     package func execute(_ client: Client, _ argv: [Bytes]) {
-        let started = monotonicNanoseconds()
+        let started = clock.ticks.now()
         let now = clock.wallMilliseconds(at: started)
         keyspace.now = now
         client.lastInteraction = now
@@ -105,7 +105,7 @@ extension Server {
         #if DEBUG
         let unrecorded = UnrecordedChangeCheck(self)
         #endif
-        let started = startedAt ?? monotonicNanoseconds()
+        let started = startedAt ?? clock.ticks.now()
         command.run(Call(server: self, client: client, argv: argv))
         if let script = suspendedScript, script.finishCall == nil {
             // An EVAL past lua-time-limit: counted and recorded when the script ends.
@@ -126,7 +126,7 @@ extension Server {
 
     private func finishCall(_ command: Command, _ client: Client, _ argv: [Bytes], db: Int, dirtyBefore: Int64, started: UInt64,
                             propagate: Bool) {
-        let micros = Int64((monotonicNanoseconds() - started) / 1000)
+        let micros = Int64(clock.ticks.elapsed(since: started) / 1000)
 
         stats.commandsProcessed += 1
         command.stats.calls += 1

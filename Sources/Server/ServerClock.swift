@@ -2,7 +2,8 @@
 //
 // Each command needs the wall time (expiry) and a monotonic start and end
 // (command stats, slow log). Reading the clock is not free on every machine, so
-// the wall time is derived from the monotonic start reading: base + elapsed.
+// the wall time is derived from the monotonic start reading: base + elapsed, and
+// the monotonic readings come from the time-stamp counter where it can be trusted.
 // The cron recalibrates the base at `hz`, so a wall-clock step (NTP) shows up
 // within one cron period, and between calibrations time never goes backwards.
 import Engine
@@ -11,6 +12,8 @@ package struct ServerClock {
     // Microseconds, so the derived milliseconds are not truncated a second time.
     private var wallBaseMicros: Int64
     private var monotonicBase: UInt64
+    /// What commands are timed with (TickClock.swift), calibrated with the rest.
+    package private(set) var ticks = TickClock()
 
     package init() {
         monotonicBase = monotonicNanoseconds()
@@ -25,6 +28,7 @@ package struct ServerClock {
 
     /// Re-reads both clocks.
     package mutating func recalibrate() {
+        ticks.calibrate()
         monotonicBase = monotonicNanoseconds()
         wallBaseMicros = wallClockMicroseconds()
     }
