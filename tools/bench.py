@@ -18,9 +18,11 @@ script loaded on both servers first); --tests "" with --scripts runs only those.
 --pin runs the servers on core 0 and redis-benchmark on core 1 (taskset's way).
 --reference redis4 measures beside the reference Redis 4.0.14 (tools/redis4.sh)
 instead of redis-server 7.0.
+--pipe N adds the time of `redis-cli --pipe` sending N SETs (one connection, as a
+bulk import does), the keyspace flushed before each run.
 
 Usage: tools/bench.py [--rounds 5] [--requests 100000] [--no-build] [--tests set,get,incr,mset]
-                      [--scripts] [--pin] [--reference redis|redis4]
+                      [--scripts] [--pin] [--reference redis|redis4] [--pipe 1000000]
 Ratios: throughput Cairn/Redis above 1 means Cairn is faster; latency
 Cairn/Redis above 1 means Cairn is slower.
 """
@@ -32,6 +34,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +77,8 @@ def main():
     ap.add_argument("--pin", action="store_true", help="servers on core 0, redis-benchmark on core 1")
     ap.add_argument("--reference", choices=["redis", "redis4"], default="redis",
                     help="redis-server 7.0 (default) or the reference Redis 4.0.14")
+    ap.add_argument("--pipe", type=int, default=0, metavar="N",
+                    help="also time `redis-cli --pipe` of N SETs (0: not measured)")
     args = ap.parse_args()
 
     binary = release_binary(args.cairn, build=not args.no_build)
@@ -82,6 +87,7 @@ def main():
         os.sched_setaffinity(0, {1})  # this script and the redis-benchmark it starts
 
     servers = {}
+    pipe_file = None
     try:
         reference_binary = redis4_binary() if args.reference == "redis4" else None
         servers["redis"] = ServerProcess(args.reference, binary=reference_binary, preexec_fn=pin).start()
@@ -97,10 +103,15 @@ def main():
             servers["redis"].pid, servers["redis"].port, servers["cairn"].pid, servers["cairn"].port, binary))
         # samples[(workload, test, server, figure)] = [values per round]
         samples = {}
+        piped = {}  # server -> seconds of `redis-cli --pipe` per round
+        pipe_file = write_pipe_file(args.pipe) if args.pipe else None
         t0 = time.monotonic()
         for rnd in range(args.rounds):
             order = ["redis", "cairn"] if rnd % 2 == 0 else ["cairn", "redis"]
-            for name, clients, pipeline, share in WORKLOADS:
+            if pipe_file:
+                for server in order:
+                    piped.setdefault(server, []).append(time_pipe(servers[server].port, pipe_file))
+            for name, clients, pipeline, share in (WORKLOADS if args.tests or custom else []):
                 for server in order:
                     n = max(1000, int(args.requests * share))
                     rows = run_benchmark(servers[server].port, clients, pipeline, n, args.tests) if args.tests else {}
@@ -114,6 +125,8 @@ def main():
     finally:
         for s in servers.values():
             s.stop()
+        if pipe_file:
+            os.unlink(pipe_file)
 
     def med(name, test, server, fig):
         vals = samples.get((name, test, server, fig))
@@ -126,7 +139,7 @@ def main():
         args.rounds, args.reference, "; servers pinned to core 0, redis-benchmark to core 1" if args.pin else ""))
     header = "%-8s %-15s %13s %13s %7s   %10s %10s %7s" % (
         "workload", "command", "redis", "cairn", "ratio", "redis", "cairn", "ratio")
-    for name, clients, pipeline, _ in WORKLOADS:
+    for name, clients, pipeline, _ in (WORKLOADS if tests else []):
         latency = clients == 1
         first = ("avg ms" if latency else "req/s")
         print()
@@ -139,7 +152,34 @@ def main():
             fmt = "%13.3f" if latency else "%13.0f"
             print(("%-8s %-15s " + fmt + " " + fmt + " %7.2f   %10.3f %10.3f %7.2f") % (
                 name, test, a, b, b / a if a else float("nan"), pa, pb, pb / pa if pa else float("nan")))
+    if args.pipe:
+        a, b = statistics.median(piped["redis"]), statistics.median(piped["cairn"])
+        print()
+        print("redis-cli --pipe of %d SETs: %s %.3f s, cairn %.3f s, ratio %.2f (time: above 1 is slower)" % (
+            args.pipe, args.reference, a, b, b / a))
     return 0
+
+
+def write_pipe_file(count):
+    """A file of `count` SET commands in RESP, as a bulk import would send them."""
+    fd, path = tempfile.mkstemp(prefix="bench-pipe-", suffix=".resp")
+    with os.fdopen(fd, "wb") as f:
+        for i in range(count):
+            key, value = b"key:%d" % i, b"value:%d" % i
+            f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
+    return path
+
+
+def time_pipe(port, path):
+    """Seconds `redis-cli --pipe` takes to send the file and read every reply (keyspace flushed first)."""
+    subprocess.run(["redis-cli", "-p", str(port), "flushall"], check=True, capture_output=True, timeout=60)
+    with open(path, "rb") as f:
+        start = time.monotonic()
+        p = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=f, capture_output=True, text=True, timeout=600)
+        elapsed = time.monotonic() - start
+    if p.returncode != 0 or "errors: 0" not in p.stdout:
+        raise RuntimeError("redis-cli --pipe failed: %r %r" % (p.stdout[-300:], p.stderr[-300:]))
+    return elapsed
 
 
 def load_script(port):
