@@ -13,8 +13,9 @@ Datasets (issue 3's table):
   lists-lzf   10,000 lists of 100 compressible ~250-byte elements (JSON-like
               records), both servers with list-compress-depth 1: about 4 nodes
               of 8 KiB per list, the interior ones LZF-compressed
-  str64, str128, str1024, str16384
-              100,000 string keys (10,000 for str16384) of values of that many
+  str16, str64, str128, str1024, str16384
+              100,000 string keys (1,000,000 for str16, issue 18's row; 10,000
+              for str16384) of values of that many
               bytes; the last columns give used_memory growth over the data's
               own bytes (key + value) for each server (issue 13's table)
 Both servers allocate through jemalloc (Debian's Redis bundles it, Cairn links
@@ -108,7 +109,7 @@ def main():
     ap.add_argument("--datasets", help="comma-separated subset of the datasets (default: all)")
     args = ap.parse_args()
     datasets = [("strings", 1_000_000), ("hashes", 100_000), ("sets", 100_000), ("zsets", 100_000), ("lists", 10_000),
-                ("lists-lzf", 10_000), ("str64", 100_000), ("str128", 100_000), ("str1024", 100_000),
+                ("lists-lzf", 10_000), ("str16", 1_000_000), ("str64", 100_000), ("str128", 100_000), ("str1024", 100_000),
                 ("str16384", 10_000)]
     print("%-8s %9s | %12s %12s %6s | %12s %12s %6s | %s" % ("dataset", "keys", "redis used", "cairn used", "ratio",
                                                              "redis rss", "cairn rss", "ratio", "used/data redis cairn"))
