@@ -109,14 +109,43 @@ public struct KeyTable {
         return touched
     }
 
-    /// `warm` for lookups rather than inserts: also touches, at the head of each bucket,
-    /// the bytes of a long key (which a lookup compares next) and of a string value (whose
-    /// reference count a read or an overwrite changes): a pipelined batch's keys.
+    /// `warm` for lookups rather than inserts, a pipelined batch's keys: follows each chain
+    /// to the entry whose fingerprint matches (a third of lookups pass the head first) and
+    /// touches the bytes of its long key (which a lookup compares next) and of its string
+    /// value (whose reference count a read or an overwrite changes). Three passes, each of
+    /// independent reads across the batch: buckets, entries, keys and values.
     public func warmLookups(hashes: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
-        var touched = warm(hashes: hashes)
+        let mask = UInt64(buckets.count - 1)
+        // Each hash keeps its fingerprint (the top 16 bits) and takes the chain's head below.
+        buckets.withUnsafeBufferPointer { b in
+            for k in hashes.indices {
+                let h = hashes[k]
+                hashes[k] = (h & Self.fingerprintBits) | UInt64(UInt32(bitPattern: b[Int(h & mask)]))
+            }
+        }
+        var touched: UInt64 = 0
+        for k in hashes.indices {
+            let tag = fingerprint(hashes[k])
+            var i = Int(Int32(bitPattern: UInt32(truncatingIfNeeded: hashes[k])))
+            var steps = 0
+            var match = -1
+            while i >= 0 && steps < Self.warmChainSteps {
+                if entries[i].tag == tag {
+                    match = i
+                    break
+                }
+                i = Int(entries[i].next)
+                steps += 1
+            }
+            hashes[k] = UInt64(bitPattern: Int64(match))
+        }
         for k in hashes.indices where Int64(bitPattern: hashes[k]) >= 0 { touched ^= touchKeyAndValue(Int(hashes[k])) }
         return touched
     }
+
+    @usableFromInline static let fingerprintBits: UInt64 = 0xFFFF_0000_0000_0000
+    /// How far down a chain warming looks for a key's entry (chains are short: load factor <= 1).
+    static let warmChainSteps = 4
 
     /// Reads the bytes of entry `i`'s key when it is on the heap, and of its value when
     /// that is a string: what a lookup compares and a write or a deletion releases.
