@@ -84,7 +84,7 @@ import Glibc
 }
 
 /// Whether two buffers hold the same bytes.
-@inlinable func equalBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+@inlinable public func equalBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     let n = a.count
     guard n == b.count else { return false }
     guard n > 0 else { return true }
@@ -104,7 +104,7 @@ import Glibc
 }
 
 /// True when `a` and `b` hold the same bytes.
-@inlinable func bytesEqual(_ a: Bytes, _ b: Bytes) -> Bool {
+@inlinable public func bytesEqual(_ a: Bytes, _ b: Bytes) -> Bool {
     guard a.count == b.count else { return false }
     return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in equalBytes(pa, pb) } }
 }

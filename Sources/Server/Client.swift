@@ -48,6 +48,11 @@ package final class Client {
     package let createdAt: Int64
     package var lastInteraction: Int64
     package var lastCommand = "NULL"
+    /// The command this client's last name found, for the next command spelled the same
+    /// (a pipeline repeats one): the name's own copy, and the table generation it holds for.
+    var lookedUpName: Bytes = []
+    var lookedUpCommand: Command? = nil
+    var lookedUpGeneration = -1
     package var address: String
     package var localAddress: String
     package var fd: Int32 = -1

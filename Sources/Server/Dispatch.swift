@@ -19,8 +19,7 @@ extension Server {
 
         // Set before the command runs, as Redis's processCommand does: CLIENT LIST shows
         // cmd=client for its own caller, and NULL after an unknown command.
-        let nameTag = CommandSpellings.tag(argv[0])
-        let command = commands.lookup(argv[0], tag: nameTag)
+        let command = lookUp(argv[0], for: client)
         client.lastCommand = command?.name ?? "NULL"
         guard let command else {
             client.transaction?.hasErrors = true
@@ -79,6 +78,20 @@ extension Server {
             return
         }
         afterCommand(client)
+    }
+
+    /// The command `name` spells, remembered per client: comparing a few bytes with the
+    /// last name costs less than hashing it again.
+    @inline(__always) private func lookUp(_ name: Bytes, for client: Client) -> Command? {
+        if client.lookedUpGeneration == commands.generation, bytesEqual(client.lookedUpName, name) {
+            return client.lookedUpCommand
+        }
+        let command = commands.lookup(name, tag: CommandSpellings.tag(name))
+        guard let command else { return nil }
+        client.lookedUpName = name.withUnsafeBufferPointer { Array($0) }  // a copy: the argument's storage is reused
+        client.lookedUpCommand = command
+        client.lookedUpGeneration = commands.generation
+        return command
     }
 
     /// What follows every command the dispatcher ran: blocked clients served, records delivered.

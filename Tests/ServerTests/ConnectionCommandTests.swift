@@ -20,6 +20,21 @@ final class ConnectionCommandTests: XCTestCase {
         XCTAssertEqual(h.run("echo"), .error("ERR wrong number of arguments for 'echo' command"))
     }
 
+    /// Each client remembers the command its last name found (Dispatch.lookUp): other spellings,
+    /// unknown names and a changed command table must not be answered from that memory.
+    func testRememberedCommandLookups() {
+        let h = Harness()
+        XCTAssertEqual(h.run("SET", "k", "v"), .ok)
+        XCTAssertEqual(h.run("GET", "k"), .str("v"))
+        XCTAssertEqual(h.run("GET", "k"), .str("v"))
+        XCTAssertEqual(h.run("gEt", "k"), .str("v"))
+        XCTAssertEqual(h.run("GETT", "k"), .error("ERR unknown command `GETT`, with args beginning with: `k`, "))
+        XCTAssertEqual(h.run("GE", "k"), .error("ERR unknown command `GE`, with args beginning with: `k`, "))
+        XCTAssertEqual(h.run("GET", "k"), .str("v"))
+        h.server.commands.remove("get")
+        XCTAssertEqual(h.run("GET", "k"), .error("ERR unknown command `GET`, with args beginning with: `k`, "))
+    }
+
     func testAuth() {
         var config = ServerConfig()
         config.requirepass = "secret"
