@@ -197,6 +197,8 @@ public final class Keyspace {
                 let old = databases[db].value(at: i)
                 databases[db].setValue(value, at: i)
                 dispose(old, lazily: true)
+            } else if case .string(.bytes(let bytes, let raw)) = value {
+                overwriteString(db, i, with: bytes, raw: raw)
             } else {
                 databases[db].setValue(value, at: i)
             }
@@ -208,6 +210,33 @@ public final class Keyspace {
         // An expired key found on the way was removed; the table is unchanged otherwise, so the hash still holds.
         return databases[db].insert(key, hash: h, value, access: accessPolicy.fresh(nowMs: now))
     }
+
+    /// Sets the string value at `i` to `bytes`, writing them over the old string's storage
+    /// when nothing else holds it (not a snapshot, not a reply) and it is the size a fresh
+    /// value would get: the old value is not freed, and the argument that carried the new
+    /// bytes is left to the request parser to reuse (a SET overwriting a key allocates and
+    /// frees nothing). Otherwise the value is replaced.
+    @inline(__always) private func overwriteString(_ db: Int, _ i: Int, with bytes: Bytes, raw: Bool) {
+        var old = databases[db].takeValue(at: i)  // snapshot preserved first, as setValue does
+        let n = bytes.count
+        if case .string(.bytes(var storage, _)) = old, n > 0, storage.capacity >= n,
+           storage.capacity - n < Self.overwriteSlack {
+            old = .string(.int(0))  // `storage` the only holder now, unless someone else has it
+            if storage.count == n {
+                storage.withUnsafeMutableBytes { dst in bytes.withUnsafeBytes { dst.copyMemory(from: $0) } }
+            } else {
+                storage.removeAll(keepingCapacity: true)
+                storage.append(contentsOf: bytes)
+            }
+            databases[db].setValue(.string(.bytes(storage, raw: raw)), at: i)
+        } else {
+            databases[db].setValue(.string(.bytes(bytes, raw: raw)), at: i)
+        }
+    }
+
+    /// How much larger than a value its reused storage may be: within one small malloc
+    /// size class, what a fresh array of that length would get.
+    static let overwriteSlack = 16
 
     /// Replaces the value at `i` in place, keeping its TTL.
     /// Not counted in `modifications`: handlers put values back unchanged after a no-op.
