@@ -151,7 +151,9 @@ public struct KeyTable {
     /// that is a string: what a lookup compares and a write or a deletion releases.
     /// Returns a word of them, for the caller to keep so the loads are not dropped.
     public func touchKeyAndValue(_ i: Int) -> UInt64 {
-        var touched: UInt64 = 0
+        // The entry's last field too: a 40-byte entry often spans two cache lines, and a
+        // lookup reads its TTL slot and access word after the key.
+        var touched = UInt64(entries[i].access)
         if case .heap(let b) = entries[i].key { touched ^= UInt64(b.count) }
         if case .string(.bytes(let b, _)) = entries[i].value { touched ^= UInt64(b.count) }
         return touched
