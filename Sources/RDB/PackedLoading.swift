@@ -29,6 +29,8 @@ final class PackedScratch {
     var nodes: [Ziplist] = []
     let staging = PackedStaging()
     let finder = DuplicateFinder()
+    /// Where an LZF-compressed blob is decompressed.
+    let blob = ByteScratch()
 }
 
 extension RDBReader {
@@ -36,27 +38,34 @@ extension RDBReader {
     mutating func engineValue(_ type: RDBType, limits: EncodingLimits, entryStart: Int) throws -> Value? {
         let start = input.offset
         let what = type.encodingName
-        // A walk's CompactError is reported at the value, as the neutral reader does.
-        @inline(__always) func walk(_ blob: UnsafeRawBufferPointer, listpack: Bool, _ body: (ListElement) -> Void) throws {
+        // A string value's blob walked where it lies (in the read buffer, or decompressed into
+        // the scratch); `done` runs while the views `body` was given are still valid. A walk's
+        // CompactError is reported at the value, as the neutral reader does.
+        @inline(__always) func walkString<R>(listpack: Bool, _ body: (ListElement) -> Void, done: () -> R) throws -> R {
             do {
-                if listpack {
-                    _ = try ListpackDecoder.walk(blob, body)
-                } else {
-                    _ = try ZiplistDecoder.walk(blob, body)
+                return try input.withString(into: scratch.blob) { p in
+                    if listpack {
+                        _ = try ListpackDecoder.walk(p, body)
+                    } else {
+                        _ = try ZiplistDecoder.walk(p, body)
+                    }
+                    return done()
                 }
             } catch let e as CompactError {
                 throw input.error("\(what) value of type \(type.typeName): \(e.message)", at: start)
             }
+        }
+        @inline(__always) func walkString(listpack: Bool, _ body: (ListElement) -> Void) throws {
+            try walkString(listpack: listpack, body, done: {})
         }
         // What the engine refuses is reported at the entry, as `engineValue(limits:)` does.
         func refuse(_ message: String) -> RDBError { RDBError(offset: entryStart, key: input.currentKey ?? [], message: message) }
         let s = scratch
         switch type {
         case .hashZiplist, .hashListpack:
-            let blob = try input.string()
             let st = s.staging
             st.reset()
-            try blob.withUnsafeBytes { p in try walk(p, listpack: type == .hashListpack) { st.append($0) } }
+            try walkString(listpack: type == .hashListpack) { st.append($0) }
             guard st.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
             if st.count / 2 > limits.hashMaxPackedEntries || st.longest > limits.hashMaxPackedValue {
                 let fields = stride(from: 0, to: st.count, by: 2).map { Bytes(st.text($0)) }
@@ -67,28 +76,27 @@ extension RDBReader {
             guard !s.finder.hasDuplicates(st, stride: 2) else { throw refuse("duplicate hash fields") }
             return .hash(st.packedHash())
         case .zsetZiplist, .zsetListpack:
-            let blob = try input.string()
             let st = s.staging
             st.reset()
-            // Members are staged as they come, each score checked against the one before
-            // (the packed form needs strictly ascending (score, member)); what is wrong is
-            // reported after the walk, so a damaged blob is reported as such first.
-            var isMember = true, badScore = false, nan = false, ordered = true
+            // Each member is staged with its score once that follows (a view of the blob
+            // until then), each score checked against the one before (the packed form
+            // needs strictly ascending (score, member)); what is wrong is reported after
+            // the walk, so a damaged blob is reported as such first.
+            var member: ListElement? = nil, badScore = false, nan = false, ordered = true
             var previous = -Double.infinity
-            try blob.withUnsafeBytes { p in
-                try walk(p, listpack: type == .zsetListpack) { e in
-                    defer { isMember.toggle() }
-                    if isMember { st.append(e); return }
-                    guard let score = Self.score(e) else { badScore = true; st.appendScore(0); return }
-                    nan = nan || score.isNaN
-                    let m = st.count - 1
-                    if m > 0 && ordered && !(previous < score) {
-                        ordered = previous == score && compareText(st.text(m - 1), st.text(m)) < 0
-                    }
-                    previous = score
-                    st.appendScore(score)
+            try walkString(listpack: type == .zsetListpack) { e in
+                guard let m = member else { member = e; return }
+                member = nil
+                guard let score = Self.score(e) else { badScore = true; st.append(member: m, score: 0); return }
+                nan = nan || score.isNaN
+                st.append(member: m, score: score)
+                let i = st.count - 1
+                if i > 0 && ordered && !(previous < score) {
+                    ordered = previous == score && compareText(st.text(i - 1), st.text(i)) < 0
                 }
+                previous = score
             }
+            let isMember = member == nil
             guard isMember else { throw input.error("\(what) zset has an odd number of entries", at: start) }
             guard !badScore else { throw input.error("invalid score in \(what) zset", at: start) }
             guard !nan else { throw refuse("sorted set with a NaN score") }
@@ -103,12 +111,14 @@ extension RDBReader {
             let n = try input.count("quicklist node count")
             s.nodes.removeAll(keepingCapacity: true)
             for _ in 0..<n {
-                let (plain, blob) = try quicklistNode(type, valueStart: start)
-                let node = try blob.withUnsafeBytes { p -> Ziplist in
-                    if plain { return Ziplist(elements: [.bytes(p)]) }
+                let node: Ziplist
+                if try quicklistNodeIsPlain(type, valueStart: start) {
+                    node = try input.withString(into: s.blob) { Ziplist(elements: [.bytes($0)]) }
+                } else {
                     s.elements.removeAll(keepingCapacity: true)
-                    try walk(p, listpack: type == .listQuicklist2) { s.elements.append($0) }
-                    return Ziplist(elements: s.elements)
+                    node = try walkString(listpack: type == .listQuicklist2, { s.elements.append($0) }) {
+                        Ziplist(elements: s.elements)
+                    }
                 }
                 // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).
                 if !node.isEmpty { s.nodes.append(node) }
@@ -130,7 +140,7 @@ extension RDBReader {
     }
 
     /// A packed score entry as a number (strtod's rules, "inf"/"nan" words as `parseScore`).
-    static func score(_ e: ListElement) -> Double? {
+    @inline(__always) static func score(_ e: ListElement) -> Double? {
         switch e {
         case .int(let v): return Double(v)
         case .bytes(let b): return parseDouble(b) ?? parseScore(Bytes(b))
