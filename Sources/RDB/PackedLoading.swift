@@ -1,20 +1,22 @@
 // PackedLoading: the reader's engine mode: a key's listpack, ziplist, quicklist
-// or intset blob converted straight into the engine's value, instead of into
-// the neutral model and then element by element into the engine.
+// or intset blob (and a plain hash past the packed limit) converted straight
+// into the engine's value, instead of into the neutral model and then element
+// by element into the engine.
 //
 // Contract: `RDBReader.engineLimits` turns it on (server loads); the entry's
 // value is then `.engine(Value)`, the same value `engineValue(limits:)` would
 // have built from the neutral model, and every check the neutral path makes
 // is made, with the same messages and offsets: the blob's integrity once (in
 // the walk that reads it), then what the engine needs (an even entry count,
-// scores that parse and are not NaN, no duplicate field or member). A hash or
-// sorted set is staged in the packed form's layout during the walk
-// (PackedStaging), checked there, then copied out in one allocation; a list
-// node and an intset cost one allocation each. Values past the packed limits,
-// and encodings Redis no longer writes, take the neutral path (nil here).
+// scores that parse and are not NaN, no duplicate field or member). A blob is
+// walked where it lies: in the reader's buffer, or decompressed into a buffer
+// reused from key to key (RDBInput.withString). A hash or sorted set is
+// staged in the packed form's layout during the walk (PackedStaging), checked
+// there, then copied out in one allocation; a list node and an intset cost one
+// allocation each. Other types and encodings take the neutral path (nil here).
 // Tricky bit: the element views point into the blob, so they are used only
-// inside its `withUnsafeBytes`; the scratch keeps its capacity across keys
-// and only ever holds views of the blob being converted.
+// while it is lent (inside `walkString`); the scratch keeps its capacity
+// across keys and only ever holds views of the blob being converted.
 import Engine
 
 #if canImport(Glibc)
@@ -107,6 +109,25 @@ extension RDBReader {
             let entries = (0..<st.count).map { SortedSetEntry(member: Bytes(st.text($0)), score: st.score($0)) }
             guard !hasDuplicates(entries.count, { entries[$0].member }) else { throw refuse("duplicate sorted set members") }
             return .zset(SortedSetValue(entries: entries, limits: limits))
+        case .hash:
+            let n = try input.count("field count")
+            if n <= limits.hashMaxPackedEntries {
+                // Small enough that it may become packed: the neutral conversion decides.
+                var items: [HashField] = []
+                for _ in 0..<n { items.append(HashField(try input.string(), try input.string())) }
+                return try RDBEntry(db: 0, key: input.currentKey ?? [], value: .hash(items), offset: entryStart)
+                    .engineValue(limits: limits)
+            }
+            // Past the packed limit it is a table whatever its lengths: fields go straight
+            // in, without the neutral model's arrays; a duplicate is reported once all is read.
+            var table = ByteStringTable<Bytes>(capacity: Swift.min(n, 1 << 16))
+            var duplicate = false
+            for _ in 0..<n {
+                let field = try input.string(), value = try input.string()
+                if !table.insertIfAbsent(field, value) { duplicate = true }
+            }
+            guard !duplicate else { throw refuse("duplicate hash fields") }
+            return .hash(HashValue(table: table))
         case .listQuicklist, .listQuicklist2:
             let n = try input.count("quicklist node count")
             s.nodes.removeAll(keepingCapacity: true)

@@ -37,6 +37,11 @@ public struct HashValue: CollectionValue {
     public init?(tableFields fields: [Bytes], values: [Bytes]) {
         var table = ByteStringTable<Bytes>(capacity: fields.count)
         for (f, v) in zip(fields, values) where !table.insertIfAbsent(f, v) { return nil }
+        self.init(table: table)
+    }
+
+    /// A hash in the table form holding `table`'s fields and values.
+    public init(table: ByteStringTable<Bytes>) {
         storage = .table(TableBox(table))
     }
 
