@@ -120,14 +120,14 @@ extension RDBReader {
             }
             // Past the packed limit it is a table whatever its lengths: fields go straight
             // in, without the neutral model's arrays; a duplicate is reported once all is read.
-            var table = ByteStringTable<Bytes>(capacity: Swift.min(n, 1 << 16))
+            var table = HashValue.TableBuilder(capacity: Swift.min(n, 1 << 16))
             var duplicate = false
             for _ in 0..<n {
                 let field = try input.string(), value = try input.string()
                 if !table.insertIfAbsent(field, value) { duplicate = true }
             }
             guard !duplicate else { throw refuse("duplicate hash fields") }
-            return .hash(HashValue(table: table))
+            return .hash(table.hash)
         case .listQuicklist, .listQuicklist2:
             let n = try input.count("quicklist node count")
             s.nodes.removeAll(keepingCapacity: true)
