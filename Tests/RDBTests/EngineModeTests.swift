@@ -98,6 +98,19 @@ final class EngineModeTests: XCTestCase {
             + blob + [0xFF] + [UInt8](repeating: 0, count: 8)
     }
 
+    /// Both modes agree on `f` under both limits, and the engine mode loads it or fails with `expected`.
+    func assertOutcome(_ f: [UInt8], _ name: String, _ expected: String?, file: StaticString = #filePath, line: UInt = #line) {
+        for limits in [EncodingLimits(), Self.tiny] {
+            assertAgree(f, limits, name, file: file, line: line)
+            let got = load(f, limits, engine: true)
+            if let expected {
+                XCTAssertTrue(got.error?.contains(expected) ?? false, "\(name): \(got.error ?? "loaded")", file: file, line: line)
+            } else {
+                XCTAssertNil(got.error, name, file: file, line: line)
+            }
+        }
+    }
+
     func testPackedChecksAreKept() {
         let cases: [(String, [UInt8], String?)] = [
             ("hash", file(type: .hashListpack, listpack([.s("a"), .s("1"), .s("b"), .i(2)])), nil),
@@ -114,17 +127,7 @@ final class EngineModeTests: XCTestCase {
             ("list of a plain node", file(type: .listQuicklist2, Array("plain".utf8), prefix: [1, 1]), nil),
             ("list with a bad container", file(type: .listQuicklist2, listpack([.s("a")]), prefix: [1, 3]), "bad quicklist node container"),
         ]
-        for (name, f, expected) in cases {
-            for limits in [EncodingLimits(), Self.tiny] {
-                assertAgree(f, limits, name)
-                let got = load(f, limits, engine: true)
-                if let expected {
-                    XCTAssertTrue(got.error?.contains(expected) ?? false, "\(name): \(got.error ?? "loaded")")
-                } else {
-                    XCTAssertNil(got.error, name)
-                }
-            }
-        }
+        for (name, f, expected) in cases { assertOutcome(f, name, expected) }
         // Every truncation and every changed byte of a listpack hash: the same outcome both ways.
         let f = file(type: .hashListpack, listpack([.s("f1"), .s("v1"), .i(300), .s("v2")]))
         for cut in 10..<f.count { assertAgree(Array(f[..<cut]), EncodingLimits(), "cut at \(cut)") }
@@ -162,15 +165,7 @@ final class EngineModeTests: XCTestCase {
             ("compressed list", compressedFile(type: .listQuicklist2, listpack(members), prefix: [1, 2]), nil),
         ]
         for (name, f, expected) in files {
-            for limits in [EncodingLimits(), Self.tiny] {
-                assertAgree(f, limits, name)
-                let got = load(f, limits, engine: true)
-                if let expected {
-                    XCTAssertTrue(got.error?.contains(expected) ?? false, "\(name): \(got.error ?? "loaded")")
-                } else {
-                    XCTAssertNil(got.error, name)
-                }
-            }
+            assertOutcome(f, name, expected)
             // Every truncation and every changed byte: the same outcome both ways.
             for cut in 10..<f.count { assertAgree(Array(f[..<cut]), Self.tiny, "\(name) cut at \(cut)") }
             for i in 9..<(f.count - 9) {
