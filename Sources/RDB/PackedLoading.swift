@@ -15,7 +15,7 @@
 // there, then copied out in one allocation; a list node and an intset cost one
 // allocation each. Other types and encodings take the neutral path (nil here).
 // Tricky bit: the element views point into the blob, so they are used only
-// while it is lent (inside `walkString`); the scratch keeps its capacity
+// while it is lent (inside `lent`); the scratch keeps its capacity
 // across keys and only ever holds views of the blob being converted.
 import Engine
 
@@ -40,25 +40,17 @@ extension RDBReader {
     mutating func engineValue(_ type: RDBType, limits: EncodingLimits, entryStart: Int) throws -> Value? {
         let start = input.offset
         let what = type.encodingName
-        // A string value's blob walked where it lies (in the read buffer, or decompressed into
-        // the scratch); `done` runs while the views `body` was given are still valid. A walk's
-        // CompactError is reported at the value, as the neutral reader does.
-        @inline(__always) func walkString<R>(listpack: Bool, _ body: (ListElement) -> Void, done: () -> R) throws -> R {
+        // A string value's blob lent where it lies (in the read buffer, or decompressed into the
+        // scratch); views of it are valid inside `body` only. A walk's CompactError is reported at
+        // the value, as the neutral reader does. Callers write each walk's closure out in place:
+        // passed on as a closure value, the per-element body was a call per element (a tenth of
+        // a hash's load).
+        @inline(__always) func lent<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
             do {
-                return try input.withString(into: scratch.blob) { p in
-                    if listpack {
-                        _ = try ListpackDecoder.walk(p, body)
-                    } else {
-                        _ = try ZiplistDecoder.walk(p, body)
-                    }
-                    return done()
-                }
+                return try input.withString(into: scratch.blob, body)
             } catch let e as CompactError {
                 throw input.error("\(what) value of type \(type.typeName): \(e.message)", at: start)
             }
-        }
-        @inline(__always) func walkString(listpack: Bool, _ body: (ListElement) -> Void) throws {
-            try walkString(listpack: listpack, body, done: {})
         }
         // What the engine refuses is reported at the entry, as `engineValue(limits:)` does.
         func refuse(_ message: String) -> RDBError { RDBError(offset: entryStart, key: input.currentKey ?? [], message: message) }
@@ -67,7 +59,9 @@ extension RDBReader {
         case .hashZiplist, .hashListpack:
             let st = s.staging
             st.reset()
-            try walkString(listpack: type == .hashListpack) { st.append($0) }
+            try lent { p in
+                if type == .hashListpack { _ = try ListpackDecoder.walk(p) { st.append($0) } } else { _ = try ZiplistDecoder.walk(p) { st.append($0) } }
+            }
             guard st.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
             if st.count / 2 > limits.hashMaxPackedEntries || st.longest > limits.hashMaxPackedValue {
                 let fields = stride(from: 0, to: st.count, by: 2).map { Bytes(st.text($0)) }
@@ -86,7 +80,7 @@ extension RDBReader {
             // the walk, so a damaged blob is reported as such first.
             var member: ListElement? = nil, badScore = false, nan = false, ordered = true
             var previous = -Double.infinity
-            try walkString(listpack: type == .zsetListpack) { e in
+            @inline(__always) func take(_ e: ListElement) {
                 guard let m = member else { member = e; return }
                 member = nil
                 guard let score = Self.score(e) else { badScore = true; st.append(member: m, score: 0); return }
@@ -97,6 +91,9 @@ extension RDBReader {
                     ordered = previous == score && compareText(st.text(i - 1), st.text(i)) < 0
                 }
                 previous = score
+            }
+            try lent { p in
+                if type == .zsetListpack { _ = try ListpackDecoder.walk(p) { take($0) } } else { _ = try ZiplistDecoder.walk(p) { take($0) } }
             }
             let isMember = member == nil
             guard isMember else { throw input.error("\(what) zset has an odd number of entries", at: start) }
@@ -137,8 +134,13 @@ extension RDBReader {
                     node = try input.withString(into: s.blob) { Ziplist(elements: [.bytes($0)]) }
                 } else {
                     s.elements.removeAll(keepingCapacity: true)
-                    node = try walkString(listpack: type == .listQuicklist2, { s.elements.append($0) }) {
-                        Ziplist(elements: s.elements)
+                    node = try lent { p in
+                        if type == .listQuicklist2 {
+                            _ = try ListpackDecoder.walk(p) { s.elements.append($0) }
+                        } else {
+                            _ = try ZiplistDecoder.walk(p) { s.elements.append($0) }
+                        }
+                        return Ziplist(elements: s.elements)
                     }
                 }
                 // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).
