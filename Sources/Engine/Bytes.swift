@@ -123,36 +123,37 @@ public func parseDouble(_ p: UnsafeRawBufferPointer) -> Double? {
     return r.value
 }
 
-/// Powers of ten that a Double holds exactly.
-private let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
-
 /// strtod's answer for plain decimals, without calling it: "[-]digits[.digits]"
-/// whose digits, read as one integer, stay below 2^53, with at most 22 after the
-/// point. Both that integer and the power of ten are exact doubles, so the one
-/// division is correctly rounded, as strtod is (Clinger's fast path). Anything
-/// else is nil, for strtod to decide.
+/// of at most 19 characters after the sign, whose digits, read as one integer,
+/// stay below 2^53. Both that integer and the power of ten are exact doubles, so
+/// the one division is correctly rounded, as strtod is (Clinger's fast path).
+/// Anything else is nil, for strtod to decide.
 func exactDecimal(_ p: UnsafeRawBufferPointer) -> Double? {
     let n = p.count
-    var i = 0
-    var negative = false
-    if n > 0 && p[0] == UInt8(ascii: "-") { negative = true; i = 1 }
-    var mantissa: UInt64 = 0, digits = 0, fraction = 0, point = false
-    while i < n {
-        let c = p[i]
-        if c == UInt8(ascii: ".") {
-            if point { return nil }
-            point = true
+    guard n > 0 else { return nil }
+    let c = p.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    let negative = c[0] == UInt8(ascii: "-")
+    let first = negative ? 1 : 0
+    // At most 19 characters of digits and point: the digits cannot overflow 64 bits.
+    guard n - first <= 19 else { return nil }
+    var mantissa: UInt64 = 0, point = -1
+    for i in first..<n {
+        let d = c[i] &- UInt8(ascii: "0")
+        if d <= 9 {
+            mantissa = mantissa &* 10 &+ UInt64(d)
+        } else if c[i] == UInt8(ascii: ".") && point < 0 {
+            point = i
         } else {
-            let d = c &- UInt8(ascii: "0")
-            guard d <= 9, digits < 19 else { return nil }
-            mantissa = mantissa * 10 + UInt64(d)
-            digits += 1
-            if point { fraction += 1 }
+            return nil
         }
-        i += 1
     }
-    guard digits > 0, mantissa < 1 << 53, fraction <= 22 else { return nil }
-    let v = Double(mantissa) / exactPowersOfTen[fraction]
+    let fraction = point < 0 ? 0 : n - 1 - point
+    guard n - first - (point < 0 ? 0 : 1) > 0, mantissa < 1 << 53 else { return nil }
+    // 10^fraction by multiplying: every step is exact (fraction <= 18 here), and a
+    // loop of a digit or two costs less than a global table's lazy-initialization check.
+    var power = 1.0
+    for _ in 0..<fraction { power *= 10 }
+    let v = Double(mantissa) / power
     return negative ? -v : v
 }
 

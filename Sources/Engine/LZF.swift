@@ -35,67 +35,72 @@ public enum LZF {
     /// Decompresses `src` into exactly `length` bytes; nil if malformed.
     public static func decompress(_ src: UnsafeRawBufferPointer, length: Int) -> [UInt8]? {
         guard length >= 0 else { return nil }
-        let n = src.count
-        if n == 0 { return length == 0 ? [] : nil }
-        let inp = src.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var ok = true
+        if src.count == 0 { return length == 0 ? [] : nil }
+        var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: length) { buf, used in
-            used = 0
-            guard length > 0 else { ok = false; return }
-            let o = buf.baseAddress!
-            var i = 0, op = 0
-            while i < n {
-                let ctrl = Int(inp[i])
-                i += 1
-                if ctrl < 32 {
-                    let run = ctrl + 1
-                    guard i + run <= n, op + run <= length else { ok = false; return }
-                    if i + 32 <= n && op + 32 <= length {
-                        wildCopy32(o + op, inp + i, run)
-                    } else {
-                        smallCopy(o + op, inp + i, run)
-                    }
-                    i += run
-                    op += run
+            ok = length > 0 && decompress(src, into: buf.baseAddress!, length: length)
+            used = ok ? length : 0
+        }
+        return ok ? out : nil
+    }
+
+    /// Decompresses `src` into exactly `length` bytes at `dst` (which has room for
+    /// them); false if malformed. Lets a loader decompress into a buffer it reuses.
+    public static func decompress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutablePointer<UInt8>, length: Int) -> Bool {
+        let n = src.count
+        guard n > 0, length > 0 else { return n == 0 && length == 0 }
+        let inp = src.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let o = dst
+        var i = 0, op = 0
+        while i < n {
+            let ctrl = Int(inp[i])
+            i += 1
+            if ctrl < 32 {
+                let run = ctrl + 1
+                guard i + run <= n, op + run <= length else { return false }
+                if i + 32 <= n && op + 32 <= length {
+                    wildCopy32(o + op, inp + i, run)
                 } else {
-                    var len = ctrl >> 5
-                    if len == 7 {
-                        guard i < n else { ok = false; return }
-                        len += Int(inp[i])
-                        i += 1
-                    }
-                    len += 2
-                    guard i < n else { ok = false; return }
-                    let back = ((ctrl & 0x1F) << 8) + Int(inp[i]) + 1
+                    smallCopy(o + op, inp + i, run)
+                }
+                i += run
+                op += run
+            } else {
+                var len = ctrl >> 5
+                if len == 7 {
+                    guard i < n else { return false }
+                    len += Int(inp[i])
                     i += 1
-                    guard back <= op, op + len <= length else { ok = false; return }
-                    var from = op - back
-                    if back >= 8 && op + len + 8 <= length {
-                        // Eight bytes at a time, the last word overshooting into bytes written later.
-                        var k = 0
-                        repeat {
-                            UnsafeMutableRawPointer(o + op + k).storeBytes(
-                                of: UnsafeRawPointer(o + from + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
-                            k += 8
-                        } while k < len
-                        op += len
-                    } else if back >= len {
-                        // No overlap with its own output: word copies instead of a byte loop.
-                        smallCopy(o + op, o + from, len)
-                        op += len
-                    } else {
-                        for _ in 0..<len {
-                            o[op] = o[from]
-                            op += 1
-                            from += 1
-                        }
+                }
+                len += 2
+                guard i < n else { return false }
+                let back = ((ctrl & 0x1F) << 8) + Int(inp[i]) + 1
+                i += 1
+                guard back <= op, op + len <= length else { return false }
+                var from = op - back
+                if back >= 8 && op + len + 8 <= length {
+                    // Eight bytes at a time, the last word overshooting into bytes written later.
+                    var k = 0
+                    repeat {
+                        UnsafeMutableRawPointer(o + op + k).storeBytes(
+                            of: UnsafeRawPointer(o + from + k).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                        k += 8
+                    } while k < len
+                    op += len
+                } else if back >= len {
+                    // No overlap with its own output: word copies instead of a byte loop.
+                    smallCopy(o + op, o + from, len)
+                    op += len
+                } else {
+                    for _ in 0..<len {
+                        o[op] = o[from]
+                        op += 1
+                        from += 1
                     }
                 }
             }
-            ok = op == length
-            used = ok ? op : 0
         }
-        return ok ? out : nil
+        return op == length
     }
 
     /// Compresses `input`; nil if the result would exceed `limit` bytes.

@@ -46,7 +46,7 @@ final class DuplicateFinder {
                         break
                     }
                     let other = staging.span(Int(truncatingIfNeeded: slot & 0xFFFF_FFFF))
-                    if other.count == s.count && (s.count == 0 || memcmp(base + other.start, base + s.start, s.count) == 0) {
+                    if other.count == s.count && Self.same(base + other.start, base + s.start, s.count) {
                         return true
                     }
                     h = (h + 1) & mask
@@ -54,6 +54,16 @@ final class DuplicateFinder {
             }
             return false
         }
+    }
+
+    /// Whether `count` bytes at `a` and `b` are equal: the first word inline (most
+    /// members and fields are short, and a slot collision mostly differs there), then memcmp.
+    @inline(__always) private static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        if count == 0 { return true }
+        // Staging keeps 8 readable bytes past every text, so a whole word may be read.
+        let mask = count >= 8 ? UInt64.max : UInt64.max >> (64 - 8 * UInt64(count))
+        guard (a.loadUnaligned(as: UInt64.self) ^ b.loadUnaligned(as: UInt64.self)) & mask == 0 else { return false }
+        return count <= 8 || memcmp(a + 8, b + 8, count - 8) == 0
     }
 
     /// A fast non-cryptographic hash of `count` bytes at `p` (8 bytes at a time).

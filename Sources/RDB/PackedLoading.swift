@@ -1,20 +1,22 @@
 // PackedLoading: the reader's engine mode: a key's listpack, ziplist, quicklist
-// or intset blob converted straight into the engine's value, instead of into
-// the neutral model and then element by element into the engine.
+// or intset blob (and a plain hash past the packed limit) converted straight
+// into the engine's value, instead of into the neutral model and then element
+// by element into the engine.
 //
 // Contract: `RDBReader.engineLimits` turns it on (server loads); the entry's
 // value is then `.engine(Value)`, the same value `engineValue(limits:)` would
 // have built from the neutral model, and every check the neutral path makes
 // is made, with the same messages and offsets: the blob's integrity once (in
 // the walk that reads it), then what the engine needs (an even entry count,
-// scores that parse and are not NaN, no duplicate field or member). A hash or
-// sorted set is staged in the packed form's layout during the walk
-// (PackedStaging), checked there, then copied out in one allocation; a list
-// node and an intset cost one allocation each. Values past the packed limits,
-// and encodings Redis no longer writes, take the neutral path (nil here).
+// scores that parse and are not NaN, no duplicate field or member). A blob is
+// walked where it lies: in the reader's buffer, or decompressed into a buffer
+// reused from key to key (RDBInput.withString). A hash or sorted set is
+// staged in the packed form's layout during the walk (PackedStaging), checked
+// there, then copied out in one allocation; a list node and an intset cost one
+// allocation each. Other types and encodings take the neutral path (nil here).
 // Tricky bit: the element views point into the blob, so they are used only
-// inside its `withUnsafeBytes`; the scratch keeps its capacity across keys
-// and only ever holds views of the blob being converted.
+// while it is lent (inside `lent`); the scratch keeps its capacity
+// across keys and only ever holds views of the blob being converted.
 import Engine
 
 #if canImport(Glibc)
@@ -29,6 +31,8 @@ final class PackedScratch {
     var nodes: [Ziplist] = []
     let staging = PackedStaging()
     let finder = DuplicateFinder()
+    /// Where an LZF-compressed blob is decompressed.
+    let blob = ByteScratch()
 }
 
 extension RDBReader {
@@ -36,14 +40,14 @@ extension RDBReader {
     mutating func engineValue(_ type: RDBType, limits: EncodingLimits, entryStart: Int) throws -> Value? {
         let start = input.offset
         let what = type.encodingName
-        // A walk's CompactError is reported at the value, as the neutral reader does.
-        @inline(__always) func walk(_ blob: UnsafeRawBufferPointer, listpack: Bool, _ body: (ListElement) -> Void) throws {
+        // A string value's blob lent where it lies (in the read buffer, or decompressed into the
+        // scratch); views of it are valid inside `body` only. A walk's CompactError is reported at
+        // the value, as the neutral reader does. Callers write each walk's closure out in place:
+        // passed on as a closure value, the per-element body was a call per element (a tenth of
+        // a hash's load).
+        @inline(__always) func lent<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
             do {
-                if listpack {
-                    _ = try ListpackDecoder.walk(blob, body)
-                } else {
-                    _ = try ZiplistDecoder.walk(blob, body)
-                }
+                return try input.withString(into: scratch.blob, body)
             } catch let e as CompactError {
                 throw input.error("\(what) value of type \(type.typeName): \(e.message)", at: start)
             }
@@ -53,10 +57,11 @@ extension RDBReader {
         let s = scratch
         switch type {
         case .hashZiplist, .hashListpack:
-            let blob = try input.string()
             let st = s.staging
             st.reset()
-            try blob.withUnsafeBytes { p in try walk(p, listpack: type == .hashListpack) { st.append($0) } }
+            try lent { p in
+                if type == .hashListpack { _ = try ListpackDecoder.walk(p) { st.append($0) } } else { _ = try ZiplistDecoder.walk(p) { st.append($0) } }
+            }
             guard st.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
             if st.count / 2 > limits.hashMaxPackedEntries || st.longest > limits.hashMaxPackedValue {
                 let fields = stride(from: 0, to: st.count, by: 2).map { Bytes(st.text($0)) }
@@ -67,28 +72,30 @@ extension RDBReader {
             guard !s.finder.hasDuplicates(st, stride: 2) else { throw refuse("duplicate hash fields") }
             return .hash(st.packedHash())
         case .zsetZiplist, .zsetListpack:
-            let blob = try input.string()
             let st = s.staging
             st.reset()
-            // Members are staged as they come, each score checked against the one before
-            // (the packed form needs strictly ascending (score, member)); what is wrong is
-            // reported after the walk, so a damaged blob is reported as such first.
-            var isMember = true, badScore = false, nan = false, ordered = true
+            // Each member is staged with its score once that follows (a view of the blob
+            // until then), each score checked against the one before (the packed form
+            // needs strictly ascending (score, member)); what is wrong is reported after
+            // the walk, so a damaged blob is reported as such first.
+            var member: ListElement? = nil, badScore = false, nan = false, ordered = true
             var previous = -Double.infinity
-            try blob.withUnsafeBytes { p in
-                try walk(p, listpack: type == .zsetListpack) { e in
-                    defer { isMember.toggle() }
-                    if isMember { st.append(e); return }
-                    guard let score = Self.score(e) else { badScore = true; st.appendScore(0); return }
-                    nan = nan || score.isNaN
-                    let m = st.count - 1
-                    if m > 0 && ordered && !(previous < score) {
-                        ordered = previous == score && compareText(st.text(m - 1), st.text(m)) < 0
-                    }
-                    previous = score
-                    st.appendScore(score)
+            @inline(__always) func take(_ e: ListElement) {
+                guard let m = member else { member = e; return }
+                member = nil
+                guard let score = Self.score(e) else { badScore = true; st.append(member: m, score: 0); return }
+                nan = nan || score.isNaN
+                st.append(member: m, score: score)
+                let i = st.count - 1
+                if i > 0 && ordered && !(previous < score) {
+                    ordered = previous == score && compareText(st.text(i - 1), st.text(i)) < 0
                 }
+                previous = score
             }
+            try lent { p in
+                if type == .zsetListpack { _ = try ListpackDecoder.walk(p) { take($0) } } else { _ = try ZiplistDecoder.walk(p) { take($0) } }
+            }
+            let isMember = member == nil
             guard isMember else { throw input.error("\(what) zset has an odd number of entries", at: start) }
             guard !badScore else { throw input.error("invalid score in \(what) zset", at: start) }
             guard !nan else { throw refuse("sorted set with a NaN score") }
@@ -99,16 +106,42 @@ extension RDBReader {
             let entries = (0..<st.count).map { SortedSetEntry(member: Bytes(st.text($0)), score: st.score($0)) }
             guard !hasDuplicates(entries.count, { entries[$0].member }) else { throw refuse("duplicate sorted set members") }
             return .zset(SortedSetValue(entries: entries, limits: limits))
+        case .hash:
+            let n = try input.count("field count")
+            if n <= limits.hashMaxPackedEntries {
+                // Small enough that it may become packed: the neutral conversion decides.
+                var items: [HashField] = []
+                for _ in 0..<n { items.append(HashField(try input.string(), try input.string())) }
+                return try RDBEntry(db: 0, key: input.currentKey ?? [], value: .hash(items), offset: entryStart)
+                    .engineValue(limits: limits)
+            }
+            // Past the packed limit it is a table whatever its lengths: fields go straight
+            // in, without the neutral model's arrays; a duplicate is reported once all is read.
+            var table = HashValue.TableBuilder(capacity: Swift.min(n, 1 << 16))
+            var duplicate = false
+            for _ in 0..<n {
+                let field = try input.string(), value = try input.string()
+                if !table.insertIfAbsent(field, value) { duplicate = true }
+            }
+            guard !duplicate else { throw refuse("duplicate hash fields") }
+            return .hash(table.hash)
         case .listQuicklist, .listQuicklist2:
             let n = try input.count("quicklist node count")
             s.nodes.removeAll(keepingCapacity: true)
             for _ in 0..<n {
-                let (plain, blob) = try quicklistNode(type, valueStart: start)
-                let node = try blob.withUnsafeBytes { p -> Ziplist in
-                    if plain { return Ziplist(elements: [.bytes(p)]) }
+                let node: Ziplist
+                if try quicklistNodeIsPlain(type, valueStart: start) {
+                    node = try input.withString(into: s.blob) { Ziplist(elements: [.bytes($0)]) }
+                } else {
                     s.elements.removeAll(keepingCapacity: true)
-                    try walk(p, listpack: type == .listQuicklist2) { s.elements.append($0) }
-                    return Ziplist(elements: s.elements)
+                    node = try lent { p in
+                        if type == .listQuicklist2 {
+                            _ = try ListpackDecoder.walk(p) { s.elements.append($0) }
+                        } else {
+                            _ = try ZiplistDecoder.walk(p) { s.elements.append($0) }
+                        }
+                        return Ziplist(elements: s.elements)
+                    }
                 }
                 // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).
                 if !node.isEmpty { s.nodes.append(node) }
@@ -130,7 +163,7 @@ extension RDBReader {
     }
 
     /// A packed score entry as a number (strtod's rules, "inf"/"nan" words as `parseScore`).
-    static func score(_ e: ListElement) -> Double? {
+    @inline(__always) static func score(_ e: ListElement) -> Double? {
         switch e {
         case .int(let v): return Double(v)
         case .bytes(let b): return parseDouble(b) ?? parseScore(Bytes(b))

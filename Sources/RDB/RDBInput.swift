@@ -186,9 +186,6 @@ public struct RDBInput {
             return try bytes(Int(v))
         }
         switch v {
-        case 0: return bytesOf(Int64(Int8(bitPattern: try byte())))
-        case 1: return bytesOf(Int64(Int16(truncatingIfNeeded: try uintLE(2))))
-        case 2: return bytesOf(Int64(Int32(truncatingIfNeeded: try uintLE(4))))
         case 3:
             let clen = try length(), len = try length()
             guard clen <= UInt64(Int32.max), len <= UInt64(Int32.max) else {
@@ -200,8 +197,44 @@ public struct RDBInput {
                 throw error("invalid LZF-compressed string", at: start)
             }
             return out
+        default: return try integerString(v, start: start)
+        }
+    }
+
+    /// The text of an integer-encoded string (encodings 0...2; anything else is unknown).
+    private mutating func integerString(_ v: UInt64, start: Int) throws -> Bytes {
+        switch v {
+        case 0: return bytesOf(Int64(Int8(bitPattern: try byte())))
+        case 1: return bytesOf(Int64(Int16(truncatingIfNeeded: try uintLE(2))))
+        case 2: return bytesOf(Int64(Int32(truncatingIfNeeded: try uintLE(4))))
         default: throw error("unknown string encoding \(v)", at: start)
         }
+    }
+
+    /// Passes a string's bytes to `body` without making it an array: a raw string
+    /// in place when it is all buffered, an LZF one decompressed into `into`
+    /// (reused from string to string). Same checks, errors and offsets as `string()`.
+    mutating func withString<R>(into scratch: ByteScratch, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let start = offset
+        let (v, enc) = try lengthOrEncoding()
+        if !enc {
+            guard v <= UInt64(Int.max / 2) else { throw error("string length too large: \(v)", at: start) }
+            return try withBytes(Int(v), body)
+        }
+        guard v == 3 else { return try integerString(v, start: start).withUnsafeBytes(body) }
+        let clen = try length(), len = try length()
+        guard clen <= UInt64(Int32.max), len <= UInt64(Int32.max) else {
+            throw error("LZF string too large (\(clen) -> \(len))", at: start)
+        }
+        // Read whole before the length is judged, as `string()` does (a cut file says so).
+        let out: UnsafeMutablePointer<UInt8>? = try withBytes(Int(clen)) { packed in
+            // A length far beyond what the packed bytes could expand to is corrupt.
+            guard len <= clen &* 264 + 264 else { return nil }
+            let out = scratch.reserve(Int(len))
+            return LZF.decompress(packed, into: out, length: Int(len)) ? out : nil
+        }
+        guard let out else { throw error("invalid LZF-compressed string", at: start) }
+        return try body(UnsafeRawBufferPointer(start: out, count: Int(len)))
     }
 
     /// A zset score in the old text form (ZSET type 3).
@@ -260,5 +293,26 @@ struct LazyCRC {
     mutating func foldBeforeRefill(_ buffer: [UInt8], _ position: Int) {
         folded = value(buffer, position)
         mark = 0
+    }
+}
+
+/// A buffer reused from value to value (a decompressed blob), grown as needed;
+/// one huge value does not pin its size for the rest of a load.
+final class ByteScratch {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity = 4096
+    static let kept = 1 << 20
+
+    init() { storage = .allocate(capacity: capacity) }
+    deinit { storage.deallocate() }
+
+    /// Room for `n` bytes (the previous contents are not kept).
+    func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        if n > capacity || (capacity > Self.kept && n <= Self.kept) {
+            storage.deallocate()
+            capacity = Swift.max(n, 4096)
+            storage = .allocate(capacity: capacity)
+        }
+        return storage
     }
 }

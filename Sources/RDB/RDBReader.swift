@@ -202,12 +202,15 @@ public struct RDBReader<Source: ByteSource> {
 
     /// One quicklist node: its blob, and whether it is a plain node (one element as it is, RDB 11).
     mutating func quicklistNode(_ type: RDBType, valueStart: Int) throws -> (plain: Bool, blob: Bytes) {
-        var container: UInt64 = 2
-        if type == .listQuicklist2 {
-            container = try input.length()
-            guard container == 1 || container == 2 else { throw input.error("bad quicklist node container \(container)", at: valueStart) }
-        }
-        return (container == 1, try input.string())
+        (try quicklistNodeIsPlain(type, valueStart: valueStart), try input.string())
+    }
+
+    /// A quicklist node's container: true for a plain node (one element), false for a packed one.
+    mutating func quicklistNodeIsPlain(_ type: RDBType, valueStart: Int) throws -> Bool {
+        guard type == .listQuicklist2 else { return false }
+        let container = try input.length()
+        guard container == 1 || container == 2 else { throw input.error("bad quicklist node container \(container)", at: valueStart) }
+        return container == 1
     }
 
     /// Skips a self-describing module value: typed fields up to an EOF opcode.

@@ -38,8 +38,7 @@ final class PackedBuildingTests: XCTestCase {
         staging.append(.int(99))
         staging.reset()
         for (i, e) in elements.enumerated() {
-            staging.append(e)
-            if let scores { staging.appendScore(scores[i]) }
+            if let scores { staging.append(member: e, score: scores[i]) } else { staging.append(e) }
         }
         return staging
     }

@@ -98,6 +98,19 @@ final class EngineModeTests: XCTestCase {
             + blob + [0xFF] + [UInt8](repeating: 0, count: 8)
     }
 
+    /// Both modes agree on `f` under both limits, and the engine mode loads it or fails with `expected`.
+    func assertOutcome(_ f: [UInt8], _ name: String, _ expected: String?, file: StaticString = #filePath, line: UInt = #line) {
+        for limits in [EncodingLimits(), Self.tiny] {
+            assertAgree(f, limits, name, file: file, line: line)
+            let got = load(f, limits, engine: true)
+            if let expected {
+                XCTAssertTrue(got.error?.contains(expected) ?? false, "\(name): \(got.error ?? "loaded")", file: file, line: line)
+            } else {
+                XCTAssertNil(got.error, name, file: file, line: line)
+            }
+        }
+    }
+
     func testPackedChecksAreKept() {
         let cases: [(String, [UInt8], String?)] = [
             ("hash", file(type: .hashListpack, listpack([.s("a"), .s("1"), .s("b"), .i(2)])), nil),
@@ -114,17 +127,7 @@ final class EngineModeTests: XCTestCase {
             ("list of a plain node", file(type: .listQuicklist2, Array("plain".utf8), prefix: [1, 1]), nil),
             ("list with a bad container", file(type: .listQuicklist2, listpack([.s("a")]), prefix: [1, 3]), "bad quicklist node container"),
         ]
-        for (name, f, expected) in cases {
-            for limits in [EncodingLimits(), Self.tiny] {
-                assertAgree(f, limits, name)
-                let got = load(f, limits, engine: true)
-                if let expected {
-                    XCTAssertTrue(got.error?.contains(expected) ?? false, "\(name): \(got.error ?? "loaded")")
-                } else {
-                    XCTAssertNil(got.error, name)
-                }
-            }
-        }
+        for (name, f, expected) in cases { assertOutcome(f, name, expected) }
         // Every truncation and every changed byte of a listpack hash: the same outcome both ways.
         let f = file(type: .hashListpack, listpack([.s("f1"), .s("v1"), .i(300), .s("v2")]))
         for cut in 10..<f.count { assertAgree(Array(f[..<cut]), EncodingLimits(), "cut at \(cut)") }
@@ -132,6 +135,44 @@ final class EngineModeTests: XCTestCase {
             var g = f
             g[i] ^= 0x41
             assertAgree(g, EncodingLimits(), "byte \(i) changed")
+        }
+    }
+
+    /// An RDB 11 file holding one plain hash "k" (RDB_TYPE_HASH) of `pairs`.
+    func plainHashFile(_ pairs: [(String, String)]) -> [UInt8] {
+        var out = Bytes("REDIS0011") + [RDBType.hash.rawValue, 1, UInt8(ascii: "k"), UInt8(pairs.count)]
+        for (f, v) in pairs { out += [UInt8(f.utf8.count)] + Array(f.utf8) + [UInt8(v.utf8.count)] + Array(v.utf8) }
+        return out + [0xFF] + [UInt8](repeating: 0, count: 8)
+    }
+
+    /// An RDB 11 file holding one key "k" of `type` whose value is `blob` LZF-compressed.
+    func compressedFile(type: RDBType, _ blob: [UInt8], prefix: [UInt8] = []) -> [UInt8] {
+        let packed = LZF.compress(blob, limit: blob.count)!
+        return Bytes("REDIS0011") + [type.rawValue, 1, UInt8(ascii: "k")] + prefix + [0xC3, 0x40 | UInt8(packed.count >> 8),
+                                     UInt8(truncatingIfNeeded: packed.count), 0x40 | UInt8(blob.count >> 8),
+                                     UInt8(truncatingIfNeeded: blob.count)]
+            + packed + [0xFF] + [UInt8](repeating: 0, count: 8)
+    }
+
+    func testPlainHashesAndCompressedBlobsAgree() {
+        let pairs = (0..<5).map { ("field-\($0)", "value-\($0)") }
+        let members = (0..<20).flatMap { [Item.s("member-\($0)"), $0 % 2 == 0 ? .i(Int64($0)) : .s("\($0).5")] }
+        let files = [
+            ("plain hash", plainHashFile(pairs), nil),
+            ("plain hash with a field twice", plainHashFile(pairs + [("field-1", "again"), ("z", "z")]), "duplicate hash fields"),
+            ("compressed zset", compressedFile(type: .zsetListpack, listpack(members)), nil),
+            ("compressed hash", compressedFile(type: .hashListpack, listpack(pairs.flatMap { [Item.s($0.0), .s($0.1)] })), nil),
+            ("compressed list", compressedFile(type: .listQuicklist2, listpack(members), prefix: [1, 2]), nil),
+        ]
+        for (name, f, expected) in files {
+            assertOutcome(f, name, expected)
+            // Every truncation and every changed byte: the same outcome both ways.
+            for cut in 10..<f.count { assertAgree(Array(f[..<cut]), Self.tiny, "\(name) cut at \(cut)") }
+            for i in 9..<(f.count - 9) {
+                var g = f
+                g[i] ^= 0x41
+                assertAgree(g, i % 2 == 0 ? EncodingLimits() : Self.tiny, "\(name) byte \(i) changed")
+            }
         }
     }
 

@@ -37,7 +37,23 @@ public struct HashValue: CollectionValue {
     public init?(tableFields fields: [Bytes], values: [Bytes]) {
         var table = ByteStringTable<Bytes>(capacity: fields.count)
         for (f, v) in zip(fields, values) where !table.insertIfAbsent(f, v) { return nil }
+        self.init(table: table)
+    }
+
+    /// A hash in the table form holding `table`'s fields and values.
+    init(table: ByteStringTable<Bytes>) {
         storage = .table(TableBox(table))
+    }
+
+    /// A table-form hash filled field by field (a loader's, as it reads them).
+    /// Here rather than in the loader so the table's generic code is specialized:
+    /// unspecialized, each insert looked its type metadata up.
+    public struct TableBuilder {
+        var table: ByteStringTable<Bytes>
+        public init(capacity: Int) { table = ByteStringTable(capacity: capacity) }
+        /// Adds `field` unless present; false when it was.
+        public mutating func insertIfAbsent(_ field: Bytes, _ value: Bytes) -> Bool { table.insertIfAbsent(field, value) }
+        public var hash: HashValue { HashValue(table: table) }
     }
 
     /// True in the packed ("ziplist") form.

@@ -17,9 +17,11 @@ import Darwin
 extension ListElement {
     /// Length of the element as text (an integer's decimal digits).
     @inlinable public var textLength: Int {
-        switch self {
-        case .int(let v): return decimalLength(v)
-        case .bytes(let b): return b.count
+        @inline(__always) get {
+            switch self {
+            case .int(let v): return decimalLength(v)
+            case .bytes(let b): return b.count
+            }
         }
     }
 

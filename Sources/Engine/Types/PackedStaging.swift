@@ -3,7 +3,7 @@
 // own layout, before it becomes a value in one allocation.
 //
 // Contract: `reset`, then `append` each element (a hash's field, value, ...;
-// a sorted set's members in order, each with `appendScore`), then the caller
+// a sorted set's members in order, each with its score), then the caller
 // checks what the form needs (`text(_:)`: unique fields or members, limits,
 // order) and takes `packedHash()` or `packedSortedSet()`. The result is byte
 // for byte what the same elements added one at a time would give: an integer
@@ -13,7 +13,7 @@
 // unless that was large.
 // Why: a load turns millions of listpack entries into packed values; staging
 // them in final form means one walk of the file's blob, no per-element values,
-// and a copy (hash) or an interleave of scores (sorted set) to finish.
+// and one copy to finish.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -80,28 +80,45 @@ public final class PackedStaging {
         longestText = 0
     }
 
-    /// Stages `e` (its length prefix, then its text).
-    @inlinable public func append(_ e: ListElement) {
+    /// Stages `e` (its length prefix, then its text). Inlined: it runs once per
+    /// element of a load's hashes, where a call costs about what the copy does.
+    @inlinable @inline(__always) public func append(_ e: ListElement) {
         let n = e.textLength
         if byteCount + n + 16 > byteCapacity { growBytes(byteCount + n + 16) }
+        appendText(e, n)
+    }
+
+    /// Stages a sorted-set member with its score, in the packed sorted set's
+    /// layout (the score's tag and payload, then the member's length and text):
+    /// the value is then one copy of the staged bytes.
+    public func append(member e: ListElement, score: Double) {
+        if scoreCount == scoreCapacity { growScores() }
+        scores[scoreCount] = score
+        scoreCount += 1
+        let n = e.textLength
+        if byteCount + n + 32 > byteCapacity { growBytes(byteCount + n + 32) }
+        byteCount += SortedSetPacked.writeScore(score, to: bytes + byteCount)
+        appendText(e, n)
+    }
+
+    /// Writes `e`'s length prefix and its `n` bytes of text (room checked by the caller).
+    @inlinable @inline(__always) func appendText(_ e: ListElement, _ n: Int) {
         if elementCount == spanCapacity { growSpans() }
-        writeLength(n, UnsafeMutableRawBufferPointer(start: bytes, count: byteCapacity), &byteCount)
+        if n < 0x80 {
+            bytes[byteCount] = UInt8(n)
+            byteCount += 1
+        } else {
+            writeLength(n, UnsafeMutableRawBufferPointer(start: bytes, count: byteCapacity), &byteCount)
+        }
         spans[elementCount] = Span(start: byteCount, count: n)
-        if case .bytes(let b) = e, n > 0 {
-            smallCopy(bytes + byteCount, b.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
+        if case .bytes(let b) = e {
+            if n > 0 { smallCopy(bytes + byteCount, b.baseAddress!.assumingMemoryBound(to: UInt8.self), n) }
             byteCount += n
         } else {
             byteCount += e.writeText(to: bytes + byteCount)
         }
         elementCount += 1
         if n > longestText { longestText = n }
-    }
-
-    /// Stages the score of the member appended last.
-    @inlinable public func appendScore(_ score: Double) {
-        if scoreCount == scoreCapacity { growScores() }
-        scores[scoreCount] = score
-        scoreCount += 1
     }
 
     /// Element `i`'s text (valid until the next append or reset).
@@ -135,21 +152,11 @@ public final class PackedStaging {
     /// sorted-set order (score, then member bytes), unique, within the packed limits.
     public func packedSortedSet() -> SortedSetValue {
         precondition(scoreCount == count, "a score for every member")
-        // Member i's length prefix and text run from where member i-1's text ended to its own end.
-        var total = 4 + byteCount
-        for i in 0..<count { total += SortedSetPacked.scoreLength(scores[i]) }
-        let packed = [UInt8](unsafeUninitializedCapacity: total) { buf, initialized in
+        let packed = [UInt8](unsafeUninitializedCapacity: 4 + byteCount) { buf, initialized in
             let b = buf.baseAddress!
             for k in 0..<4 { b[k] = UInt8(truncatingIfNeeded: count >> (8 * k)) }
-            var o = 4, from = 0
-            for i in 0..<count {
-                o += SortedSetPacked.writeScore(scores[i], to: b + o)
-                let end = spans[i].start + spans[i].count
-                smallCopy(b + o, bytes + from, end - from)
-                o += end - from
-                from = end
-            }
-            initialized = total
+            if byteCount > 0 { memcpy(b + 4, bytes, byteCount) }
+            initialized = 4 + byteCount
         }
         var set = SortedSetValue()
         set.storage = .packed(SortedSetPacked(trusted: packed))

@@ -54,7 +54,7 @@ struct SortedSetPacked {
 
     static let maxPackedInteger: Double = 36_028_797_018_963_968  // 2^55
 
-    static func scoreLength(_ score: Double) -> Int {
+    @inline(__always) static func scoreLength(_ score: Double) -> Int {
         // Integral test by conversion (rounded() is a libm call without SSE4.1); NaN fails the range test.
         guard abs(score) < maxPackedInteger, !(score == 0 && score.sign == .minus) else { return 9 }
         let v = Int64(score)
@@ -91,7 +91,7 @@ struct SortedSetPacked {
     }
 
     /// Writes the score's tag and payload at `out`; returns how many bytes.
-    static func writeScore(_ score: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    @inline(__always) static func writeScore(_ score: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
         let sl = scoreLength(score)
         if sl == 9 {
             out[0] = 0xF8
