@@ -54,6 +54,10 @@ extension Persistence {
     package var aofEnabled: Bool { aof.state != .off }
     package var aofRewriteInProgress: Bool { scheduler.rewriteInProgress }
 
+    /// Whether `feed` keeps records now: the AOF on, or a rewrite buffering (an AOF switched on
+    /// later, or a rewrite started later, begins from a snapshot of the keyspace instead).
+    var takesRecords: Bool { !replayingAOF && (aof.state == .on || rewriteBuffer != nil) }
+
     /// The change-stream consumer.
     func feed(_ record: PropagationRecord) {
         if replayingAOF || record.replicasOnly { return }
