@@ -125,6 +125,8 @@ final class ChangeStreamTests: XCTestCase {
         stream.addRecordConsumer(listens: { aofOn }) { _ in }
         XCTAssertFalse(stream.isHeard, "a consumer that drops everything")
         aofOn = true
+        XCTAssertFalse(stream.isHeard, "a stored flag: the consumer must say it changed")
+        stream.listenersChanged()
         XCTAssertTrue(stream.isHeard)
         aofOn = false
         stream.byteConsumer = { _ in }
