@@ -16,19 +16,27 @@
 // such a DEL precedes the record of the command that found the key expired.
 // While no byte consumer is attached, nothing is encoded and the offset stands
 // still, as Redis's master_repl_offset moves only once a backlog exists.
+// `isHeard` says whether a record made now reaches anyone: a command whose
+// rewrite costs something to build (EVALSHA as EVAL with the body) skips it
+// when not, as Redis 7 builds no record when nothing listens. Nothing is lost:
+// whoever starts listening later (an AOF switched on, a rewrite, a replica)
+// starts from a snapshot of the keyspace taken between two commands. It is a
+// stored flag (asking every consumer costs closure calls and reference counts
+// per read), so a consumer whose `listens` changes must call
+// `listenersChanged()`; debug builds check at every delivery that it did.
 import Engine
 
 public final class ChangeStream {
     /// Records not yet delivered, oldest first.
     public private(set) var pending: [PropagationRecord] = []
     /// Receivers of every record, in order (the AOF, its rewrite buffer, tests).
-    public var recordConsumers: [(PropagationRecord) -> Void] = []
+    public private(set) var recordConsumers: [RecordConsumer] = []
     /// Receiver of the stream's bytes (the backlog and the replicas); nil: no bytes are made.
-    public var byteConsumer: ((UnsafeRawBufferPointer) -> Void)? = nil
+    public var byteConsumer: ((UnsafeRawBufferPointer) -> Void)? = nil { didSet { listenersChanged() } }
     /// Bytes of the stream so far: the replication offset.
     public private(set) var offset: Int64 = 0
     /// False on a replica: its records reach the record consumers only; its bytes are its master's.
-    public var encodesRecords = true
+    public var encodesRecords = true { didSet { listenersChanged() } }
 
     private let keyspace: Keyspace
     private var encoder = CommandEncoder(capacity: 1 << 14)
@@ -37,6 +45,28 @@ public final class ChangeStream {
 
     public init(keyspace: Keyspace) {
         self.keyspace = keyspace
+    }
+
+    /// Adds a receiver of every record; `listens` says whether it takes them now (the AOF's
+    /// is false while the AOF is off and no rewrite buffers), by default always. A consumer
+    /// whose answer changes calls `listenersChanged()`.
+    public func addRecordConsumer(listens: @escaping () -> Bool = { true },
+                                  _ consume: @escaping (PropagationRecord) -> Void) {
+        recordConsumers.append(RecordConsumer(consume: consume, listens: listens))
+        listenersChanged()
+    }
+
+    /// Whether a record made now reaches anyone: bytes for a backlog (a replica's own records
+    /// make none: it forwards its master's), or a record consumer that listens.
+    public private(set) var isHeard = false
+
+    /// Asks the consumers again whether they listen (`isHeard`).
+    public func listenersChanged() { isHeard = heardNow() }
+
+    private func heardNow() -> Bool {
+        if encodesRecords && byteConsumer != nil { return true }
+        for consumer in recordConsumers where consumer.listens() { return true }
+        return false
     }
 
     /// The database the byte stream has selected last (-1: the next record selects again).
@@ -110,13 +140,14 @@ public final class ChangeStream {
 
     /// Hands every pending record to the consumers, in order, and the bytes to the byte consumer.
     public func deliver() {
+        assert(isHeard == heardNow(), "a record consumer's listens() changed without listenersChanged()")
         collect()
         guard !pending.isEmpty else { return }
         // Swap the list out (a consumer may record more) and back in, keeping its capacity.
         var records: [PropagationRecord] = []
         swap(&records, &pending)
         for record in records {
-            for consumer in recordConsumers { consumer(record) }
+            for consumer in recordConsumers { consumer.consume(record) }
         }
         if encodesRecords, let consume = byteConsumer {
             for record in records where !record.aofOnly { encoder.append(record) }
@@ -171,6 +202,12 @@ public final class ChangeStream {
         precondition(offset >= 0, "a replication offset is never negative")
         self.offset = offset
     }
+}
+
+/// A receiver of records (ChangeStream.addRecordConsumer).
+public struct RecordConsumer {
+    public let consume: (PropagationRecord) -> Void
+    public let listens: () -> Bool
 }
 
 /// Where command records go (ChangeStream.commandRouting).

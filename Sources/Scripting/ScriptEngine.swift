@@ -154,13 +154,13 @@ public final class ScriptEngine {
 
     /// Is a script with this sha1 (any case) cached?
     public func exists(sha: Bytes) -> Bool {
-        if let last = lastScript, last.sha == sha { return true }
+        if let last = lastScript, bytesEqual(last.sha, sha) { return true }
         return scripts[lowercased(sha)] != nil
     }
 
     /// The script cached under `sha` (any case), for EVALSHA.
     public func script(sha: Bytes) -> CachedScript? {
-        if let last = lastScript, last.sha == sha { return last }
+        if let last = lastScript, bytesEqual(last.sha, sha) { return last }
         guard let script = scripts[lowercased(sha)] else { return nil }
         lastScript = script
         return script
@@ -168,7 +168,7 @@ public final class ScriptEngine {
 
     /// Compiles `body` unless cached; returns the script, or the error reply text.
     public func load(body: Bytes) -> Result<CachedScript, ScriptError> {
-        if let last = lastScript, last.body == body { return .success(last) }
+        if let last = lastScript, bytesEqual(last.body, body) { return .success(last) }
         if let script = scriptsByBody[body] {
             lastScript = script
             return .success(script)

@@ -123,8 +123,11 @@ package final class Server {
         persistence.onRDBJobStarting = { [unowned self] ids in self.replicaSnapshotStarting(ids) }
         persistence.onRDBJobFinished = { [unowned self] ids, ok in self.replicaSnapshotFinished(ids, success: ok) }
         persistence.onRDBStreamPump = { [unowned self] in self.pumpDiskless() }
-        // The AOF (and its rewrite buffer) take every record; a disabled AOF drops them at once.
-        stream.recordConsumers.append { [unowned self] record in self.persistence.feed(record) }
+        // The AOF (and its rewrite buffer) take every record; a disabled AOF drops them at once,
+        // and says it does not listen (ChangeStream.isHeard).
+        stream.addRecordConsumer(listens: { [unowned self] in self.persistence.takesRecords }) { [unowned self] record in
+            self.persistence.feed(record)
+        }
     }
 
     /// CONFIG RESETSTAT: zeroes the counters INFO stats and commandstats report.

@@ -39,7 +39,7 @@ final class ChangeStreamTests: XCTestCase {
         let ks = Keyspace()
         let stream = ChangeStream(keyspace: ks)
         var records: [PropagationRecord] = []
-        stream.recordConsumers.append { records.append($0) }
+        stream.addRecordConsumer { records.append($0) }
         stream.record(db: 0, argv("SET", "a", "1"))
         stream.deliver()
         XCTAssertEqual(records, [PropagationRecord(db: 0, argv: argv("SET", "a", "1"))])
@@ -50,7 +50,7 @@ final class ChangeStreamTests: XCTestCase {
         let ks = Keyspace()
         let (stream, bytes) = makeStream(ks)
         var records: [PropagationRecord] = []
-        stream.recordConsumers.append { records.append($0) }
+        stream.addRecordConsumer { records.append($0) }
         stream.record(db: 0, argv("PUBLISH", "ch", "hi"), replicasOnly: true)
         stream.deliver()
         XCTAssertEqual(records.map(\.replicasOnly), [true])
@@ -61,7 +61,7 @@ final class ChangeStreamTests: XCTestCase {
         let ks = Keyspace()
         let (stream, _) = makeStream(ks)
         var records: [PropagationRecord] = []
-        stream.recordConsumers.append { records.append($0) }
+        stream.addRecordConsumer { records.append($0) }
         let i = ks.set(0, Bytes("old"), .string(StringValue(encoding: Bytes("v"))))
         ks.setExpire(0, i, at: ks.now - 10)
         stream.beginCommand()
@@ -104,7 +104,7 @@ final class ChangeStreamTests: XCTestCase {
         let ks = Keyspace()
         let (stream, bytes) = makeStream(ks)
         var records: [PropagationRecord] = []
-        stream.recordConsumers.append { records.append($0) }
+        stream.addRecordConsumer { records.append($0) }
         stream.encodesRecords = false
         stream.resetOffset(to: 1000)
         let raw = encodeCommand(argv("SET", "k", "v"))
@@ -115,5 +115,25 @@ final class ChangeStreamTests: XCTestCase {
         raw.withUnsafeBytes { stream.forward($0) }
         XCTAssertEqual(bytes(), raw)
         XCTAssertEqual(stream.offset, 1000 + Int64(raw.count))
+    }
+
+    func testHeardOnlyByABacklogOrAListeningConsumer() {
+        let ks = Keyspace()
+        let stream = ChangeStream(keyspace: ks)
+        XCTAssertFalse(stream.isHeard, "nobody attached")
+        var aofOn = false
+        stream.addRecordConsumer(listens: { aofOn }) { _ in }
+        XCTAssertFalse(stream.isHeard, "a consumer that drops everything")
+        aofOn = true
+        XCTAssertFalse(stream.isHeard, "a stored flag: the consumer must say it changed")
+        stream.listenersChanged()
+        XCTAssertTrue(stream.isHeard)
+        aofOn = false
+        stream.byteConsumer = { _ in }
+        XCTAssertTrue(stream.isHeard, "a backlog")
+        stream.encodesRecords = false
+        XCTAssertFalse(stream.isHeard, "a replica's sub-replicas get its master's bytes, not its records")
+        stream.addRecordConsumer { _ in }
+        XCTAssertTrue(stream.isHeard, "a consumer that always listens (tests)")
     }
 }

@@ -20,7 +20,7 @@ final class ScriptTestHarness {
         config.luaTimeLimit = luaTimeLimit
         server = Server(config: config, log: ServerLog(level: .warning))
         client = server.connect(address: "127.0.0.1:1", localAddress: "127.0.0.1:6379", isLocal: true).0
-        server.stream.recordConsumers.append { [unowned self] in self.records.append($0) }
+        server.stream.addRecordConsumer { [unowned self] in self.records.append($0) }
         if loop { server.schedule = { [unowned self] _, work in self.tasks.append(work) } }
     }
 

@@ -11,14 +11,15 @@ import RESP
 @testable import Server
 
 final class AOFPersistenceTests: XCTestCase {
-    func aofHarness(_ adjust: (inout ServerConfig) -> Void = { _ in }) throws -> Harness {
+    /// watchStream: false for a server whose stream only the AOF hears (Harness.init).
+    func aofHarness(watchStream: Bool = true, _ adjust: (inout ServerConfig) -> Void = { _ in }) throws -> Harness {
         var config = ServerConfig()
         config.savePoints = []
         config.appendonly = true
         // always: every reply waits for its write, so the file can be read at any point.
         config.appendfsync = .always
         adjust(&config)
-        let h = Harness(config: config)
+        let h = Harness(config: config, watchStream: watchStream)
         try h.server.persistence.openAppendOnlyAtStartup()
         return h
     }

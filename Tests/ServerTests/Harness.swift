@@ -18,13 +18,15 @@ final class Harness {
     let directory: String
 
     /// log: where the server logs (tests that read the log pass one with a file).
-    init(config: ServerConfig = ServerConfig(), log: ServerLog = ServerLog(level: .warning)) {
+    /// watchStream: false leaves `propagated` empty, so the stream is heard only by the server's own
+    /// consumers (ChangeStream.isHeard).
+    init(config: ServerConfig = ServerConfig(), log: ServerLog = ServerLog(level: .warning), watchStream: Bool = true) {
         var config = config
         directory = makeTemporaryDirectory()
         if config.dir == "." { config.dir = directory }
         server = Server(config: config, log: log)
         client = server.connect(address: "127.0.0.1:1", localAddress: "127.0.0.1:6379", isLocal: true).0
-        server.stream.recordConsumers.append { [unowned self] in self.propagated.append($0) }
+        if watchStream { server.stream.addRecordConsumer { [unowned self] in self.propagated.append($0) } }
     }
 
     /// A second client on the same server.

@@ -7,7 +7,9 @@ inside a script, EVAL inside MULTI) on a Cairn master with a Cairn replica and
 a Redis 4.0.14 replica; then compare DEBUG DIGEST of the master, both replicas,
 a Cairn restarted from the master's AOF and a Redis 4.0.14 loading that AOF.
 Also Redis 4.0.14 as the master of a Cairn replica (4.0 sends EVALSHA where it
-knows the replica has the script).
+knows the replica has the script), and EVALSHAs on a master nobody listens to
+(no AOF, no backlog: it builds no record for them) reaching replicas that
+attach later, and those attached in between.
 
 Contract: servers on free loopback ports, stopped by pid; bounded waits.
 """
@@ -130,6 +132,33 @@ def test_scripts_replicate_and_reload_equal(spawn, make_client, redis4_server_pa
     m.execute_command("DEBUG", "LOADAOF")
     m.execute_command("EVAL", "return 1", 0)
     assert m.execute_command("GET", "after-rewrite") == b"1"
+
+
+def test_evalsha_reaches_replicas_attached_before_and_after(spawn, make_client):
+    master = spawn("cairn")  # no AOF: until a replica attaches, the stream has no listener
+    early, late = spawn("cairn"), spawn("cairn")
+    m = make_client(master)
+    sha = m.execute_command("SCRIPT", "LOAD", "return redis.call('incrby', KEYS[1], ARGV[1])")
+
+    def writes(base):
+        for i in range(base, base + 30):
+            m.execute_command("EVALSHA", sha, 1, "k%d" % (i % 5), i)
+        pipe = m.pipeline(transaction=True)  # inside EXEC too
+        pipe.execute_command("EVALSHA", sha, 1, "multi", base)
+        pipe.execute_command("EVALSHA", sha, 1, "k0", 1)
+        pipe.execute()
+
+    writes(0)
+    assert info(m, "replication").get("master_repl_offset") == "0", "nothing was encoded"
+    attach(make_client(early), master.port)
+    writes(100)  # heard through the backlog
+    attach(make_client(late), master.port)
+    writes(200)
+    caught_up(m, make_client(early), make_client(late))
+    want = m.execute_command("DEBUG", "DIGEST")
+    k0 = sum(i for base in (0, 100, 200) for i in range(base, base + 30) if i % 5 == 0) + 3  # + 1 per EXEC
+    assert m.execute_command("GET", "k0") == str(k0).encode()
+    assert [make_client(r).execute_command("DEBUG", "DIGEST") for r in (early, late)] == [want, want]
 
 
 def test_redis4_master_feeds_cairn_replica_scripts(spawn, make_client):

@@ -54,6 +54,11 @@ extension Persistence {
     package var aofEnabled: Bool { aof.state != .off }
     package var aofRewriteInProgress: Bool { scheduler.rewriteInProgress }
 
+    /// Whether `feed` keeps records now: the AOF on, or a rewrite buffering (an AOF switched on
+    /// later, or a rewrite started later, begins from a snapshot of the keyspace instead). What it
+    /// reads tells the stream when it changes (AppendOnlyFile.state, rewriteBuffer, replayingAOF).
+    var takesRecords: Bool { !replayingAOF && (aof.state == .on || rewriteBuffer != nil) }
+
     /// The change-stream consumer.
     func feed(_ record: PropagationRecord) {
         if replayingAOF || record.replicasOnly { return }
@@ -146,6 +151,7 @@ extension Persistence {
         aofRewrite = BackgroundSave(snapshot: snapshot, target: FileTarget(file: file, rename: false), serializer: serializer)
         rewriteFile = file
         rewriteBuffer = CommandEncoder(capacity: 1 << 16)
+        server.stream.listenersChanged()
         rewriteStartedMs = wallClockMilliseconds()
         server.log.notice("Background append only file rewriting started")
         scheduleRewriteTick()
@@ -183,6 +189,7 @@ extension Persistence {
             }
         }
         rewriteBuffer = nil
+        server.stream.listenersChanged()
         rewriteFile = nil
         startPendingSnapshot()
     }
@@ -241,6 +248,7 @@ extension Persistence {
         aofRewrite = nil
         _ = scheduler.finished(.aofRewrite)
         rewriteBuffer = nil
+        server.stream.listenersChanged()
         rewriteFile = nil
         server.log.notice("Background AOF rewrite aborted")
     }

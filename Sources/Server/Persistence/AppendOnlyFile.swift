@@ -75,7 +75,9 @@ final class BackgroundFsync: Sendable {
 
 final class AppendOnlyFile {
     enum State { case off, on, waitingForRewrite }
-    var state = State.off
+    var state = State.off { didSet { onStateChange() } }
+    /// Tells the change stream that the AOF's listening may have changed (Persistence.takesRecords).
+    var onStateChange: () -> Void = {}
     private(set) var fd: Int32 = -1
     var encoder = CommandEncoder(capacity: 1 << 16)
     /// Bytes in the file now, and after the last rewrite (auto-aof-rewrite compares them).

@@ -55,6 +55,7 @@ package final class Persistence {
     let aof: AppendOnlyFile
     var aofRewrite: BackgroundSave?
     /// Records that arrived since the rewrite's snapshot, appended to its file at the end.
+    /// Setting it or clearing it is followed by `server.stream.listenersChanged()` (takesRecords).
     var rewriteBuffer: CommandEncoder?
     var rewriteFile: AtomicFile?
     var rewriteStartedMs: Int64 = 0
@@ -63,7 +64,7 @@ package final class Persistence {
     /// BGREWRITEAOF asked for while a BGSAVE held the snapshot.
     package var rewriteScheduled: Bool { scheduler.rewriteScheduled }
     /// Set while an AOF is replayed: its commands must not be appended to it again.
-    var replayingAOF = false
+    var replayingAOF = false { didSet { server.stream.listenersChanged() } }
 
     init(log: ServerLog) {
         aof = AppendOnlyFile(log: log)
@@ -73,6 +74,7 @@ package final class Persistence {
         self.server = server
         aof.latency = server.latency
         aof.snapshotActive = { [unowned self] in aofRewrite != nil || bgsave != nil }
+        aof.onStateChange = { [unowned self] in self.server.stream.listenersChanged() }
     }
 
     /// Where dump.rdb lives.

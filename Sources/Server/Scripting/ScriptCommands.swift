@@ -4,7 +4,8 @@
 // Propagation: a script replicated as itself records its EVAL when it wrote,
 // EVALSHA always as EVAL with the body (a replica or an AOF may lack the
 // script; Redis keeps a cache of scripts replicas already have, Cairn always
-// sends the body, which gives the same data). With effects replication the
+// sends the body, which gives the same data), and only when the stream is
+// heard (no record is built with the AOF off and no backlog). With effects replication the
 // commands the script ran are recorded instead, wrapped in MULTI/EXEC unless
 // the EVAL itself runs inside an EXEC. SCRIPT LOAD and SCRIPT FLUSH propagate.
 import Engine
@@ -94,6 +95,8 @@ package struct ScriptInvocation {
             }
             call.propagate(as: [])
         } else if bySHA && server.keyspace.dirty > dirtyBefore {
+            // The EVAL record costs a copy of the arguments; nobody may want it (no AOF, no backlog).
+            guard server.stream.isHeard else { return call.propagate(as: []) }
             var eval: [Bytes] = []
             eval.reserveCapacity(call.argv.count)
             eval.append(Self.evalName)
