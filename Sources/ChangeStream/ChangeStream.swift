@@ -16,9 +16,11 @@
 // such a DEL precedes the record of the command that found the key expired.
 // While no byte consumer is attached, nothing is encoded and the offset stands
 // still, as Redis's master_repl_offset moves only once a backlog exists.
-// `isHeard` says whether a record made now reaches anyone: a command whose
-// rewrite costs something to build (EVALSHA as EVAL with the body) skips it
-// when not, as Redis 7 builds no record when nothing listens. Nothing is lost:
+// `isHeard` says whether a record made now reaches anyone: when not, no record
+// is built at all (a plain write's record, its argument list retained and
+// handed to consumers that drop it, was 3-4% of a pipelined SET), and a command
+// whose rewrite costs something to build (EVALSHA as EVAL with the body) skips
+// building it, as Redis 7 builds no record when nothing listens. Nothing is lost:
 // whoever starts listening later (an AOF switched on, a rewrite, a replica)
 // starts from a snapshot of the keyspace taken between two commands. It is a
 // stored flag (asking every consumer costs closure calls and reference counts
@@ -29,6 +31,9 @@ import Engine
 public final class ChangeStream {
     /// Records not yet delivered, oldest first.
     public private(set) var pending: [PropagationRecord] = []
+    /// Records made so far, kept or (while not heard) dropped at once: what the debug
+    /// check of a write that recorded nothing counts (UnrecordedChangeCheck.swift).
+    public private(set) var recorded = 0
     /// Receivers of every record, in order (the AOF, its rewrite buffer, tests).
     public private(set) var recordConsumers: [RecordConsumer] = []
     /// Receiver of the stream's bytes (the backlog and the replicas); nil: no bytes are made.
@@ -80,7 +85,8 @@ public final class ChangeStream {
     }
 
     private func collectSlow() {
-        pending.append(contentsOf: keyspace.changes)
+        recorded &+= keyspace.changes.count
+        if isHeard { pending.append(contentsOf: keyspace.changes) }
         keyspace.changes.removeAll(keepingCapacity: true)
     }
 
@@ -93,6 +99,8 @@ public final class ChangeStream {
     /// Appends one record (`replicasOnly`: one the AOF skips).
     public func record(db: Int, _ argv: [Bytes], replicasOnly: Bool = false) {
         collect()
+        recorded &+= 1
+        guard isHeard else { return }
         pending.append(PropagationRecord(db: db, argv: argv, replicasOnly: replicasOnly))
     }
 
@@ -119,6 +127,9 @@ public final class ChangeStream {
     }
 
     @inline(__always) private func append(db: Int, argv: [Bytes]) {
+        if commandRouting == .nowhere { return }
+        recorded &+= 1
+        guard isHeard else { return }  // nobody would read it: not built (the saving of a plain write)
         switch commandRouting {
         case .everywhere: pending.append(PropagationRecord(db: db, argv: argv))
         case .nowhere: break

@@ -25,7 +25,8 @@ struct UnrecordedChangeCheck {
     init(_ server: Server) {
         self.server = server
         modificationsBefore = server.keyspace.modifications
-        recordsBefore = server.stream.mark
+        _ = server.stream.mark  // records of earlier commands are counted before this one's
+        recordsBefore = server.stream.recorded
         errorsBefore = server.stats.errorReplies
     }
 
@@ -35,7 +36,7 @@ struct UnrecordedChangeCheck {
 
     func verify(_ command: Command) {
         guard server.keyspace.modifications != modificationsBefore,
-              server.stream.mark == recordsBefore,
+              server.stream.recorded == recordsBefore,
               server.stats.errorReplies == errorsBefore,
               server.stream.commandRouting != .nowhere,  // a command a script runs: its EVAL records
               !Self.exempt.contains(command.name),

@@ -136,4 +136,29 @@ final class ChangeStreamTests: XCTestCase {
         stream.addRecordConsumer { _ in }
         XCTAssertTrue(stream.isHeard, "a consumer that always listens (tests)")
     }
+
+    func testUnheardRecordsAreCountedButNotBuilt() {
+        let ks = Keyspace()
+        let stream = ChangeStream(keyspace: ks)
+        var aofOn = false
+        var delivered: [[Bytes]] = []
+        stream.addRecordConsumer(listens: { aofOn }) { delivered.append($0.argv) }
+        stream.beginCommand()
+        stream.endCommand(db: 0, argv: [Bytes("SET"), Bytes("k"), Bytes("1")], wrote: true)
+        stream.record(db: 0, [Bytes("PUBLISH"), Bytes("c"), Bytes("m")], replicasOnly: true)
+        XCTAssertEqual(stream.mark, 0, "nothing built while nobody listens")
+        XCTAssertEqual(stream.recorded, 2, "but counted, for the debug check of writes that record nothing")
+        stream.deliver()
+        XCTAssertTrue(delivered.isEmpty)
+
+        aofOn = true
+        stream.listenersChanged()
+        stream.beginCommand()
+        stream.endCommand(db: 0, argv: [Bytes("SET"), Bytes("k"), Bytes("2")], wrote: true)
+        stream.beginCommand()
+        stream.endCommand(db: 0, argv: [Bytes("GET"), Bytes("k")], wrote: false)
+        XCTAssertEqual(stream.recorded, 3)
+        stream.deliver()
+        XCTAssertEqual(delivered, [[Bytes("SET"), Bytes("k"), Bytes("2")]])
+    }
 }
