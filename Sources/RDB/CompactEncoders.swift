@@ -36,16 +36,16 @@ public enum CompactEncoder {
 
     /// A ziplist holding `items` in order.
     public static func ziplist(_ items: [Bytes]) -> [UInt8] {
-        var z = ZiplistBuilder()
-        for s in items { s.withUnsafeBytes { z.append($0) } }
-        return z.finish()
+        let z = ZiplistBuilder(capacity: 256)
+        for s in items { s.withUnsafeBytes { z.append(.bytes($0)) } }
+        return z.finishBytes()
     }
 
     /// Size a ziplist entry adds (approximate for the prevlen of the next one).
     static func ziplistEntrySize(_ s: Bytes) -> Int {
-        var z = ZiplistBuilder()
-        s.withUnsafeBytes { z.append($0) }
-        return z.body.count + (s.count + 5 < 254 ? 0 : 4)
+        let z = ZiplistBuilder(capacity: 256)
+        s.withUnsafeBytes { z.append(.bytes($0)) }
+        return z.entriesSize + (s.count + 5 < 254 ? 0 : 4)
     }
 
     static func appendLE32(_ out: inout [UInt8], _ v: Int) {
@@ -66,67 +66,3 @@ public enum CompactEncoder {
     }
 }
 
-/// Builds one ziplist entry by entry, writing each straight into the body.
-public struct ZiplistBuilder {
-    var body: [UInt8] = []
-    var previousSize = 0
-    var lastStart = 0
-    /// Entries appended.
-    public private(set) var count = 0
-
-    public init() {}
-
-    /// Appends one entry (as an integer when the bytes are a canonical int64).
-    public mutating func append(_ s: UnsafeRawBufferPointer) {
-        let start = body.count
-        lastStart = start
-        if previousSize < 254 {
-            body.append(UInt8(previousSize))
-        } else {
-            body.append(0xFE)
-            CompactEncoder.appendLE32(&body, previousSize)
-        }
-        if s.count <= 20, let v = CompactEncoder.canonicalInt(s) {
-            appendInteger(v)
-        } else {
-            let n = s.count
-            if n <= 63 {
-                body.append(UInt8(n))
-            } else if n <= 16383 {
-                body.append(0x40 | UInt8(n >> 8)); body.append(UInt8(n & 0xFF))
-            } else {
-                body.append(0x80)
-                for shift in [24, 16, 8, 0] { body.append(UInt8(truncatingIfNeeded: n >> shift)) }
-            }
-            body.append(contentsOf: s)
-        }
-        previousSize = body.count - start
-        count += 1
-    }
-
-    /// The body of an integer entry (after its prevlen).
-    private mutating func appendInteger(_ v: Int64) {
-        func le(_ n: Int) { for i in 0..<n { body.append(UInt8(truncatingIfNeeded: v >> (8 * Int64(i)))) } }
-        switch v {
-        case 0...12: body.append(0xF1 + UInt8(v))
-        case -128...127: body.append(0xFE); le(1)
-        case -32768...32767: body.append(0xC0); le(2)
-        case -8_388_608...8_388_607: body.append(0xF0); le(3)
-        case -2_147_483_648...2_147_483_647: body.append(0xD0); le(4)
-        default: body.append(0xE0); le(8)
-        }
-    }
-
-    /// The finished ziplist: header, entries, end marker.
-    public func finish() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count + 11)
-        CompactEncoder.appendLE32(&out, body.count + 11)
-        CompactEncoder.appendLE32(&out, count == 0 ? 10 : 10 + lastStart)
-        let n = Swift.min(count, 65535)
-        out.append(UInt8(n & 0xFF)); out.append(UInt8(n >> 8))
-        out.append(contentsOf: body)
-        out.append(0xFF)
-        return out
-    }
-}

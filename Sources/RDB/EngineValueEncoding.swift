@@ -57,12 +57,12 @@ extension RDBWriter {
             }
         case .zset(let zset):
             if zset.isPacked {
-                var z = ZiplistBuilder()
+                let z = ZiplistBuilder(capacity: 256)
                 zset.forEach(ranks: 0..<zset.count) { member, score in
-                    z.append(member)
-                    scoreText(score).withUnsafeBytes { z.append($0) }
+                    z.append(.bytes(member))
+                    scoreText(score).withUnsafeBytes { z.append(.bytes($0)) }
                 }
-                try string(z.finish())
+                try string(z.finishBytes())
             } else {
                 try length(zset.count)
                 var failure: Error?
@@ -77,12 +77,12 @@ extension RDBWriter {
             }
         case .hash(let hash):
             if hash.isPacked {
-                var z = ZiplistBuilder()
+                let z = ZiplistBuilder(capacity: 256)
                 hash.forEachView { f, v in
-                    z.append(UnsafeRawBufferPointer(f))
-                    z.append(UnsafeRawBufferPointer(v))
+                    z.append(.bytes(UnsafeRawBufferPointer(f)))
+                    z.append(.bytes(UnsafeRawBufferPointer(v)))
                 }
-                try string(z.finish())
+                try string(z.finishBytes())
             } else {
                 try length(hash.count)
                 try hash.forEachView { f, v in

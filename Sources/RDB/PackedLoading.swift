@@ -27,8 +27,9 @@ import Darwin
 
 /// Buffers reused from key to key by one reader.
 final class PackedScratch {
-    var elements: [ListElement] = []
     var nodes: [Ziplist] = []
+    /// Where a quicklist node is rebuilt as a ziplist.
+    let ziplist = ZiplistBuilder()
     let staging = PackedStaging()
     let finder = DuplicateFinder()
     /// Where an LZF-compressed blob is decompressed.
@@ -133,14 +134,15 @@ extension RDBReader {
                 if try quicklistNodeIsPlain(type, valueStart: start) {
                     node = try input.withString(into: s.blob) { Ziplist(elements: [.bytes($0)]) }
                 } else {
-                    s.elements.removeAll(keepingCapacity: true)
+                    let builder = s.ziplist
+                    builder.start()
                     node = try lent { p in
                         if type == .listQuicklist2 {
-                            _ = try ListpackDecoder.walk(p) { s.elements.append($0) }
+                            _ = try ListpackDecoder.walk(p) { builder.append($0) }
                         } else {
-                            _ = try ZiplistDecoder.walk(p) { s.elements.append($0) }
+                            _ = try ZiplistDecoder.walk(p) { builder.append($0) }
                         }
-                        return Ziplist(elements: s.elements)
+                        return builder.finish()
                     }
                 }
                 // An empty node holds nothing; Redis 7.0 skips it too (and then a list left empty).

@@ -63,6 +63,22 @@ final class PackedBuildingTests: XCTestCase {
         }
     }
 
+    /// One builder for many ziplists, as a load reuses it from node to node: each starts
+    /// afresh, and growing past its first storage (texts up to 20,000 bytes) loses nothing.
+    func testOneBuilderForManyZiplists() {
+        var g = SplitMix64(seed: 0x5E1)
+        let builder = ZiplistBuilder(capacity: 64)
+        for round in 0..<200 {
+            let texts = randomTexts(&g, Int(g.next() % 40))
+            builder.start()
+            let built: Ziplist = withElements(texts) { elements in
+                for e in elements { builder.append(e) }
+                return builder.finish()
+            }
+            XCTAssertEqual(built.bytes, Ziplist(texts).bytes, "\(g) round \(round)")
+        }
+    }
+
     func testPackedHashFromElements() {
         var g = SplitMix64(seed: 0x4A5)
         for round in 0..<200 {

@@ -57,46 +57,95 @@ extension ListElement {
 extension Ziplist {
     /// A ziplist of `elements` in order, built in one allocation (a listpack node's, converted).
     public init(elements: [ListElement]) {
-        var total = Ziplist.headerSize + 1
-        var prev = 0
-        for e in elements {
-            let payload: Int
-            if let v = e.ziplistInt {
-                payload = 1 + ZipPayload.intDataSize(v)
-            } else {
-                let n = e.textLength
-                payload = (n <= 0x3F ? 1 : n <= 0x3FFF ? 2 : 5) + n
-            }
-            prev = (prev < 254 ? 1 : 5) + payload
-            total += prev
+        let builder = ZiplistBuilder()
+        builder.start()
+        for e in elements { builder.append(e) }
+        self = builder.finish()
+    }
+}
+
+/// Builds ziplists element by element in storage it keeps from one to the next (a
+/// load's scratch), each copied out at its exact size: one pass over the elements (an
+/// element's integer form is decided once) and one allocation per ziplist.
+public final class ZiplistBuilder {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Bytes written of the ziplist being built, the header's included.
+    private var used = 0
+    /// Where the last entry starts, and its length (the next entry's prevlen).
+    private var tail = 0
+    private var previousLength = 0
+    private var count = 0
+
+    public init(capacity: Int = 4096) {
+        self.capacity = max(capacity, 64)
+        storage = .allocate(capacity: self.capacity)
+        start()
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Begins a new ziplist.
+    public func start() {
+        used = Ziplist.headerSize
+        tail = used
+        previousLength = 0
+        count = 0
+    }
+
+    /// Appends one element, with the integer encoding exactly when `ZipPayload` would use it.
+    @inline(__always) public func append(_ e: ListElement) {
+        let int = e.ziplistInt
+        let textLength = int == nil ? e.textLength : 0
+        reserve(5 + 5 + textLength + 9)  // prevlen, header, text or integer, end byte
+        let start = used
+        var p = storage + used
+        if previousLength < 254 {
+            p[0] = UInt8(previousLength)
+            p += 1
+        } else {
+            p[0] = 0xFE
+            storeLE(p + 1, UInt64(previousLength), 4)
+            p += 5
         }
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buf, initialized in
-            let b = buf.baseAddress!
-            var p = Ziplist.headerSize, prevLen = 0, tail = Ziplist.headerSize
-            for e in elements {
-                let start = p
-                if prevLen < 254 {
-                    b[p] = UInt8(prevLen); p += 1
-                } else {
-                    b[p] = 0xFE; storeLE(b + p + 1, UInt64(prevLen), 4); p += 5
-                }
-                if let v = e.ziplistInt {
-                    ZipPayload.writeInt(v, to: b + p)
-                    p += 1 + ZipPayload.intDataSize(v)
-                } else {
-                    p += ZipPayload.writeStringHeader(e.textLength, to: b + p)
-                    p += e.writeText(to: b + p)
-                }
-                tail = start
-                prevLen = p - start
-            }
-            b[p] = 0xFF
-            storeLE(b, UInt64(total), 4)
-            storeLE(b + 4, UInt64(tail), 4)
-            storeLE(b + 8, UInt64(min(elements.count, 0xFFFF)), 2)
-            initialized = total
+        if let v = int {
+            ZipPayload.writeInt(v, to: p)
+            p += 1 + ZipPayload.intDataSize(v)
+        } else {
+            p += ZipPayload.writeStringHeader(textLength, to: p)
+            p += e.writeText(to: p)
         }
-        self.init(trusted: bytes)
+        used = p - storage
+        tail = start
+        previousLength = used - start
+        count += 1
+    }
+
+    /// Bytes the entries appended since `start` take.
+    public var entriesSize: Int { used - Ziplist.headerSize }
+
+    /// The ziplist built since `start`, in an allocation of its own size.
+    public func finish() -> Ziplist { Ziplist(trusted: finishBytes()) }
+
+    /// The ziplist built since `start` as bytes (an RDB file's blob).
+    public func finishBytes() -> [UInt8] {
+        reserve(1)
+        storage[used] = 0xFF
+        let total = used + 1
+        storeLE(storage, UInt64(total), 4)
+        storeLE(storage + 4, UInt64(tail), 4)
+        storeLE(storage + 8, UInt64(min(count, 0xFFFF)), 2)
+        return [UInt8](UnsafeBufferPointer(start: storage, count: total))
+    }
+
+    private func reserve(_ more: Int) {
+        guard used + more > capacity else { return }
+        let grown = max(capacity * 2, used + more)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        bigger.update(from: storage, count: used)
+        storage.deallocate()
+        storage = bigger
+        capacity = grown
     }
 }
 
