@@ -141,8 +141,8 @@ public struct RequestParser {
 
     /// Takes back the storage of a command `next` returned, once the caller is done with it,
     /// so the next command's argument list needs no allocation. Storage still shared (a
-    /// queued MULTI command) is copied by the removal, as a fresh list would be; storage
-    /// grown large is left to the caller.
+    /// queued MULTI command) is copied when the next command writes it, as a fresh list
+    /// would be made; storage grown large is left to the caller.
     public mutating func recycle(_ storage: inout [[UInt8]]) {
         guard remaining == 0, argv.capacity == 0, storage.capacity <= Self.recycledCapacity else { return }
         // Small arguments stay for the next command to write over; large ones go now.
