@@ -30,7 +30,10 @@ let package = Package(
         // Links Debian's libjemalloc (libjemalloc-dev): it replaces glibc malloc in every
         // program that links Server, and its statistics feed INFO memory and maxmemory.
         .target(name: "CairnCSystem", linkerSettings: [.linkedLibrary("jemalloc")]),
-        .target(name: "RDB", dependencies: ["Engine"], swiftSettings: releaseSettings),
+        // RDB's CRC64 by carry-less multiplication (PCLMULQDQ, chosen at run time); plain C,
+        // no libraries, so RDB stays free of CairnCSystem's jemalloc.
+        .target(name: "CairnCRC"),
+        .target(name: "RDB", dependencies: ["Engine", "CairnCRC"], swiftSettings: releaseSettings),
         // The module API (MODULE LOAD): the C half holds what Swift cannot define (the API
         // lookup table, the variadic functions); Modules implements the rest over Engine.
         .target(name: "CairnModuleABI"),
