@@ -113,9 +113,41 @@ extension Array where Element == UInt8 {
     return Int64(magnitude)
 }
 
-/// `parseDouble` over bytes in place.
-public func parseDouble(_ p: UnsafeRawBufferPointer) -> Double? {
+/// `parseDouble` over bytes in place. The plain-decimal case is inlined (a load
+/// parses every fractional score of a file's sorted sets this way).
+@inlinable public func parseDouble(_ p: UnsafeRawBufferPointer) -> Double? {
     if let v = exactDecimal(p) { return v }
+    return parseDoubleByStrtod(p)
+}
+
+/// 10^k for 0 <= k <= 18, each an exact double. A switch of literals becomes a
+/// constant table; a global array would cost a lazy-initialization check per use.
+@inlinable @inline(__always) func exactPowerOfTen(_ k: Int) -> Double {
+    switch k {
+    case 0: return 1
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    case 10: return 1e10
+    case 11: return 1e11
+    case 12: return 1e12
+    case 13: return 1e13
+    case 14: return 1e14
+    case 15: return 1e15
+    case 16: return 1e16
+    case 17: return 1e17
+    default: return 1e18
+    }
+}
+
+/// `parseDouble` for what `exactDecimal` leaves to strtod.
+@usableFromInline func parseDoubleByStrtod(_ p: UnsafeRawBufferPointer) -> Double? {
     if p.isEmpty || isCSpace(p[0]) { return nil }
     let r = cStrtod(p)
     guard r.consumed == p.count, !r.value.isNaN else { return nil }
@@ -128,7 +160,7 @@ public func parseDouble(_ p: UnsafeRawBufferPointer) -> Double? {
 /// stay below 2^53. Both that integer and the power of ten are exact doubles, so
 /// the one division is correctly rounded, as strtod is (Clinger's fast path).
 /// Anything else is nil, for strtod to decide.
-func exactDecimal(_ p: UnsafeRawBufferPointer) -> Double? {
+@inlinable func exactDecimal(_ p: UnsafeRawBufferPointer) -> Double? {
     let n = p.count
     guard n > 0 else { return nil }
     let c = p.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -149,11 +181,7 @@ func exactDecimal(_ p: UnsafeRawBufferPointer) -> Double? {
     }
     let fraction = point < 0 ? 0 : n - 1 - point
     guard n - first - (point < 0 ? 0 : 1) > 0, mantissa < 1 << 53 else { return nil }
-    // 10^fraction by multiplying: every step is exact (fraction <= 18 here), and a
-    // loop of a digit or two costs less than a global table's lazy-initialization check.
-    var power = 1.0
-    for _ in 0..<fraction { power *= 10 }
-    let v = Double(mantissa) / power
+    let v = Double(mantissa) / exactPowerOfTen(fraction)
     return negative ? -v : v
 }
 

@@ -185,23 +185,35 @@ func wildCopy32(_ dst: UnsafeMutablePointer<UInt8>, _ src: UnsafePointer<UInt8>,
     } while k < n
 }
 
-/// Copies `n` bytes between regions that do not overlap: 8 bytes at a time
-/// inline (the runs of LZF and of packed entries are mostly a few bytes, where
-/// a memcpy call costs more than the copy), memcpy beyond 64.
+/// Copies `n` bytes between regions that do not overlap, inline (the runs of
+/// LZF and of packed entries are mostly a few bytes, where a memcpy call costs
+/// more than the copy), memcpy beyond 64. A length that is not a multiple of the
+/// word is finished with one more word (or half, or quarter) ending at the last
+/// byte, overlapping what was copied: a byte loop there mispredicted on every
+/// length change.
 @inlinable @inline(__always)
 public func smallCopy(_ dst: UnsafeMutablePointer<UInt8>, _ src: UnsafePointer<UInt8>, _ n: Int) {
-    if n > 64 {
-        memcpy(dst, src, n)
-        return
-    }
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
-    var k = 0
-    while k + 8 <= n {
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: k, as: UInt64.self), toByteOffset: k, as: UInt64.self)
-        k += 8
-    }
-    while k < n {
-        dst[k] = src[k]
-        k += 1
+    if n >= 8 {
+        if n > 64 {
+            memcpy(dst, src, n)
+            return
+        }
+        var k = 0
+        while k + 8 < n {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: k, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+            k += 8
+        }
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+    } else if n >= 4 {
+        let head = s.loadUnaligned(as: UInt32.self), tail = s.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        d.storeBytes(of: head, as: UInt32.self)
+        d.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+    } else if n >= 2 {
+        let head = s.loadUnaligned(as: UInt16.self), tail = s.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self)
+        d.storeBytes(of: head, as: UInt16.self)
+        d.storeBytes(of: tail, toByteOffset: n - 2, as: UInt16.self)
+    } else if n == 1 {
+        dst[0] = src[0]
     }
 }

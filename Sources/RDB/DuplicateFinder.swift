@@ -6,9 +6,9 @@
 // stride, 2*stride... by their bytes. Staging writes an integer element as its
 // decimal text, so an integer and the same text compare equal, as the engine
 // would store them. One finder is reused for every key of a load: its slot
-// table grows to the largest value seen and is never cleared, since each call
-// stamps its slots with a new generation. No allocation per element or per
-// key once warm.
+// table grows to the largest value seen and is cleared only when the 16-bit
+// generation each call stamps its slots with runs out. No allocation per
+// element or per key once warm.
 import Engine
 
 #if canImport(Glibc)
@@ -19,7 +19,9 @@ import Darwin
 
 /// A reusable duplicate check over staged texts.
 final class DuplicateFinder {
-    /// Per slot: the generation that filled it (high 32 bits) and the element index (low 32).
+    /// Per slot: the generation that filled it (top 16 bits), 16 more bits of the
+    /// text's hash (so a probe rarely reads another text to rule it out), and the
+    /// element index (low 32).
     private var slots: [UInt64] = []
     private var generation: UInt64 = 0
 
@@ -27,27 +29,36 @@ final class DuplicateFinder {
     func hasDuplicates(_ staging: PackedStaging, stride: Int) -> Bool {
         let n = (staging.count + stride - 1) / stride
         if n < 2 { return false }
-        let size = max(16, 1 << (Int.bitWidth - (n * 2 - 1).leadingZeroBitCount))
-        if slots.count < size || generation == UInt64(UInt32.max) {
+        // At most a quarter full, so a probe mostly finds its slot free at once.
+        let size = max(16, 1 << (Int.bitWidth - (n * 4 - 1).leadingZeroBitCount))
+        if slots.count < size || generation == 0xFFFF {
             slots = Array(repeating: 0, count: max(size, slots.count))
             generation = 0
         }
         generation += 1
         let mask = size - 1
+        // The slot is the hash's top bits, which every input bit reaches; the
+        // fingerprint is the 16 bits below them.
+        let shift = UInt64(64 - size.trailingZeroBitCount)
         let base = staging.stagedBytes.baseAddress!
+        let stamp = generation << 48
         return slots.withUnsafeMutableBufferPointer { table in
             for i in Swift.stride(from: 0, to: staging.count, by: stride) {
                 let s = staging.span(i)
-                var h = Int(truncatingIfNeeded: Self.hash(base + s.start, s.count)) & mask
+                let hash = Self.hash(base + s.start, s.count)
+                var h = Int(truncatingIfNeeded: hash >> shift)
+                let mark = stamp | (hash >> (shift - 16) & 0xFFFF) << 32
                 while true {
                     let slot = table[h]
-                    if slot >> 32 != generation {
-                        table[h] = generation << 32 | UInt64(i)
+                    if slot & 0xFFFF_0000_0000_0000 != stamp {
+                        table[h] = mark | UInt64(i)
                         break
                     }
-                    let other = staging.span(Int(truncatingIfNeeded: slot & 0xFFFF_FFFF))
-                    if other.count == s.count && Self.same(base + other.start, base + s.start, s.count) {
-                        return true
+                    if slot & 0xFFFF_FFFF_0000_0000 == mark {
+                        let other = staging.span(Int(truncatingIfNeeded: slot & 0xFFFF_FFFF))
+                        if other.count == s.count && Self.same(base + other.start, base + s.start, s.count) {
+                            return true
+                        }
                     }
                     h = (h + 1) & mask
                 }
@@ -66,19 +77,21 @@ final class DuplicateFinder {
         return count <= 8 || memcmp(a + 8, b + 8, count - 8) == 0
     }
 
-    /// A fast non-cryptographic hash of `count` bytes at `p` (8 bytes at a time).
+    /// A fast non-cryptographic hash of `count` bytes at `p` (8 bytes at a time),
+    /// good in its top bits. Texts that differ only in their last byte ("field:10",
+    /// "field:11") must still spread: the low bits of an earlier version did not,
+    /// and a third of a hash's check went to probing chains.
     private static func hash(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(count)
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(count &+ 1)
         var i = 0
         while i + 8 <= count {
-            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x0000_0100_0000_01B3
-            h ^= h >> 31
+            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 32
             i += 8
         }
         // The last 1...7 bytes as one word (staging keeps 8 readable bytes past every text).
         let rest = count - i
         let tail = rest == 0 ? 0 : p.loadUnaligned(fromByteOffset: i, as: UInt64.self) & (UInt64.max >> (64 - 8 * UInt64(rest)))
-        h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
-        return h ^ (h >> 29)
+        return (h ^ tail) &* 0x94D0_49BB_1331_11EB
     }
 }

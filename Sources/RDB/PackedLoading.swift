@@ -60,9 +60,11 @@ extension RDBReader {
         case .hashZiplist, .hashListpack:
             let st = s.staging
             st.reset()
+            var w = st.writer(reserving: 0)
             try lent { p in
-                if type == .hashListpack { _ = try ListpackDecoder.walk(p) { st.append($0) } } else { _ = try ZiplistDecoder.walk(p) { st.append($0) } }
+                if type == .hashListpack { _ = try ListpackDecoder.walk(p) { w.append($0) } } else { _ = try ZiplistDecoder.walk(p) { w.append($0) } }
             }
+            st.commit(w)
             guard st.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
             if st.count / 2 > limits.hashMaxPackedEntries || st.longest > limits.hashMaxPackedValue {
                 let fields = stride(from: 0, to: st.count, by: 2).map { Bytes(st.text($0)) }
@@ -79,28 +81,15 @@ extension RDBReader {
             // until then), each score checked against the one before (the packed form
             // needs strictly ascending (score, member)); what is wrong is reported after
             // the walk, so a damaged blob is reported as such first.
-            var member: ListElement? = nil, badScore = false, nan = false, ordered = true
-            var previous = -Double.infinity
-            @inline(__always) func take(_ e: ListElement) {
-                guard let m = member else { member = e; return }
-                member = nil
-                guard let score = Self.score(e) else { badScore = true; st.append(member: m, score: 0); return }
-                nan = nan || score.isNaN
-                st.append(member: m, score: score)
-                let i = st.count - 1
-                if i > 0 && ordered && !(previous < score) {
-                    ordered = previous == score && compareText(st.text(i - 1), st.text(i)) < 0
-                }
-                previous = score
-            }
+            var z = ScoredStaging(st.writer(reserving: 0))
             try lent { p in
-                if type == .zsetListpack { _ = try ListpackDecoder.walk(p) { take($0) } } else { _ = try ZiplistDecoder.walk(p) { take($0) } }
+                if type == .zsetListpack { _ = try ListpackDecoder.walk(p) { z.take($0) } } else { _ = try ZiplistDecoder.walk(p) { z.take($0) } }
             }
-            let isMember = member == nil
-            guard isMember else { throw input.error("\(what) zset has an odd number of entries", at: start) }
-            guard !badScore else { throw input.error("invalid score in \(what) zset", at: start) }
-            guard !nan else { throw refuse("sorted set with a NaN score") }
-            if ordered && st.count <= limits.zsetMaxPackedEntries && st.longest <= limits.zsetMaxPackedValue {
+            st.commit(z.writer)
+            guard !z.waiting else { throw input.error("\(what) zset has an odd number of entries", at: start) }
+            guard !z.badScore else { throw input.error("invalid score in \(what) zset", at: start) }
+            guard !z.nan else { throw refuse("sorted set with a NaN score") }
+            if z.ordered && st.count <= limits.zsetMaxPackedEntries && st.longest <= limits.zsetMaxPackedValue {
                 guard !s.finder.hasDuplicates(st, stride: 1) else { throw refuse("duplicate sorted set members") }
                 return .zset(st.packedSortedSet())
             }
@@ -164,12 +153,49 @@ extension RDBReader {
         }
     }
 
-    /// A packed score entry as a number (strtod's rules, "inf"/"nan" words as `parseScore`).
-    @inline(__always) static func score(_ e: ListElement) -> Double? {
-        switch e {
-        case .int(let v): return Double(v)
-        case .bytes(let b): return parseDouble(b) ?? parseScore(Bytes(b))
+}
+
+/// A sorted set's blob being staged: each member waits for the score that follows
+/// it; what is wrong is noted, for the caller to report after the walk. A local
+/// value of the walk, so its state stays in registers.
+struct ScoredStaging {
+    var writer: PackedStaging.Writer
+    var member: ListElement = .int(0)
+    var waiting = false
+    var badScore = false
+    var nan = false
+    var ordered = true
+    var previous = -Double.infinity
+
+    init(_ writer: PackedStaging.Writer) { self.writer = writer }
+
+    @inline(__always) mutating func take(_ e: ListElement) {
+        guard waiting else {
+            member = e
+            waiting = true
+            return
         }
+        waiting = false
+        guard let score = packedScore(e) else {
+            badScore = true
+            writer.append(member: member, score: 0)
+            return
+        }
+        nan = nan || score.isNaN
+        writer.append(member: member, score: score)
+        let i = writer.count - 1
+        if i > 0 && ordered && !(previous < score) {
+            ordered = previous == score && compareText(writer.text(i - 1), writer.text(i)) < 0
+        }
+        previous = score
+    }
+}
+
+/// A packed score entry as a number (strtod's rules, "inf"/"nan" words as `parseScore`).
+@inline(__always) func packedScore(_ e: ListElement) -> Double? {
+    switch e {
+    case .int(let v): return Double(v)
+    case .bytes(let b): return parseDouble(b) ?? parseScore(Bytes(b))
     }
 }
 

@@ -80,45 +80,138 @@ public final class PackedStaging {
         longestText = 0
     }
 
-    /// Stages `e` (its length prefix, then its text). Inlined: it runs once per
-    /// element of a load's hashes, where a call costs about what the copy does.
-    @inlinable @inline(__always) public func append(_ e: ListElement) {
-        let n = e.textLength
-        if byteCount + n + 16 > byteCapacity { growBytes(byteCount + n + 16) }
-        appendText(e, n)
+    /// Stages `e` (its length prefix, then its text). For a few elements (tests);
+    /// a load's walk appends through a `Writer`.
+    public func append(_ e: ListElement) {
+        var w = writer(reserving: 0)
+        w.append(e)
+        commit(w)
     }
 
-    /// Stages a sorted-set member with its score, in the packed sorted set's
-    /// layout (the score's tag and payload, then the member's length and text):
-    /// the value is then one copy of the staged bytes.
+    /// Stages a sorted-set member with its score (see `Writer.append(member:score:)`).
     public func append(member e: ListElement, score: Double) {
-        if scoreCount == scoreCapacity { growScores() }
-        scores[scoreCount] = score
-        scoreCount += 1
-        let n = e.textLength
-        if byteCount + n + 32 > byteCapacity { growBytes(byteCount + n + 32) }
-        byteCount += SortedSetPacked.writeScore(score, to: bytes + byteCount)
-        appendText(e, n)
+        var w = writer(reserving: 0)
+        w.append(member: e, score: score)
+        commit(w)
     }
 
-    /// Writes `e`'s length prefix and its `n` bytes of text (room checked by the caller).
-    @inlinable @inline(__always) func appendText(_ e: ListElement, _ n: Int) {
-        if elementCount == spanCapacity { growSpans() }
-        if n < 0x80 {
-            bytes[byteCount] = UInt8(n)
-            byteCount += 1
-        } else {
-            writeLength(n, UnsafeMutableRawBufferPointer(start: bytes, count: byteCapacity), &byteCount)
+    /// A writer appending after what is staged, with room for `bytes` more bytes
+    /// (it grows past that as needed). Hand it back with `commit` when done.
+    @inlinable public func writer(reserving bytes: Int) -> Writer {
+        if byteCount + bytes + 64 > byteCapacity { growBytes(byteCount + bytes + 64) }
+        return Writer(self)
+    }
+
+    /// Takes back what `w` appended.
+    @inlinable public func commit(_ w: Writer) {
+        byteCount = w.byteCount
+        elementCount = w.elementCount
+        scoreCount = w.scoreCount
+        longestText = w.longest
+    }
+
+    /// Appends elements with the staging area's counts and pointers held in the
+    /// writer itself, a local variable of the walk that fills it, where they can
+    /// stay in registers: through the class, a byte store may alias its fields,
+    /// so each count is read back from memory after every store.
+    public struct Writer {
+        @usableFromInline unowned(unsafe) let staging: PackedStaging
+        @usableFromInline var bytes: UnsafeMutablePointer<UInt8>
+        @usableFromInline var byteCapacity: Int
+        @usableFromInline var spans: UnsafeMutablePointer<Span>
+        @usableFromInline var spanCapacity: Int
+        @usableFromInline var scores: UnsafeMutablePointer<Double>
+        @usableFromInline var scoreCapacity: Int
+        @usableFromInline var byteCount: Int
+        @usableFromInline var elementCount: Int
+        @usableFromInline var scoreCount: Int
+        @usableFromInline var longest: Int
+
+        @inlinable init(_ s: PackedStaging) {
+            staging = s
+            bytes = s.bytes
+            byteCapacity = s.byteCapacity
+            spans = s.spans
+            spanCapacity = s.spanCapacity
+            scores = s.scores
+            scoreCapacity = s.scoreCapacity
+            byteCount = s.byteCount
+            elementCount = s.elementCount
+            scoreCount = s.scoreCount
+            longest = s.longestText
         }
-        spans[elementCount] = Span(start: byteCount, count: n)
-        if case .bytes(let b) = e {
-            if n > 0 { smallCopy(bytes + byteCount, b.baseAddress!.assumingMemoryBound(to: UInt8.self), n) }
-            byteCount += n
-        } else {
-            byteCount += e.writeText(to: bytes + byteCount)
+
+        /// Number of elements staged.
+        @inlinable public var count: Int { elementCount }
+
+        /// Element `i`'s text (valid until the next append).
+        @inlinable public func text(_ i: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: bytes + spans[i].start, count: spans[i].count)
         }
-        elementCount += 1
-        if n > longestText { longestText = n }
+
+        /// Stages `e` (its length prefix, then its text). Inlined: it runs once per
+        /// element of a load's hashes, where a call costs about what the copy does.
+        @inlinable @inline(__always) public mutating func append(_ e: ListElement) {
+            let n = e.textLength
+            if byteCount + n + 16 > byteCapacity { growBytes(n + 16) }
+            appendText(e, n)
+        }
+
+        /// Stages a sorted-set member with its score, in the packed sorted set's
+        /// layout (the score's tag and payload, then the member's length and text):
+        /// the value is then one copy of the staged bytes.
+        @inlinable @inline(__always) public mutating func append(member e: ListElement, score: Double) {
+            if scoreCount == scoreCapacity { growScores() }
+            scores[scoreCount] = score
+            scoreCount += 1
+            let n = e.textLength
+            if byteCount + n + 32 > byteCapacity { growBytes(n + 32) }
+            byteCount += SortedSetPacked.writeScore(score, to: bytes + byteCount)
+            appendText(e, n)
+        }
+
+        /// Writes `e`'s length prefix and its `n` bytes of text (room checked by the caller).
+        @inlinable @inline(__always) mutating func appendText(_ e: ListElement, _ n: Int) {
+            if elementCount == spanCapacity { growSpans() }
+            if n < 0x80 {
+                bytes[byteCount] = UInt8(n)
+                byteCount += 1
+            } else {
+                writeLength(n, UnsafeMutableRawBufferPointer(start: bytes, count: byteCapacity), &byteCount)
+            }
+            spans[elementCount] = Span(start: byteCount, count: n)
+            if case .bytes(let b) = e {
+                if n > 0 { smallCopy(bytes + byteCount, b.baseAddress!.assumingMemoryBound(to: UInt8.self), n) }
+                byteCount += n
+            } else {
+                byteCount += e.writeText(to: bytes + byteCount)
+            }
+            elementCount += 1
+            if n > longest { longest = n }
+        }
+
+        // Growth goes through the staging area, which owns the memory; the writer
+        // then takes its new pointers.
+        @usableFromInline mutating func growBytes(_ extra: Int) {
+            staging.commit(self)
+            staging.growBytes(byteCount + extra)
+            bytes = staging.bytes
+            byteCapacity = staging.byteCapacity
+        }
+
+        @usableFromInline mutating func growSpans() {
+            staging.commit(self)
+            staging.growSpans()
+            spans = staging.spans
+            spanCapacity = staging.spanCapacity
+        }
+
+        @usableFromInline mutating func growScores() {
+            staging.commit(self)
+            staging.growScores()
+            scores = staging.scores
+            scoreCapacity = staging.scoreCapacity
+        }
     }
 
     /// Element `i`'s text (valid until the next append or reset).

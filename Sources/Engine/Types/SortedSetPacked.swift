@@ -19,7 +19,7 @@ import Glibc
 import Darwin
 #endif
 
-struct SortedSetPacked {
+@usableFromInline struct SortedSetPacked: Sendable {
     private(set) var bytes: [UInt8]
 
     init() { bytes = [0, 0, 0, 0] }
@@ -52,9 +52,10 @@ struct SortedSetPacked {
 
     // MARK: encoding
 
-    static let maxPackedInteger: Double = 36_028_797_018_963_968  // 2^55
+    /// 2^55 (computed, not stored: a stored static costs a once-check per inlined use).
+    @inlinable static var maxPackedInteger: Double { 36_028_797_018_963_968 }
 
-    @inline(__always) static func scoreLength(_ score: Double) -> Int {
+    @inlinable @inline(__always) static func scoreLength(_ score: Double) -> Int {
         // Integral test by conversion (rounded() is a libm call without SSE4.1); NaN fails the range test.
         guard abs(score) < maxPackedInteger, !(score == 0 && score.sign == .minus) else { return 9 }
         let v = Int64(score)
@@ -90,20 +91,19 @@ struct SortedSetPacked {
         out.append(contentsOf: member)
     }
 
-    /// Writes the score's tag and payload at `out`; returns how many bytes.
-    @inline(__always) static func writeScore(_ score: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    /// Writes the score's tag and payload at `out`; returns how many bytes. The
+    /// payload is stored as one 8-byte word, so 9 bytes at `out` must be writable.
+    @inlinable @inline(__always) static func writeScore(_ score: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
         let sl = scoreLength(score)
+        let payload = UnsafeMutableRawPointer(out + 1)
         if sl == 9 {
             out[0] = 0xF8
-            let bits = score.bitPattern
-            for k in 0..<8 { out[1 + k] = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k))) }
+            payload.storeBytes(of: score.bitPattern.littleEndian, as: UInt64.self)
         } else if sl == 1 {
             out[0] = UInt8(Int64(score))
         } else {
-            let n = sl - 1
-            out[0] = 0xF0 | UInt8(n)
-            let v = UInt64(bitPattern: Int64(score))
-            for k in 0..<n { out[1 + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(k))) }
+            out[0] = 0xF0 | UInt8(sl - 1)
+            payload.storeBytes(of: UInt64(bitPattern: Int64(score)).littleEndian, as: UInt64.self)
         }
         return sl
     }
