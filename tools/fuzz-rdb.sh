@@ -15,10 +15,12 @@ swift build -c release --build-path "$out" --target RDB \
     -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link >/dev/null
 
 objects=()
-for dir in "$out"/release/RDB.build "$out"/release/Engine.build; do
+for dir in "$out"/release/RDB.build "$out"/release/Engine.build "$out"/release/CairnCRC.build; do
     while IFS= read -r o; do objects+=("$o"); done < <(find "$dir" -name '*.o')
 done
+# RDB imports the C module CairnCRC (its CRC64 by carry-less multiply): its map must be visible.
 swiftc -O -sanitize=fuzzer -parse-as-library -I "$out/release/Modules" \
+    -Xcc "-fmodule-map-file=$out/release/CairnCRC.build/module.modulemap" \
     tools/fuzz/RDBFuzz.swift "${objects[@]}" -o "$out/rdb-fuzz"
 
 # Seeds: the small fixtures and hand-made bodies for each encoding.
