@@ -10,10 +10,14 @@
 // the walk that reads it), then what the engine needs (an even entry count,
 // scores that parse and are not NaN, no duplicate field or member). A blob is
 // walked where it lies: in the reader's buffer, or decompressed into a buffer
-// reused from key to key (RDBInput.withString). A hash or sorted set is
-// staged in the packed form's layout during the walk (PackedStaging), checked
-// there, then copied out in one allocation; a list node and an intset cost one
-// allocation each. Other types and encodings take the neutral path (nil here).
+// reused from key to key (RDBInput.withString). A hash listpack that stays
+// packed is adopted: the packed hash is a listpack, so after the walk (which
+// also measures it and collects its fields as views, an integer field's text
+// staged) and the duplicate check, the value is one copy of the blob. A
+// ziplist hash or a sorted set is staged during the walk (PackedStaging),
+// checked there, then encoded or copied out in one allocation; a list node
+// and an intset cost one allocation each. Other types and encodings take the
+// neutral path (nil here).
 // Tricky bit: the element views point into the blob, so they are used only
 // while it is lent (inside `lent`); the scratch keeps its capacity
 // across keys and only ever holds views of the blob being converted.
@@ -32,6 +36,8 @@ final class PackedScratch {
     let ziplist = ZiplistBuilder()
     let staging = PackedStaging()
     let finder = DuplicateFinder()
+    /// A hash listpack's field texts, for the duplicate check.
+    let fieldTexts = FieldTexts()
     /// Where an LZF-compressed blob is decompressed.
     let blob = ByteScratch()
 }
@@ -57,13 +63,63 @@ extension RDBReader {
         func refuse(_ message: String) -> RDBError { RDBError(offset: entryStart, key: input.currentKey ?? [], message: message) }
         let s = scratch
         switch type {
-        case .hashZiplist, .hashListpack:
+        case .hashListpack:
+            // Adopted as the value when it stays packed: one walk checks the blob, measures
+            // it and collects its fields (views of the blob; an integer field's text staged),
+            // then the blob is the value: one copy of a view of the read buffer, none of an
+            // LZF-compressed blob, decompressed straight into the buffer that becomes the value.
+            // All of it while the blob is lent.
+            let st = s.staging
+            st.reset()
+            var fresh = PackedBuffer()
+            let outcome: LoadedHash
+            do {
+                outcome = try input.withString(reserve: { n in
+                    fresh = n > 0 ? PackedBuffer(uninitializedCount: n, tag: 0) : PackedBuffer()
+                    return fresh.baseAddress ?? s.blob.reserve(0)
+                }) { p in
+                    var walk = HashListpackWalk(st.writer(reserving: 0), s.fieldTexts, placeholder: p.baseAddress!)
+                    let n = try ListpackDecoder.walk(p) { walk.take($0) }
+                    st.commit(walk.writer)
+                    guard n % 2 == 0 else { return .odd }
+                    if n / 2 > limits.hashMaxPackedEntries || walk.longest > limits.hashMaxPackedValue {
+                        // Past the limits: a table, from the elements staged whole (a second walk of a checked blob).
+                        st.reset()
+                        var w = st.writer(reserving: 0)
+                        _ = try ListpackDecoder.walk(p) { w.append($0) }
+                        st.commit(w)
+                        let fields = stride(from: 0, to: st.count, by: 2).map { Bytes(st.text($0)) }
+                        let values = stride(from: 1, to: st.count, by: 2).map { Bytes(st.text($0)) }
+                        guard let hash = HashValue(tableFields: fields, values: values) else { return .duplicate }
+                        return .value(hash)
+                    }
+                    let texts = walk.texts
+                    if st.count > 0 {
+                        // Integer fields point at their staged texts, now that staging no longer moves.
+                        for k in 0..<walk.fields where texts[k].count < 0 {
+                            let t = st.text(-texts[k].count - 1)
+                            texts[k] = (t.baseAddress!, t.count)
+                        }
+                    }
+                    guard !s.finder.hasDuplicates(UnsafeBufferPointer(start: texts, count: walk.fields)) else { return .duplicate }
+                    if n > 0 && p.baseAddress == UnsafeRawPointer(fresh.baseAddress) {
+                        return .value(HashValue(validListpack: fresh, pairs: n / 2))
+                    }
+                    return .value(HashValue(validListpack: p, pairs: n / 2))
+                }
+            } catch let e as CompactError {
+                throw input.error("\(what) value of type \(type.typeName): \(e.message)", at: start)
+            }
+            switch outcome {
+            case .odd: throw input.error("\(what) hash has an odd number of entries", at: start)
+            case .duplicate: throw refuse("duplicate hash fields")
+            case .value(let hash): return .hash(hash)
+            }
+        case .hashZiplist:
             let st = s.staging
             st.reset()
             var w = st.writer(reserving: 0)
-            try lent { p in
-                if type == .hashListpack { _ = try ListpackDecoder.walk(p) { w.append($0) } } else { _ = try ZiplistDecoder.walk(p) { w.append($0) } }
-            }
+            try lent { p in _ = try ZiplistDecoder.walk(p) { w.append($0) } }
             st.commit(w)
             guard st.count % 2 == 0 else { throw input.error("\(what) hash has an odd number of entries", at: start) }
             if st.count / 2 > limits.hashMaxPackedEntries || st.longest > limits.hashMaxPackedValue {
@@ -153,6 +209,81 @@ extension RDBReader {
         }
     }
 
+}
+
+/// What a hash listpack's blob became, decided while it was lent.
+enum LoadedHash {
+    case odd
+    case duplicate
+    case value(HashValue)
+}
+
+/// Where a hash listpack's field texts are collected, reused from key to key.
+final class FieldTexts {
+    var texts: UnsafeMutablePointer<DuplicateFinder.Text>
+    var capacity = 256
+
+    init() { texts = .allocate(capacity: capacity) }
+    deinit { texts.deallocate() }
+
+    func grow(keeping n: Int) {
+        let fresh = UnsafeMutablePointer<DuplicateFinder.Text>.allocate(capacity: capacity * 2)
+        fresh.moveInitialize(from: texts, count: n)
+        texts.deallocate()
+        texts = fresh
+        capacity *= 2
+    }
+}
+
+/// A hash listpack's walk: its longest element text (an integer's decimal text
+/// counts), and every field's text: a view of the blob, or for an integer field
+/// its index in staging (as -1 - index in `count`, the view being `placeholder`)
+/// where its decimal text is written. A local value of the walk, so its state
+/// stays in registers.
+struct HashListpackWalk {
+    var writer: PackedStaging.Writer
+    let owner: FieldTexts
+    var texts: UnsafeMutablePointer<DuplicateFinder.Text>
+    var capacity: Int
+    var fields = 0
+    var longest = 0
+    var isField = true
+    let placeholder: UnsafeRawPointer
+
+    init(_ writer: PackedStaging.Writer, _ owner: FieldTexts, placeholder: UnsafeRawPointer) {
+        self.writer = writer
+        self.owner = owner
+        texts = owner.texts
+        capacity = owner.capacity
+        self.placeholder = placeholder
+    }
+
+    @inline(__always) mutating func take(_ e: ListElement) {
+        let n: Int
+        switch e {
+        case .bytes(let b):
+            n = b.count
+            if isField { record((b.baseAddress ?? placeholder, n)) }
+        case .int(let v):
+            n = decimalLength(v)
+            if isField {
+                writer.append(e)
+                record((placeholder, -writer.count))
+            }
+        }
+        if n > longest { longest = n }
+        isField.toggle()
+    }
+
+    @inline(__always) mutating func record(_ t: DuplicateFinder.Text) {
+        if fields == capacity {
+            owner.grow(keeping: fields)
+            texts = owner.texts
+            capacity = owner.capacity
+        }
+        texts[fields] = t
+        fields += 1
+    }
 }
 
 /// A sorted set's blob being staged: each member waits for the score that follows

@@ -215,6 +215,13 @@ public struct RDBInput {
     /// in place when it is all buffered, an LZF one decompressed into `into`
     /// (reused from string to string). Same checks, errors and offsets as `string()`.
     mutating func withString<R>(into scratch: ByteScratch, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try withString(reserve: { scratch.reserve($0) }, body)
+    }
+
+    /// As `withString(into:_:)`, an LZF-compressed string decompressed into the
+    /// `n` bytes `reserve(n)` hands out (the caller may keep them: a blob that
+    /// becomes the value as it is).
+    mutating func withString<R>(reserve: (Int) -> UnsafeMutablePointer<UInt8>, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let start = offset
         let (v, enc) = try lengthOrEncoding()
         if !enc {
@@ -230,7 +237,7 @@ public struct RDBInput {
         let out: UnsafeMutablePointer<UInt8>? = try withBytes(Int(clen)) { packed in
             // A length far beyond what the packed bytes could expand to is corrupt.
             guard len <= clen &* 264 + 264 else { return nil }
-            let out = scratch.reserve(Int(len))
+            let out = reserve(Int(len))
             return LZF.decompress(packed, into: out, length: Int(len)) ? out : nil
         }
         guard let out else { throw error("invalid LZF-compressed string", at: start) }

@@ -38,15 +38,27 @@ final class HashValueTests: XCTestCase {
         var p = PackedPairs()
         let long = Bytes(repeating: 120, count: 300)
         p.set(b("f"), long)
-        // "f" with a 1-byte length, then 300 as LEB128 (0xAC 0x02).
-        XCTAssertEqual(Array(p.encoded.prefix(4)), [1, UInt8(ascii: "f"), 0xAC, 0x02])
-        XCTAssertEqual(p.encoded.count, 2 + 2 + 300)
+        // A listpack: total bytes (314) and entry count (2), "f" as a 6-bit string with its
+        // back-length (2), then 300 bytes as a 12-bit string (0xE1 0x2C) with a 2-byte back-length.
+        XCTAssertEqual(Array(p.encoded.prefix(11)), [0x3A, 0x01, 0, 0, 2, 0, 0x81, UInt8(ascii: "f"), 2, 0xE1, 0x2C])
+        XCTAssertEqual(p.encoded.count, 6 + 3 + (2 + 300 + 2) + 1)
+        XCTAssertEqual(Array(p.encoded.suffix(3)), [0x02, 0xAE, 0xFF], "back-length 302: 2, then 46 | 0x80")
         XCTAssertEqual(p.count, 1)
         XCTAssertEqual(p.value(for: b("f")), long)
         p.set(b("f"), b("short"))
-        XCTAssertEqual(p.encoded.count, 2 + 1 + 5)
+        XCTAssertEqual(p.encoded.count, 6 + 3 + 7 + 1)
+        XCTAssertEqual(Array(p.encoded.prefix(4)), [17, 0, 0, 0])
         p.set(b("f"), long)
         XCTAssertEqual(p.value(for: b("f")), long)
+        // Canonical integers take the integer encodings; look-alikes stay strings.
+        var q = PackedPairs()
+        q.set(b("12"), b("-1"))
+        XCTAssertEqual(q.encoded, [12, 0, 0, 0, 2, 0, 12, 1, 0xDF, 0xFF, 2, 0xFF])
+        q.set(b("12"), b("012"))
+        XCTAssertEqual(q.encoded, [14, 0, 0, 0, 2, 0, 12, 1, 0x83, 0x30, 0x31, 0x32, 4, 0xFF])
+        XCTAssertEqual(q.value(for: b("12")), b("012"))
+        XCTAssertEqual(q.valueLength(for: b("12")), 3)
+        XCTAssertNil(q.value(for: b("012")), "an integer entry matches only its canonical text")
     }
 
     func testConversionAtEntryLimit() {

@@ -4,7 +4,9 @@
 // Contract: a value type with copy-on-write, holding `count` bytes and one
 // 32-bit word for its owner (`tag`: a packed hash's pair count, an intset's
 // element width). Empty costs no allocation. Growth is exact (to what an edit
-// needs, plus whatever malloc rounds up), never geometric.
+// needs, plus whatever malloc rounds up), never geometric. A new buffer can be
+// handed out unwritten (`init(uninitializedCount:tag:)`, `baseAddress`), so a
+// loader decompresses a file's listpack straight into the value's storage.
 //
 // Why not [UInt8]: an Array spends 32 bytes of header (object header, count,
 // capacity) before its first byte; this buffer spends 24 (object header, then
@@ -38,6 +40,20 @@ public struct PackedBuffer: @unchecked Sendable {
             h.pointee.count = UInt32(bytes.count)
         }
         storage = s
+    }
+
+    /// A buffer of `count` bytes (non-zero) left for the caller to write through
+    /// `baseAddress` before anything reads them (a file's blob decompressed in place).
+    public init(uninitializedCount count: Int, tag: UInt32) {
+        let s = PackedBuffer.allocate(capacity: count, tag: tag)
+        s.header.count = UInt32(count)
+        storage = s
+    }
+
+    /// The first byte, stable while this buffer holds its storage (nil when empty).
+    /// Writing through it is for a buffer nothing else shares yet.
+    public var baseAddress: UnsafeMutablePointer<UInt8>? {
+        storage?.withUnsafeMutablePointerToElements { $0 }
     }
 
     /// Bytes in use.

@@ -1,6 +1,7 @@
 // HashValue: what a hash key holds, in Redis 4.0's two encodings.
 //
-// Contract: a small hash is packed (PackedPairs, OBJECT ENCODING "ziplist");
+// Contract: a small hash is packed (PackedPairs, OBJECT ENCODING "ziplist",
+// though its bytes are a Redis 7.0 listpack, so a file's listpack is adopted);
 // it converts, one way as in Redis, to a table (ByteStringTable, "hashtable")
 // when it gets more than hash-max-ziplist-entries fields, or when a command
 // that checks lengths (HSET, HMSET, HSETNX: Redis's hashTypeTryConversion)
@@ -38,6 +39,18 @@ public struct HashValue: CollectionValue {
         var table = ByteStringTable<Bytes>(capacity: fields.count)
         for (f, v) in zip(fields, values) where !table.insertIfAbsent(f, v) { return nil }
         self.init(table: table)
+    }
+
+    /// A packed hash adopting a copy of `listpack`, which the caller has checked: a
+    /// valid listpack of `pairs` pairs with unique fields, within the packed limits.
+    public init(validListpack listpack: UnsafeRawBufferPointer, pairs: Int) {
+        storage = .packed(PackedPairs(validListpack: listpack, pairs: pairs))
+    }
+
+    /// A packed hash taking `buffer` as its storage, which the caller has checked
+    /// as for `init(validListpack:pairs:)`.
+    public init(validListpack buffer: PackedBuffer, pairs: Int) {
+        storage = .packed(PackedPairs(validListpack: buffer, pairs: pairs))
     }
 
     /// A hash in the table form holding `table`'s fields and values.
@@ -163,12 +176,12 @@ public struct HashValue: CollectionValue {
         }
     }
 
-    /// Makes room in the packed form for `extra` more encoded bytes (several new pairs at once).
+    /// Makes room in the packed form for the listpack entries of `pairs` (several new pairs at once).
     public mutating func reservePacked(pairs: ArraySlice<Bytes>) {
         guard case .packed(var p) = storage else { return }
         storage = .packed(PackedPairs())
         var extra = 0
-        for s in pairs { extra += lengthSize(s.count) + s.count }
+        for s in pairs { extra += PackedPairs.entrySize(s) }
         p.reserve(extra: extra)
         storage = .packed(p)
     }

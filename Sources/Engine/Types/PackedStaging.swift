@@ -1,6 +1,7 @@
-// PackedStaging: where a small hash or sorted set read from a file (an RDB
-// listpack or ziplist) is assembled element by element, in the packed form's
-// own layout, before it becomes a value in one allocation.
+// PackedStaging: where a small hash read from a ziplist, or a sorted set read
+// from a listpack or ziplist (an RDB blob), is assembled element by element
+// before it becomes a value in one allocation; a hash listpack stages only its
+// integer fields' texts here (for the duplicate check), its blob being adopted.
 //
 // Contract: `reset`, then `append` each element (a hash's field, value, ...;
 // a sorted set's members in order, each with its score), then the caller
@@ -8,12 +9,14 @@
 // order) and takes `packedHash()` or `packedSortedSet()`. The result is byte
 // for byte what the same elements added one at a time would give: an integer
 // element is staged as the decimal text Redis would reply with, so two
-// elements are equal exactly when their staged texts are. One staging area is
-// reused for every key of a load; it never shrinks below what it last held
-// unless that was large.
-// Why: a load turns millions of listpack entries into packed values; staging
-// them in final form means one walk of the file's blob, no per-element values,
-// and one copy to finish.
+// elements are equal exactly when their staged texts are. Each text is staged
+// after a LEB128 length, the packed sorted set's own layout; `packedHash`
+// encodes the texts as a listpack (one sizing pass, one allocation). One
+// staging area is reused for every key of a load; it never shrinks below what
+// it last held unless that was large.
+// Why: a load turns millions of blob entries into packed values; staging them
+// means one walk of the file's blob, no per-element values, and one copy (a
+// sorted set) or one encoding pass (a ziplist hash) to finish.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -229,13 +232,11 @@ public final class PackedStaging {
     /// Score `i` of a staged sorted set.
     @inlinable public func score(_ i: Int) -> Double { scores[i] }
 
-    /// The staged elements (field, value, ...) as a packed hash: fields unique,
-    /// their count and lengths within the limits that keep it packed.
+    /// The staged elements (field, value, ...) as a packed hash (a listpack, each
+    /// text encoded as `PackedPairs.set` would): fields unique, their count and
+    /// lengths within the limits that keep it packed.
     public func packedHash() -> HashValue {
-        var pairs = PackedPairs()
-        if count > 0 {
-            pairs.storage = PackedBuffer(copying: UnsafeRawBufferPointer(start: bytes, count: byteCount), tag: UInt32(count / 2))
-        }
+        let pairs = PackedPairs(elements: count) { text($0) }
         var hash = HashValue()
         hash.storage = .packed(pairs)
         return hash
@@ -276,4 +277,17 @@ public final class PackedStaging {
         p = q
         capacity = newCapacity
     }
+}
+
+/// Writes `n` as a LEB128 length prefix (7 bits a byte, high bit on all but the
+/// last) at `i`: a staged text's prefix, and a packed sorted set member's.
+@inline(__always) @usableFromInline func writeLength(_ n: Int, _ p: UnsafeMutableRawBufferPointer, _ i: inout Int) {
+    var v = n
+    while v >= 0x80 {
+        p[i] = UInt8(truncatingIfNeeded: v) | 0x80
+        i += 1
+        v >>= 7
+    }
+    p[i] = UInt8(v)
+    i += 1
 }
