@@ -56,7 +56,6 @@ public final class PackedStaging {
     public init() {
         byteCapacity = 4096
         bytes = .allocate(capacity: byteCapacity)
-        bytes.initialize(repeating: 0, count: byteCapacity)
         spanCapacity = 256
         spans = .allocate(capacity: spanCapacity)
         scoreCapacity = 128
@@ -73,7 +72,6 @@ public final class PackedStaging {
     public func reset() {
         if byteCapacity > Self.keptBytes {
             regrow(&bytes, &byteCapacity, to: 4096, keeping: 0)
-            bytes.initialize(repeating: 0, count: byteCapacity)
         }
         if spanCapacity > Self.keptBytes / 16 { regrow(&spans, &spanCapacity, to: 256, keeping: 0) }
         if scoreCapacity > Self.keptBytes / 8 { regrow(&scores, &scoreCapacity, to: 128, keeping: 0) }
@@ -225,8 +223,7 @@ public final class PackedStaging {
     /// Element `i`'s span.
     @inlinable public func span(_ i: Int) -> Span { spans[i] }
 
-    /// The staged bytes (spans are offsets into them). At least 8 bytes past
-    /// them are readable, so a text may be read in whole words (hashing).
+    /// The staged bytes (spans are offsets into them).
     public var stagedBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: byteCount) }
 
     /// Score `i` of a staged sorted set.
@@ -260,10 +257,7 @@ public final class PackedStaging {
     // MARK: growth
 
     @usableFromInline func growBytes(_ needed: Int) {
-        let old = byteCount
-        regrow(&bytes, &byteCapacity, to: Swift.max(needed, byteCapacity * 2), keeping: old)
-        // Initialized throughout, so the words read past the last text are defined.
-        (bytes + old).initialize(repeating: 0, count: byteCapacity - old)
+        regrow(&bytes, &byteCapacity, to: Swift.max(needed, byteCapacity * 2), keeping: byteCount)
     }
 
     @usableFromInline func growSpans() { regrow(&spans, &spanCapacity, to: spanCapacity * 2, keeping: elementCount) }
