@@ -85,6 +85,8 @@ package final class Server {
     package let memory = MemoryMeter()
     /// Connections whose replies wait for the end of this loop turn (ReplyFlush.swift).
     var deferredFlushes: [ClientConnection] = []
+    /// The task that flushes them, made on first use (ReplyFlush.swift).
+    var flushDeferredTask: (@Sendable () -> Void)?
     /// Clients blocked in BLPOP/BRPOP/BRPOPLPUSH (Blocking.swift).
     package let blocking = BlockedClients()
     /// MIGRATE's open connections to targets (MigrateConnectionCache.swift).

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import NIOCore
 import RESP
 import Engine
@@ -77,6 +78,37 @@ final class NetworkTests: XCTestCase {
             closed = try s.onLoop { s.server.clients.isEmpty }
         }
         XCTAssertTrue(closed, "the client over its output limit was disconnected")
+    }
+
+    /// Replies go straight to the socket until it is full; the rest waits in NIO, and every
+    /// reply made while those wait must queue behind them, even when the socket has room
+    /// again before NIO has written them. A client that keeps sending while it reads slower
+    /// than the server answers gets every reply whole and in order, and nothing stays
+    /// counted as in flight (an output limit is set so that the server counts those bytes).
+    func testRepliesPastAFullSocketArriveWholeAndInOrder() throws {
+        let s = try RunningServer {
+            $0.clientOutputBufferLimits[.normal] = OutputBufferLimit(hardBytes: 1 << 30, softBytes: 0, softSeconds: 0)
+        }
+        defer { s.stop() }
+        let c = try SocketClient(port: s.port, timeoutSeconds: 10)
+        let pad = String(repeating: "p", count: 40_000)
+        let count = 800
+        let sender = Thread {
+            for i in 0..<count { c.send("ECHO \(i):\(pad)\r\n") }  // one read each: many flushes
+        }
+        sender.start()
+        for i in 0..<count {
+            if i % 50 == 0 { usleep(20_000) }  // fall behind now and then: the socket fills
+            guard let r = try? c.reply() else { return XCTFail("no reply \(i)") }
+            guard r == .str("\(i):\(pad)") else { return XCTFail("reply \(i) is not the \(i)th reply") }
+        }
+        var settled = false
+        for _ in 0..<100 where !settled {
+            settled = try s.onLoop { s.server.clients.values.allSatisfy { $0.outputBytes == 0 } }
+            if !settled { usleep(20_000) }
+        }
+        XCTAssertTrue(settled, "bytes written by NIO are no longer counted as in flight")
+        XCTAssertEqual(try c.command("PING"), .simple("PONG"))
     }
 
     func testMonitorSeesOtherClientsCommands() throws {

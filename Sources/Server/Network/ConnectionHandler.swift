@@ -5,6 +5,9 @@
 // in one write at channelReadComplete. A protocol error gets Redis's error reply
 // and closes this connection only. The query buffer and output buffer limits
 // are enforced here, since only here are bytes in flight visible.
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import RESP
 import Engine
@@ -186,13 +189,20 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
         let n = client.output.readableBytes
         if n > 0 {
             server.stats.netOutputBytes += Int64(n)
-            if server.tracksOutput(of: client) {
-                client.pendingOutputBytes += n
+            sendDirectly(client)
+            let left = client.output.readableBytes
+            if left > 0 {
+                // What the socket did not take goes through NIO, which waits for writability;
+                // until it has written it all, later replies must queue behind it there.
+                nioWritesInFlight += 1
+                let tracked = server.tracksOutput(of: client)
+                if tracked { client.pendingOutputBytes += left }
                 let promise = context.eventLoop.makePromise(of: Void.self)
-                promise.futureResult.whenComplete { [weak client] _ in client?.pendingOutputBytes -= n }
+                promise.futureResult.whenComplete { [weak self, weak client] _ in
+                    self?.nioWritesInFlight -= 1
+                    if tracked { client?.pendingOutputBytes -= left }
+                }
                 context.writeAndFlush(wrapOutboundOut(client.output), promise: promise)
-            } else {
-                context.writeAndFlush(wrapOutboundOut(client.output), promise: nil)
             }
             // When the socket took the bytes at once the storage is ours again and clear() reuses it;
             // otherwise clear() gives a fresh buffer. A buffer grown by a big reply is not kept.
@@ -204,6 +214,23 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
             if server.checkOutputLimits(client) { return }
         }
         if client.closeAfterReply { close(flush: true) }
+    }
+
+    /// Writes handed to NIO and not yet completed.
+    private var nioWritesInFlight = 0
+
+    /// Writes the pending replies straight to the socket when nothing is queued in NIO
+    /// before them, consuming what the socket took. Why: NIO's outbound path (pipeline,
+    /// pending-writes queue, promise bookkeeping) costs a few microseconds of CPU per reply,
+    /// a tenth of a single client's round trip; one send() is what Redis does. Safe on this
+    /// descriptor: `closed` is set (channelInactive) in the same loop turn NIO closes it, and
+    /// a failed send leaves the bytes to NIO, which meets the same error and closes the channel.
+    private func sendDirectly(_ client: Client) {
+        guard nioWritesInFlight == 0, client.fd >= 0 else { return }
+        let sent = client.output.withUnsafeReadableBytes { raw in
+            send(client.fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
+        }
+        if sent > 0 { client.output.moveReaderIndex(forwardBy: sent) }
     }
 
     private var flushScheduled = false

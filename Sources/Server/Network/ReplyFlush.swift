@@ -15,16 +15,20 @@ extension Server {
     func deferFlush(_ connection: ClientConnection, on loop: EventLoop) {
         deferredFlushes.append(connection)
         guard deferredFlushes.count == 1 else { return }
-        loop.execute { [self] in
-            persistence.flushBeforeReplies()
-            // Swapped out, not copied: a flush may defer again (the list then starts afresh).
-            var due: [ClientConnection] = []
+        // One closure made once, not one per turn: the loop keeps only a reference to it.
+        if flushDeferredTask == nil { flushDeferredTask = { [unowned self] in flushDeferred() } }
+        loop.execute(flushDeferredTask!)
+    }
+
+    private func flushDeferred() {
+        persistence.flushBeforeReplies()
+        // Swapped out, not copied: a flush may defer again (the list then starts afresh).
+        var due: [ClientConnection] = []
+        swap(&due, &deferredFlushes)
+        for connection in due { connection.flushOutput() }
+        if deferredFlushes.isEmpty {
+            due.removeAll(keepingCapacity: true)
             swap(&due, &deferredFlushes)
-            for connection in due { connection.flushOutput() }
-            if deferredFlushes.isEmpty {
-                due.removeAll(keepingCapacity: true)
-                swap(&due, &deferredFlushes)
-            }
         }
     }
 }
