@@ -119,6 +119,13 @@ extension Server {
         let unrecorded = UnrecordedChangeCheck(self)
         #endif
         let started = startedAt ?? clock.ticks.now()
+        if command.keyStep > 0 && command.lastKey != command.firstKey && command.keyFinder == nil {
+            // Several keys by position (MSET, MGET, DEL, ...): their lookups' cache misses overlap.
+            let last = command.lastKey >= 0 ? min(command.lastKey, argv.count - 1) : argv.count + command.lastKey
+            if last > command.firstKey {
+                keyspace.warmKeys(db, argv, first: command.firstKey, last: last, step: command.keyStep)
+            }
+        }
         command.run(Call(server: self, client: client, argv: argv))
         if let script = suspendedScript, script.finishCall == nil {
             // An EVAL past lua-time-limit: counted and recorded when the script ends.

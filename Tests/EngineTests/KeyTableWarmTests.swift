@@ -31,6 +31,21 @@ final class KeyTableWarmTests: XCTestCase {
         }
     }
 
+    /// A multi-key command's keys are warmed by position, at most a batch of them, and
+    /// warming changes nothing a lookup sees.
+    func testKeyspaceWarmsACommandsKeysByPosition() {
+        let ks = Keyspace()
+        for k in 0..<300 { ks.set(0, Bytes("k\(k)".utf8), .string(StringValue(encoding: Bytes("v".utf8)))) }
+        let mset = [Bytes("MSET".utf8)] + (0..<10).flatMap { [Bytes("k\($0)".utf8), Bytes("v".utf8)] }
+        XCTAssertEqual(ks.warmKeys(0, mset, first: 1, last: mset.count - 1, step: 2), 10)
+        let mget = [Bytes("MGET".utf8)] + (0..<200).map { Bytes("k\($0)".utf8) }
+        XCTAssertEqual(ks.warmKeys(0, mget, first: 1, last: mget.count - 1, step: 1), Keyspace.warmBatchLimit)
+        XCTAssertEqual(ks.warmKeys(0, mget, first: 1, last: 1, step: 1), 0, "one key: nothing to overlap")
+        XCTAssertEqual(ks.warmKeys(0, mget, first: 1, last: 3, step: 1), 3)
+        XCTAssertEqual(ks.keyCount(0), 300)
+        for k in 0..<300 { XCTAssertNotNil(ks.peek(0, Bytes("k\(k)".utf8))) }
+    }
+
     /// How many entries precede entry `target` in the chain of `hash`'s bucket.
     private func chainPosition(of target: Int, in table: KeyTable, hash: UInt64) -> Int {
         var i = table.bucketHead(hash)

@@ -18,6 +18,23 @@ final class KeyCommandTests: XCTestCase {
         XCTAssertEqual(h.takePropagated(), [], "a DEL that removed nothing changes nothing")
     }
 
+    /// Multi-key commands warm their keys before running (Dispatch.swift), at most a batch of
+    /// them: past the batch, with repeats and absent keys, the replies are unchanged.
+    func testMultiKeyCommandsPastTheWarmBatch() {
+        let h = Harness()
+        let n = Keyspace.warmBatchLimit * 2 + 7
+        let keys = (0..<n).map { "k\($0)" }
+        let run = { (argv: [String]) in h.run(argv.map { Bytes($0) }) }
+        XCTAssertEqual(run(["MSET"] + keys.flatMap { [$0, "v-\($0)"] }), .ok)
+        let asked = keys + ["absent", keys[0]]
+        let want: [RESPValue] = keys.map { .str("v-\($0)") } + [.null, .str("v-k0")]
+        XCTAssertEqual(run(["MGET"] + asked), .array(want))
+        XCTAssertEqual(run(["EXISTS"] + asked), .int(Int64(n + 1)))
+        XCTAssertEqual(run(["MSETNX", "fresh", "1"] + keys.suffix(3).flatMap { [$0, "x"] }), .int(0))
+        XCTAssertEqual(run(["DEL"] + asked), .int(Int64(n)))
+        XCTAssertEqual(h.run("DBSIZE"), .int(0))
+    }
+
     func testRenameKeepsTTLAndReplaces() {
         let h = Harness()
         let deadline = wallClockMilliseconds() + 100_000
