@@ -82,7 +82,9 @@ final class ConnectionHandler: ChannelInboundHandler, ClientConnection {
     func channelReadComplete(context: ChannelHandlerContext) {
         // Replies wait for the end of this loop turn, as Redis's beforeSleep writes them: one
         // wake-up of the peers per turn, and the turn's one AOF write goes first (ReplyFlush.swift).
-        if let client, client.output.readableBytes > 0 {
+        // A lone connection has no peers to batch with: its replies leave at once (the AOF write
+        // still goes first, in flushOutput), saving the deferral's task on every round trip.
+        if let client, client.output.readableBytes > 0, server.clients.count > 1 {
             server.deferFlush(self, on: context.eventLoop)
         } else {
             flushOutput()
