@@ -48,6 +48,37 @@ final class SetValueTests: XCTestCase {
         XCTAssertNil(IntSet(blob: [2, 0, 0, 0, 2, 0, 0, 0, 5, 0]), "short")
     }
 
+    /// A blob is taken only when its elements strictly ascend as signed numbers of its
+    /// width: out of order or repeated anywhere, first pair or last, it is refused.
+    func testIntsetBlobOrderIsCheckedAtEveryWidth() {
+        let cases: [(width: Int, values: [Int64])] = [
+            (2, [Int64(Int16.min), -300, -1, 0, 1, 255, 256, Int64(Int16.max)]),
+            (4, [Int64(Int32.min), -70000, -1, 0, 65536, Int64(Int32.max)]),
+            (8, [Int64.min, -(1 << 40), -1, 0, 1 << 33, Int64.max]),
+        ]
+        func blob(_ w: Int, _ values: [Int64]) -> Bytes {
+            var out: Bytes = [UInt8(w), 0, 0, 0]
+            for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: values.count >> (8 * k))) }
+            for v in values { for k in 0..<w { out.append(UInt8(truncatingIfNeeded: v >> (8 * Int64(k)))) } }
+            return out
+        }
+        for (w, values) in cases {
+            let set = IntSet(blob: blob(w, values))
+            XCTAssertEqual(set?.width, w)
+            var back: [Int64] = []
+            set?.forEach { back.append($0) }
+            XCTAssertEqual(back, values, "width \(w)")
+            for i in 0..<(values.count - 1) {
+                var swapped = values
+                swapped.swapAt(i, i + 1)
+                XCTAssertNil(IntSet(blob: blob(w, swapped)), "width \(w): elements \(i) and \(i + 1) swapped")
+                var repeated = values
+                repeated[i + 1] = repeated[i]
+                XCTAssertNil(IntSet(blob: blob(w, repeated)), "width \(w): element \(i) repeated")
+            }
+        }
+    }
+
     func testIntsetRandomAgainstModel() {
         var rng = SplitMix64(seed: 7)
         var s = IntSet()

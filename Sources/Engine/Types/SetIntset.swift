@@ -151,22 +151,33 @@ public struct IntSet: Equatable, Sendable {
         }
     }
 
+    /// Whether the `n` little-endian `T`s at `p` strictly ascend. One loop per width: a
+    /// load checks every element of every intset, and a width switch per element doubled it.
+    @inline(__always) static func ascending<T: FixedWidthInteger>(_ p: UnsafeRawPointer, _ n: Int, as _: T.Type) -> Bool {
+        guard n > 1 else { return true }
+        var previous = T(littleEndian: p.loadUnaligned(as: T.self))
+        for i in 1..<n {
+            let v = T(littleEndian: p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+            if v <= previous { return false }
+            previous = v
+        }
+        return true
+    }
+
     /// An intset from Redis's blob (an RDB file's), after checking it is well formed.
     public init?(blob: Bytes) {
         guard blob.count >= 8 else { return nil }
         let w = Int(blob[0])
-        guard [2, 4, 8].contains(w), blob[1] == 0, blob[2] == 0, blob[3] == 0 else { return nil }
+        guard w == 2 || w == 4 || w == 8, blob[1] == 0, blob[2] == 0, blob[3] == 0 else { return nil }
         let n = Int(blob[4]) | Int(blob[5]) << 8 | Int(blob[6]) << 16 | Int(blob[7]) << 24
         guard blob.count == 8 + n * w else { return nil }
         let sorted = blob.withUnsafeBytes { raw -> Bool in
-            let p = UnsafeRawBufferPointer(rebasing: raw[8...])
-            var previous: Int64? = nil
-            for i in 0..<n {
-                let v = IntSet.load(p, i, w)
-                if let previous, previous >= v { return false }
-                previous = v
+            let p = raw.baseAddress! + 8
+            switch w {
+            case 2: return IntSet.ascending(p, n, as: Int16.self)
+            case 4: return IntSet.ascending(p, n, as: Int32.self)
+            default: return IntSet.ascending(p, n, as: Int64.self)
             }
-            return true
         }
         guard sorted else { return nil }
         if n > 0 {
