@@ -15,8 +15,9 @@ extension Server {
     func deferFlush(_ connection: ClientConnection, on loop: EventLoop) {
         deferredFlushes.append(connection)
         guard deferredFlushes.count == 1 else { return }
-        // One closure made once, not one per turn: the loop keeps only a reference to it.
-        if flushDeferredTask == nil { flushDeferredTask = { [unowned self] in flushDeferred() } }
+        // One closure made once, not one per turn: the loop keeps only a reference to it. Weak:
+        // a task still queued when a server is dropped (tests start many) must find nothing to do.
+        if flushDeferredTask == nil { flushDeferredTask = { [weak self] in self?.flushDeferred() } }
         loop.execute(flushDeferredTask!)
     }
 
