@@ -11,7 +11,10 @@ Cairn/Redis. Both servers are stopped by pid at the end.
 Workloads (redis-benchmark 7.0, --csv):
   c50-P1    -c 50 -P 1   throughput (requests/s) and p50 latency
   c50-P16   -c 50 -P 16  throughput with pipelining
-  c1-P1     -c 1  -P 1   latency: average and p50 (ms)
+  c1-P1     -c 1  -P 1   latency: the average round trip in microseconds, taken as
+                       1e6 / requests per second (one request in flight, so this is
+                       the mean to full precision, where redis-benchmark's own average
+                       has 3 decimals of a millisecond), and p50 (ms)
 each for SET, GET, INCR and MSET (10 keys), keys drawn from -r 100000.
 --scripts adds EVAL and EVALSHA of `return redis.call('incr',KEYS[1])` (the
 script loaded on both servers first); --tests "" with --scripts runs only those.
@@ -141,15 +144,17 @@ def main():
         "workload", "command", "redis", "cairn", "ratio", "redis", "cairn", "ratio")
     for name, clients, pipeline, _ in (WORKLOADS if tests else []):
         latency = clients == 1
-        first = ("avg ms" if latency else "req/s")
+        first = ("avg us" if latency else "req/s")
         print()
         print(header)
         print("%-8s %-15s %13s %13s %7s   %10s %10s %7s" % (name, "", first, first, "", "p50 ms", "p50 ms", ""))
         for test in tests:
-            fig = "avg_latency_ms" if latency else "rps"
-            a, b = med(name, test, "redis", fig), med(name, test, "cairn", fig)
+            a, b = med(name, test, "redis", "rps"), med(name, test, "cairn", "rps")
+            if latency:
+                # The median rate's round trip is the median round trip (1e6 / rps is monotonic).
+                a, b = 1e6 / a, 1e6 / b
             pa, pb = med(name, test, "redis", "p50_latency_ms"), med(name, test, "cairn", "p50_latency_ms")
-            fmt = "%13.3f" if latency else "%13.0f"
+            fmt = "%13.2f" if latency else "%13.0f"
             print(("%-8s %-15s " + fmt + " " + fmt + " %7.2f   %10.3f %10.3f %7.2f") % (
                 name, test, a, b, b / a if a else float("nan"), pa, pb, pb / pa if pa else float("nan")))
     if args.pipe:
