@@ -62,9 +62,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testOutputBufferHardLimitDisconnectsAClientThatNeverReads() throws {
-        let s = try RunningServer {
-            $0.clientOutputBufferLimits[.normal] = OutputBufferLimit(hardBytes: 1 << 20, softBytes: 0, softSeconds: 0)
-        }
+        let s = try serverLimitingNormalOutput(to: 1 << 20)
         defer { s.stop() }
         let c = try SocketClient(port: s.port, timeoutSeconds: 10)
         let value = String(repeating: "v", count: 60_000)
@@ -86,9 +84,7 @@ final class NetworkTests: XCTestCase {
     /// than the server answers gets every reply whole and in order, and nothing stays
     /// counted as in flight (an output limit is set so that the server counts those bytes).
     func testRepliesPastAFullSocketArriveWholeAndInOrder() throws {
-        let s = try RunningServer {
-            $0.clientOutputBufferLimits[.normal] = OutputBufferLimit(hardBytes: 1 << 30, softBytes: 0, softSeconds: 0)
-        }
+        let s = try serverLimitingNormalOutput(to: 1 << 30)
         defer { s.stop() }
         let c = try SocketClient(port: s.port, timeoutSeconds: 10)
         let pad = String(repeating: "p", count: 40_000)
@@ -109,6 +105,13 @@ final class NetworkTests: XCTestCase {
         }
         XCTAssertTrue(settled, "bytes written by NIO are no longer counted as in flight")
         XCTAssertEqual(try c.command("PING"), .simple("PONG"))
+    }
+
+    /// A running server whose normal clients have an output-buffer hard limit of `bytes`.
+    private func serverLimitingNormalOutput(to bytes: Int) throws -> RunningServer {
+        try RunningServer {
+            $0.clientOutputBufferLimits[.normal] = OutputBufferLimit(hardBytes: bytes, softBytes: 0, softSeconds: 0)
+        }
     }
 
     func testMonitorSeesOtherClientsCommands() throws {
