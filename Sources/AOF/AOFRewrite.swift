@@ -38,6 +38,7 @@ public enum AOFRewrite {
             switch s {
             case .int(let v): e.appendArgument(v)
             case .bytes(let b, _): e.appendArgument(b)
+            case .embedded: s.withBytes { e.appendArgument($0) }
             }
         case .list(let l):
             var b = Batch(name: names.rpush, key: key, perItem: 1, count: l.count)

@@ -43,6 +43,12 @@ public struct Defragmenter {
         return bytes.withUnsafeBufferPointer { Bytes($0) }
     }
 
+    /// A fresh copy of a short string's box (`count` bytes used) when its block should move, else nil.
+    mutating func relocate(_ box: StringBox, _ count: Int) -> StringBox? {
+        guard ask(box.address) else { return nil }
+        return box.withBytes(count) { StringBox.make($0) }
+    }
+
     /// A fresh copy of `buffer` when its block should move, else nil.
     mutating func relocate(_ buffer: PackedBuffer) -> PackedBuffer? {
         guard let storage = buffer.storage else { return nil }

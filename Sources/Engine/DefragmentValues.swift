@@ -5,7 +5,7 @@
 // are fresh copies, or nil when none was picked; it never edits storage in place,
 // so a value shared with anyone else (another reference to the same box or
 // ring) is untouched: the copy is stored in the entry, the old storage freed
-// when its last holder lets go. Moved: string bytes; a list's ziplists (raw or
+// when its last holder lets go. Moved: string bytes (an array or a box); a list's ziplists (raw or
 // LZF-compressed nodes; the node ring is copied along when one moves); packed
 // hashes, intsets and packed sorted sets (one buffer each); the fields, values
 // and members of table-form hashes and sets (with the entry array, copied when
@@ -19,6 +19,8 @@ extension Value {
         switch self {
         case .string(.bytes(let b, let raw)):
             return d.relocate(b).map { .string(.bytes($0, raw: raw)) }
+        case .string(.embedded(let box, let n)):
+            return d.relocate(box, Int(n)).map { .string(.embedded($0, count: n)) }
         case .string(.int):
             return nil
         case .list(let l):

@@ -155,7 +155,11 @@ public struct KeyTable {
         // lookup reads its TTL slot and access word after the key.
         var touched = UInt64(entries[i].access)
         if case .heap(let b) = entries[i].key { touched ^= UInt64(b.count) }
-        if case .string(.bytes(let b, _)) = entries[i].value { touched ^= UInt64(b.count) }
+        switch entries[i].value {
+        case .string(.bytes(let b, _)): touched ^= UInt64(b.count)
+        case .string(.embedded(let box, _)): touched ^= box.address.load(as: UInt64.self)
+        default: break
+        }
         return touched
     }
 

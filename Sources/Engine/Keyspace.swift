@@ -188,6 +188,44 @@ public final class Keyspace {
     /// Stores `value` at `key`, dropping any TTL (Redis's setKey), unless `keepTTL`.
     @discardableResult
     public func set(_ db: Int, _ key: Bytes, _ value: Value, keepTTL: Bool = false) -> Int {
+        store(db, key, keepTTL: keepTTL, { value }) { i in
+            if case .string(.bytes(let bytes, let raw)) = value {
+                overwriteString(db, i, with: bytes, raw: raw)
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Stores `text` set whole at `key` (SET, MSET: `set` of `.string(StringValue(encoding: text))`),
+    /// dropping any TTL unless `keepTTL`. Over a short string nothing else holds, a short text is
+    /// written into the old one's box when both need the same block: nothing allocated, nothing freed.
+    @discardableResult
+    public func set(_ db: Int, _ key: Bytes, text: Bytes, keepTTL: Bool = false) -> Int {
+        store(db, key, keepTTL: keepTTL, { .string(StringValue(encoding: text)) }) { i in
+            let n = text.count
+            if n > embstrSizeLimit {
+                overwriteString(db, i, with: text, raw: false)
+                return true
+            }
+            if n <= 20 && text.parseInt64() != nil { return false }
+            var old = databases[db].takeValue(at: i)  // snapshot preserved first, as setValue does
+            if case .string(.embedded(var box, let m)) = old {
+                old = .string(.int(0))  // `box` the only holder now, unless someone else has it
+                if text.withUnsafeBytes({ box.overwrite(with: $0, replacing: Int(m)) }) {
+                    databases[db].setValue(.string(.embedded(box, count: UInt8(n))), at: i)
+                    return true
+                }
+            }
+            databases[db].setValue(.string(StringValue(encoding: text)), at: i)
+            return true
+        }
+    }
+
+    /// What both `set`s share: an existing key's value is replaced (by `overwrite`, which may
+    /// reuse the old value's storage and returns false to leave it to `value()`), else the key is added.
+    @inline(__always) private func store(_ db: Int, _ key: Bytes, keepTTL: Bool, _ value: () -> Value,
+                                         overwrite: (Int) -> Bool) -> Int {
         modifications &+= 1
         onModified?(.key(db: db, key))
         let h = hashKey(key)
@@ -195,20 +233,19 @@ public final class Keyspace {
             if lazyFreePolicy.serverDelete {
                 // The old value is an implicit delete (lazyfree-lazy-server-del).
                 let old = databases[db].value(at: i)
-                databases[db].setValue(value, at: i)
+                databases[db].setValue(value(), at: i)
                 dispose(old, lazily: true)
-            } else if case .string(.bytes(let bytes, let raw)) = value {
-                overwriteString(db, i, with: bytes, raw: raw)
-            } else {
-                databases[db].setValue(value, at: i)
+            } else if !overwrite(i) {
+                databases[db].setValue(value(), at: i)
             }
             if !keepTTL { databases[db].removeExpire(at: i) }
             databases[db].setAccess(accessPolicy.fresh(nowMs: now), at: i)
             return i
         }
-        if case .list = value, let hook = onListAdded { hook(db, key) }
+        let fresh = value()
+        if case .list = fresh, let hook = onListAdded { hook(db, key) }
         // An expired key found on the way was removed; the table is unchanged otherwise, so the hash still holds.
-        return databases[db].insert(key, hash: h, value, access: accessPolicy.fresh(nowMs: now))
+        return databases[db].insert(key, hash: h, fresh, access: accessPolicy.fresh(nowMs: now))
     }
 
     /// Sets the string value at `i` to `bytes`, writing them over the old string's storage

@@ -58,6 +58,7 @@ extension Value {
         switch self {
         case .string(.int): return 0
         case .string(.bytes(let b, _)): return HeapBlock.array(b)
+        case .string(.embedded(_, let n)): return HeapBlock.sizeClass(HeapBlock.objectHeader + Int(n))
         case .list(let l): return l.heapBytes(samples: samples)
         case .hash(let h): return h.heapBytes(samples: samples)
         case .set(let s): return s.heapBytes(samples: samples)

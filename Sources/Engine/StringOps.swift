@@ -24,6 +24,7 @@ extension StringValue {
         switch self {
         case .int(let v): return v
         case .bytes(let b, _): return b.parseInt64()
+        case .embedded(let box, let n): return box.withBytes(Int(n)) { parseInt64($0) }
         }
     }
 }
@@ -111,8 +112,8 @@ public func incrementedFloatText(_ current: StringValue?, by increment: Bytes) -
     switch current {
     case .none: break
     case .int(let v)?: value = LongDouble(v)
-    case .bytes(let b, _)?:
-        guard let v = parseLongDoubleValue(b) else { return .failure(.notFloat) }
+    case let text?:
+        guard let v = parseLongDoubleValue(text.bytes) else { return .failure(.notFloat) }
         value = v
     }
     guard let delta = parseLongDoubleValue(increment) else { return .failure(.notFloat) }

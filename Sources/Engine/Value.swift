@@ -1,12 +1,13 @@
 // Value: what a key holds.
 //
 // Strings keep Redis's encodings as real representations: a canonical integer is
-// stored as an `Int64` (OBJECT ENCODING "int"), other strings as bytes. Redis
-// reports "embstr" for short strings created whole and "raw" for long ones and
-// for strings modified in place (APPEND, SETRANGE, SETBIT); `raw` records that
-// history so OBJECT ENCODING answers as Redis does. Each collection type lives
-// in Types/ and conforms to CollectionValue, so the generic code here (TYPE,
-// OBJECT ENCODING, DEBUG DIGEST) needs one line per type.
+// stored as an `Int64` (OBJECT ENCODING "int"), a string of at most 44 bytes set
+// whole (Redis's "embstr") in a StringBox, other strings as a byte array. Redis
+// reports "raw" for long strings and for strings modified in place (APPEND,
+// SETRANGE, SETBIT); `raw` records that history so OBJECT ENCODING answers as
+// Redis does. Each collection type lives in Types/ and conforms to
+// CollectionValue, so the generic code here (TYPE, OBJECT ENCODING, DEBUG
+// DIGEST) needs one line per type.
 
 /// The largest string Redis stores as embstr.
 public let embstrSizeLimit = 44
@@ -14,20 +15,45 @@ public let embstrSizeLimit = 44
 public enum StringValue: Equatable, Sendable {
     case int(Int64)
     case bytes(Bytes, raw: Bool)
+    /// At most `embstrSizeLimit` bytes set whole, in a box (16 bytes of header
+    /// where an array has 32); the length beside it fits the enum's spare room.
+    case embedded(StringBox, count: UInt8)
 
     /// The encoding Redis would choose for `bytes` set whole (SET, GETSET, ...).
-    public init(encoding bytes: Bytes) {
-        if bytes.count <= 20, let v = bytes.parseInt64() {
+    @inlinable public init(encoding bytes: Bytes) {
+        self = bytes.withUnsafeBytes { StringValue(encoding: $0) }
+    }
+
+    /// The encoding Redis would choose for these bytes set whole (copied).
+    @inlinable public init(encoding bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= 20, let v = parseInt64(bytes) {
             self = .int(v)
+        } else if bytes.count <= embstrSizeLimit {
+            self = .embedded(StringBox.make(bytes), count: UInt8(bytes.count))
         } else {
-            self = .bytes(bytes, raw: false)
+            self = .bytes(Bytes(bytes), raw: false)
         }
     }
 
+    /// The value's bytes (a new array unless stored as one).
     public var bytes: Bytes {
         switch self {
         case .int(let v): return bytesOf(v)
         case .bytes(let b, _): return b
+        case .embedded(let box, let n): return box.withBytes(Int(n)) { Bytes($0) }
+        }
+    }
+
+    /// The value's bytes lent to `body` without a copy (an integer's decimal text on the stack).
+    @inlinable public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .embedded(let box, let n): return try box.withBytes(Int(n), body)
+        case .bytes(let b, _): return try b.withUnsafeBytes(body)
+        case .int(let v):
+            return try withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { buf in
+                let n = ListElement.int(v).writeText(to: buf.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                return try body(UnsafeRawBufferPointer(start: buf.baseAddress!, count: n))
+            }
         }
     }
 
@@ -35,14 +61,34 @@ public enum StringValue: Equatable, Sendable {
         switch self {
         case .int(let v): return decimalLength(v)
         case .bytes(let b, _): return b.count
+        case .embedded(_, let n): return Int(n)
         }
     }
 
     public var encodingName: String {
         switch self {
         case .int: return "int"
+        case .embedded: return "embstr"
         case .bytes(let b, let raw): return raw || b.count > embstrSizeLimit ? "raw" : "embstr"
         }
+    }
+
+    /// Equal when both are the same integer, or both text with the same bytes and
+    /// the same history (`raw`): how a string is stored does not count.
+    public static func == (a: StringValue, b: StringValue) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x == y
+        case (.int, _), (_, .int): return false
+        default:
+            guard a.isRaw == b.isRaw, a.length == b.length else { return false }
+            return a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+        }
+    }
+
+    /// Whether the string was modified in place (APPEND, SETRANGE, ...), as OBJECT ENCODING "raw" says.
+    var isRaw: Bool {
+        if case .bytes(_, let raw) = self { return raw }
+        return false
     }
 }
 

@@ -44,6 +44,8 @@ extension RDBWriter {
             try integer(v)
         case .string(.bytes(let b, _)):
             try string(b)
+        case .string(let s):
+            try s.withBytes { try string(view: $0) }
         case .list(let list):
             let nodes = list.packedNodes
             try length(nodes.count)

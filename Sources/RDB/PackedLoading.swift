@@ -16,8 +16,9 @@
 // staged) and the duplicate check, the value is one copy of the blob. A
 // ziplist hash or a sorted set is staged during the walk (PackedStaging),
 // checked there, then encoded or copied out in one allocation; a list node
-// and an intset cost one allocation each. Other types and encodings take the
-// neutral path (nil here).
+// and an intset cost one allocation each; a string under 64 bytes is made from
+// its bytes where they lie (a short one is one box). Other types and encodings
+// take the neutral path (nil here).
 // Tricky bit: the element views point into the blob, so they are used only
 // while it is lent (inside `lent`); the scratch keeps its capacity
 // across keys and only ever holds views of the blob being converted.
@@ -194,6 +195,12 @@ extension RDBReader {
                 if !node.isEmpty { s.nodes.append(node) }
             }
             return .list(ListValue(nodes: s.nodes, depth: limits.listCompressDepth))
+        case .string:
+            // A string with a one-byte length (under 64 bytes: most values) is made from
+            // the file's bytes where they lie, so a short one costs one block, its box
+            // (StringValue); others are read whole as the array that becomes the value.
+            guard let b = input.bufferedByte, b >> 6 == 0 || (b >= 0xC0 && b <= 0xC2) else { return nil }
+            return .string(try input.withString(into: s.blob) { StringValue(encoding: $0) })
         case .setIntset:
             let blob = try input.string()
             guard let intset = IntSet(blob: blob) else {

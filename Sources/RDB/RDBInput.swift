@@ -112,6 +112,9 @@ public struct RDBInput {
         return try b.withUnsafeBytes { try body($0) }
     }
 
+    /// The next byte without taking it, when it is already buffered (nil otherwise).
+    var bufferedByte: UInt8? { position < buffer.count ? buffer[position] : nil }
+
     /// Skips exactly `n` bytes.
     public mutating func skip(_ n: Int) throws {
         var left = n

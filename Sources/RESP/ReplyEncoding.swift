@@ -67,6 +67,11 @@ extension ByteBuffer {
     /// `writeBulk` of a byte array, the common case (GET's reply): one reservation and
     /// one pass instead of five writes, each of which checks capacity and uniqueness.
     @inlinable public mutating func writeBulk(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { writeBulk(view: $0) }
+    }
+
+    /// `writeBulk` of bytes lent as a view (a short string value's box).
+    @inlinable public mutating func writeBulk(view bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         writeWithUnsafeMutableBytes(minimumWritableBytes: n + 24) { out in
             out[0] = UInt8(ascii: "$")
@@ -74,9 +79,7 @@ extension ByteBuffer {
             out[at] = 13
             out[at + 1] = 10
             at += 2
-            if n > 0 {
-                bytes.withUnsafeBytes { (out.baseAddress! + at).copyMemory(from: $0.baseAddress!, byteCount: n) }
-            }
+            if n > 0 { (out.baseAddress! + at).copyMemory(from: bytes.baseAddress!, byteCount: n) }
             at += n
             out[at] = 13
             out[at + 1] = 10

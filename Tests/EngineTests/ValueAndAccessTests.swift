@@ -24,6 +24,37 @@ final class ValueAndAccessTests: XCTestCase {
         XCTAssertEqual(Value.string(.int(1)).encodingName, "int")
     }
 
+    func testShortStringsAreBoxedAndReadBackWhole() {
+        for n in 0...60 {
+            let text = (0..<n).map { UInt8(ascii: "a") &+ UInt8($0 % 26) }
+            let s = StringValue(encoding: text)
+            if case .embedded(_, let count) = s {
+                XCTAssertLessThanOrEqual(n, embstrSizeLimit)
+                XCTAssertEqual(Int(count), n)
+                // One block: the 16-byte object header and the bytes, in the size class they need.
+                XCTAssertEqual(Value.string(s).heapBytes(samples: 1), HeapBlock.sizeClass(16 + n), "length \(n)")
+            } else {
+                XCTAssertGreaterThan(n, embstrSizeLimit, "length \(n) is not boxed")
+            }
+            XCTAssertEqual(s.bytes, text, "length \(n)")
+            XCTAssertEqual(s.withBytes { Bytes($0) }, text, "length \(n)")
+            XCTAssertEqual(s.length, n)
+            XCTAssertEqual(s.encodingName, n <= embstrSizeLimit ? "embstr" : "raw")
+            // Equal to the same text however stored; not to the same text modified in place, nor to another text.
+            XCTAssertEqual(s, .bytes(text, raw: false))
+            XCTAssertNotEqual(s, .bytes(text, raw: true))
+            XCTAssertNotEqual(s, StringValue(encoding: text + [0]))
+            if n > 0 {
+                var other = text
+                other[n - 1] ^= 1
+                XCTAssertNotEqual(s, StringValue(encoding: other))
+            }
+        }
+        XCTAssertEqual(StringValue.int(-42).withBytes { Bytes($0) }, Array("-42".utf8))
+        XCTAssertEqual(StringValue.int(Int64.min).withBytes { Bytes($0) }, Array("\(Int64.min)".utf8))
+        XCTAssertNotEqual(StringValue.int(7), StringValue(encoding: Array("07".utf8)))
+    }
+
     func testDecimalLength() {
         for v: Int64 in [0, 9, 10, -1, -9, -10, 99, 100, Int64.max, Int64.min, 1_000_000_000_000_000_000] {
             XCTAssertEqual(decimalLength(v), String(v).count, "\(v)")

@@ -176,6 +176,42 @@ final class EngineModeTests: XCTestCase {
         }
     }
 
+    /// An RDB 11 file of string keys "s0", "s1", ... holding `values` (each already encoded:
+    /// a length and the bytes, an integer encoding, or an LZF one).
+    func stringsFile(_ values: [[UInt8]]) -> [UInt8] {
+        var out = Bytes("REDIS0011")
+        for (k, v) in values.enumerated() {
+            let key = Array("s\(k)".utf8)
+            out += [RDBType.string.rawValue, UInt8(key.count)] + key + v
+        }
+        return out + [0xFF] + [UInt8](repeating: 0, count: 8)
+    }
+
+    func testStringsLoadTheSameBothWaysShortOnesBoxed() throws {
+        let texts = (0...70).map { n in (0..<n).map { UInt8(ascii: "a") &+ UInt8($0 % 26) } }
+        var values = texts.map { t in (t.count < 64 ? [UInt8(t.count)] : [0x40, UInt8(t.count)]) + t }
+        values += [[0xC0, 0x85], [0xC1, 0x34, 0x12], [0xC2, 1, 2, 3, 4], [2] + Array("42".utf8)]
+        let long = Array(String(repeating: "compressible ", count: 20).utf8)
+        let packed = LZF.compress(long, limit: long.count)!
+        values.append([0xC3, 0x40 | UInt8(packed.count >> 8), UInt8(truncatingIfNeeded: packed.count), 0x40 | UInt8(long.count >> 8), UInt8(truncatingIfNeeded: long.count)] + packed)
+        let f = stringsFile(values)
+        assertOutcome(f, "strings", nil)
+        let loaded = load(f, EncodingLimits(), engine: true).values
+        XCTAssertEqual(loaded.count, values.count)
+        for (n, t) in texts.enumerated() {
+            guard case .string(let s) = loaded[n].1 else { XCTFail("s\(n) not a string"); continue }
+            XCTAssertEqual(s.bytes, t)
+            if case .embedded = s { XCTAssertLessThanOrEqual(n, embstrSizeLimit) } else { XCTAssertGreaterThan(n, embstrSizeLimit, "s\(n) not boxed") }
+        }
+        XCTAssertEqual(loaded[71].1, .string(.int(-123)))
+        XCTAssertEqual(loaded[72].1, .string(.int(0x1234)))
+        XCTAssertEqual(loaded[73].1, .string(.int(0x0403_0201)))
+        XCTAssertEqual(loaded[74].1, .string(.int(42)))
+        XCTAssertEqual(loaded[75].1, .string(.bytes(long, raw: false)))
+        // Every truncation: the same error both ways.
+        for cut in 10..<f.count { assertAgree(Array(f[..<cut]), EncodingLimits(), "cut at \(cut)") }
+    }
+
     func testUnsortedZsetIsSortedAndPacked() throws {
         let f = file(type: .zsetListpack, listpack([.s("b"), .i(2), .s("a"), .s("1.5"), .s("c"), .s("1.5")]))
         let v = load(f, EncodingLimits(), engine: true).values

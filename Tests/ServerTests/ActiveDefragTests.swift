@@ -52,11 +52,12 @@ final class ActiveDefragTests: XCTestCase {
         XCTAssertEqual(cairn_thread_cache_swap(1), 0)
     }
 
-    /// A keyspace of `n` strings (every third an integer, which has no heap block) and one packed hash.
+    /// A keyspace of `n` strings (every third an integer, which has no heap block; the others
+    /// boxed up to 44 bytes, arrays past that) and one packed hash.
     private func keyspace(_ n: Int) -> Keyspace {
         let ks = Keyspace(databases: 2)
         for i in 0..<n {
-            let value: StringValue = i % 3 == 0 ? .int(Int64(i)) : .bytes(Bytes("value-\(i)-" + String(repeating: "x", count: i % 50)), raw: false)
+            let value: StringValue = i % 3 == 0 ? .int(Int64(i)) : StringValue(encoding: Bytes("value-\(i)-" + String(repeating: "x", count: i % 50)))
             ks.add(i % 2, Bytes("key:\(i)"), .string(value))
         }
         ks.add(1, Bytes("a-key-longer-than-fourteen-bytes"),
@@ -106,8 +107,11 @@ final class ActiveDefragTests: XCTestCase {
         let ks = keyspace(3)
         let i = ks.databases[1].find(Bytes("key:1"))!
         func address() -> UnsafeRawPointer? {
-            guard case .string(.bytes(let b, _)) = ks.databases[1].value(at: i) else { return nil }
-            return b.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+            switch ks.databases[1].value(at: i) {
+            case .string(.embedded(let box, _)): return box.withBytes(0) { UnsafeRawPointer($0.baseAddress) }
+            case .string(.bytes(let b, _)): return b.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+            default: return nil
+            }
         }
         let old = address()
         var keep = Defragmenter(hint: { _ in false })

@@ -26,7 +26,7 @@ private let stringAccessCommands: [Command] = [
     Command("set", arity: -3, flags: "wm", keys: (1, 1, 1)) { call in
         if call.argv.count == 3 {
             // The hot path: no options.
-            call.ks.set(call.db, call.argv[1], .string(StringValue(encoding: call.argv[2])))
+            call.ks.set(call.db, call.argv[1], text: call.argv[2])
             call.ks.dirty += 1
             call.notify(.string, "set", call.argv[1])
             call.ok()
@@ -61,7 +61,7 @@ private let stringAccessCommands: [Command] = [
         } else {
             call.null()
         }
-        ks.set(db, call.argv[1], .string(StringValue(encoding: call.argv[2])))
+        ks.set(db, call.argv[1], text: call.argv[2])
         ks.dirty += 1
         call.notify(.string, "set", call.argv[1])
     },
@@ -165,7 +165,7 @@ private func setGeneric(_ call: Call, _ options: SetOptions, name: String, isSet
             return
         }
     }
-    let i = ks.set(db, key, .string(StringValue(encoding: value)), keepTTL: options.keepTTL)
+    let i = ks.set(db, key, text: value, keepTTL: options.keepTTL)
     if let deadline { ks.setExpire(db, i, at: deadline) }
     ks.dirty += 1
     call.notify(.string, "set", key)
@@ -196,7 +196,7 @@ private func msetGeneric(_ call: Call, onlyIfNoneExists: Bool) {
         }
     }
     for j in stride(from: 1, to: argv.count, by: 2) {
-        ks.set(db, argv[j], .string(StringValue(encoding: argv[j + 1])))
+        ks.set(db, argv[j], text: argv[j + 1])
         call.notify(.string, "set", argv[j])
     }
     ks.dirty += Int64(argv.count / 2)
@@ -218,6 +218,8 @@ extension Call {
         switch s {
         case .bytes(let b, _):
             client.output.writeBulk(b)
+        case .embedded(let box, let n):
+            box.withBytes(Int(n)) { client.output.writeBulk(view: $0) }
         case .int(let v):
             client.output.writeInteger(UInt8(ascii: "$"))
             client.output.writeDecimal(Int64(decimalLength(v)))
@@ -261,7 +263,7 @@ extension Call {
         guard case .string(let s) = ks.take(db, i) else { preconditionFailure("takeStringBytes on a non-string") }
         switch s {
         case .bytes(let b, _): return b
-        case .int(let v): return bytesOf(v)
+        case .int, .embedded: return s.bytes
         }
     }
 
