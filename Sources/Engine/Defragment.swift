@@ -43,6 +43,12 @@ public struct Defragmenter {
         return bytes.withUnsafeBufferPointer { Bytes($0) }
     }
 
+    /// A fresh copy of a long string's box when its block should move, else nil (an inline one has no block).
+    mutating func relocate(_ bytes: InlineBytes) -> InlineBytes? {
+        guard case .heap(let b, let n) = bytes else { return nil }
+        return relocate(b, Int(n)).map { .heap($0, count: n) }
+    }
+
     /// A fresh copy of a short string's box (`count` bytes used) when its block should move, else nil.
     mutating func relocate(_ box: StringBox, _ count: Int) -> StringBox? {
         guard ask(box.address) else { return nil }
@@ -81,9 +87,7 @@ extension KeyTable {
             defer { i += 1 }
             guard entries[i].expireSlot != freeMarker else { continue }
             let hitsBefore = d.hits
-            if case .heap(let key) = entries[i].key, let moved = d.relocate(key) {
-                entries[i].key = .heap(moved)
-            }
+            if let moved = d.relocate(entries[i].key) { entries[i].key = moved }
             if let moved = entries[i].value.defragmented(&d) {
                 entries[i].value = moved
             }

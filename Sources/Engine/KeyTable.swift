@@ -31,9 +31,9 @@
 
 public struct KeyTable {
     /// One key. The field order packs it into 40 bytes: the 4-byte fields fill the gap
-    /// after the value, and a key of up to 14 bytes lives inside it (KeyTableKey.swift).
+    /// after the value, and a key of up to 14 bytes lives inside it (InlineBytes.swift).
     @usableFromInline struct Entry {
-        @usableFromInline var key: EntryKey
+        @usableFromInline var key: InlineBytes
         @usableFromInline var value: Value
         /// 16 bits of the key's hash (`fingerprint`), in the padding after the value: a
         /// lookup compares keys only where these match.
@@ -45,7 +45,7 @@ public struct KeyTable {
         @usableFromInline var access: UInt32
 
         @usableFromInline init(key: Bytes, value: Value, tag: UInt16, next: Int32, expireSlot: Int32, access: UInt32) {
-            self.key = EntryKey(key)
+            self.key = InlineBytes(key)
             self.value = value
             self.tag = tag
             self.next = next
@@ -154,7 +154,7 @@ public struct KeyTable {
         // The entry's last field too: a 40-byte entry often spans two cache lines, and a
         // lookup reads its TTL slot and access word after the key.
         var touched = UInt64(entries[i].access)
-        if case .heap(let b) = entries[i].key { touched ^= UInt64(b.count) }
+        if case .heap(let b, _) = entries[i].key { touched ^= b.address.load(as: UInt64.self) }
         switch entries[i].value {
         case .string(.bytes(let b, _)): touched ^= UInt64(b.count)
         case .string(.embedded(let box, _)): touched ^= box.address.load(as: UInt64.self)

@@ -90,7 +90,7 @@ extension ByteStringTable {
     func heapBytes(samples: Int, payloadBytes: (Payload) -> Int) -> Int {
         HeapBlock.array(entries) + HeapBlock.array(buckets)
             + sampled(count: entries.count, samples: samples) { i in
-                HeapBlock.array(entries[i].key) + payloadBytes(entries[i].payload)
+                entries[i].key.heapBytes + payloadBytes(entries[i].payload)
             }
     }
 }
@@ -107,8 +107,8 @@ extension HashValue {
         switch storage {
         case .packed(let p): return p.storage.heapBytes
         case .table(let box):
-            return HeapBlock.object(fields: ByteStringTable<Bytes>.self)
-                + box.table.heapBytes(samples: samples, payloadBytes: HeapBlock.array)
+            return HeapBlock.object(fields: ByteStringTable<InlineBytes>.self)
+                + box.table.heapBytes(samples: samples) { $0.heapBytes }
         }
     }
 }
@@ -157,7 +157,7 @@ extension KeyTable {
         let e = entries[i]
         var bytes = MemoryLayout<Entry>.stride + MemoryLayout<Int32>.stride
         if e.expireSlot >= 0 { bytes += MemoryLayout<Int32>.stride }
-        if case .heap(let k) = e.key { bytes += HeapBlock.array(k) }
+        bytes += e.key.heapBytes
         return bytes + e.value.heapBytes(samples: samples)
     }
 

@@ -9,7 +9,7 @@ final class ByteHashTests: XCTestCase {
             let fromArray = hashKey(key)
             let fromBuffer = key.withUnsafeBytes { hashKey($0) }
             XCTAssertEqual(fromArray, fromBuffer, "length \(n)")
-            XCTAssertEqual(EntryKey(key).hash, fromArray, "an entry's key hashes as its bytes, length \(n)")
+            XCTAssertEqual(InlineBytes(key).hash, fromArray, "an entry's key hashes as its bytes, length \(n)")
         }
     }
 

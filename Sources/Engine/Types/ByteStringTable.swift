@@ -1,8 +1,9 @@
 // ByteStringTable: a hash table keyed by byte strings, the general ("hashtable")
 // form behind large hashes and sets (and reusable by sorted sets).
 //
-// Contract: keys are distinct byte strings; each carries a `Payload` (the value
-// of a hash field, nothing for a set member, a score for a sorted set). It is a
+// Contract: keys are distinct byte strings, held inside their entries up to 14
+// bytes (InlineBytes); each carries a `Payload` (the value of a hash field,
+// itself InlineBytes, nothing for a set member, a score for a sorted set). It is a
 // value type: copies share storage until one of them is mutated (the arrays it
 // holds are copy-on-write).
 //
@@ -25,7 +26,7 @@
 
 public struct ByteStringTable<Payload> {
     @usableFromInline struct Entry {
-        @usableFromInline var key: Bytes
+        @usableFromInline var key: InlineBytes
         @usableFromInline var payload: Payload
         @usableFromInline var hash: UInt32
         @usableFromInline var next: Int32
@@ -58,14 +59,14 @@ public struct ByteStringTable<Payload> {
         var i = buckets[Int(h) & (buckets.count - 1)]
         while i >= 0 {
             let idx = Int(i)
-            if entries[idx].hash == h && bytesEqual(entries[idx].key, key) { return idx }
+            if entries[idx].hash == h && entries[idx].key == key { return idx }
             i = entries[idx].next
         }
         return nil
     }
 
     public func contains(_ key: Bytes) -> Bool { find(key) != nil }
-    public func key(at i: Int) -> Bytes { entries[i].key }
+    public func key(at i: Int) -> Bytes { entries[i].key.bytes }
     public func payload(at i: Int) -> Payload { entries[i].payload }
     public mutating func setPayload(_ p: Payload, at i: Int) { entries[i].payload = p }
 
@@ -88,7 +89,7 @@ public struct ByteStringTable<Payload> {
         if entries.count + 1 > buckets.count { relinkBuckets(size: buckets.count * 2) }
         let b = Int(h) & (buckets.count - 1)
         let i = entries.count
-        entries.append(Entry(key: key, payload: payload, hash: h, next: buckets[b]))
+        entries.append(Entry(key: InlineBytes(key), payload: payload, hash: h, next: buckets[b]))
         buckets[b] = Int32(i)
         return i
     }
@@ -152,7 +153,7 @@ public struct ByteStringTable<Payload> {
                 entries = fresh
             }
         }
-        return (removed.key, removed.payload)
+        return (removed.key.bytes, removed.payload)
     }
 
     /// Takes entry `i` out of its bucket chain.
@@ -162,11 +163,17 @@ public struct ByteStringTable<Payload> {
 
     /// Visits every entry in storage order. Do not mutate while iterating.
     @inlinable public func forEach(_ body: (Bytes, Payload) throws -> Void) rethrows {
-        for e in entries { try body(e.key, e.payload) }
+        for e in entries { try body(e.key.bytes, e.payload) }
+    }
+
+    /// Visits every entry in storage order, its key as a view valid only during the
+    /// call (no copy of an inline key). Do not mutate while iterating.
+    @inlinable public func forEachView(_ body: (UnsafeRawBufferPointer, Payload) throws -> Void) rethrows {
+        for e in entries { try e.key.withBytes { try body($0, e.payload) } }
     }
 
     /// Every key, in storage order.
-    public var keys: [Bytes] { entries.map { $0.key } }
+    public var keys: [Bytes] { entries.map { $0.key.bytes } }
 
     /// A uniformly chosen entry index, or nil when empty.
     public func randomIndex<G: RandomNumberGenerator>(using g: inout G) -> Int? {

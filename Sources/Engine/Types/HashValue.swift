@@ -19,7 +19,7 @@
 public struct HashValue: CollectionValue {
     @usableFromInline enum Storage: Sendable {
         case packed(PackedPairs)
-        case table(TableBox<Bytes>)
+        case table(TableBox<InlineBytes>)
     }
 
     @usableFromInline var storage: Storage
@@ -36,8 +36,8 @@ public struct HashValue: CollectionValue {
 
     /// A table-form hash of `fields` and `values`, sized once; nil when a field repeats (a file's hash).
     public init?(tableFields fields: [Bytes], values: [Bytes]) {
-        var table = ByteStringTable<Bytes>(capacity: fields.count)
-        for (f, v) in zip(fields, values) where !table.insertIfAbsent(f, v) { return nil }
+        var table = ByteStringTable<InlineBytes>(capacity: fields.count)
+        for (f, v) in zip(fields, values) where !table.insertIfAbsent(f, InlineBytes(v)) { return nil }
         self.init(table: table)
     }
 
@@ -54,7 +54,7 @@ public struct HashValue: CollectionValue {
     }
 
     /// A hash in the table form holding `table`'s fields and values.
-    init(table: ByteStringTable<Bytes>) {
+    init(table: ByteStringTable<InlineBytes>) {
         storage = .table(TableBox(table))
     }
 
@@ -62,10 +62,10 @@ public struct HashValue: CollectionValue {
     /// Here rather than in the loader so the table's generic code is specialized:
     /// unspecialized, each insert looked its type metadata up.
     public struct TableBuilder {
-        var table: ByteStringTable<Bytes>
+        var table: ByteStringTable<InlineBytes>
         public init(capacity: Int) { table = ByteStringTable(capacity: capacity) }
         /// Adds `field` unless present; false when it was.
-        public mutating func insertIfAbsent(_ field: Bytes, _ value: Bytes) -> Bool { table.insertIfAbsent(field, value) }
+        public mutating func insertIfAbsent(_ field: Bytes, _ value: Bytes) -> Bool { table.insertIfAbsent(field, InlineBytes(value)) }
         public var hash: HashValue { HashValue(table: table) }
     }
 
@@ -90,7 +90,7 @@ public struct HashValue: CollectionValue {
     public func value(for field: Bytes) -> Bytes? {
         switch storage {
         case .packed(let p): return p.value(for: field)
-        case .table(let box): return box.table.payload(for: field)
+        case .table(let box): return box.table.payload(for: field)?.bytes
         }
     }
 
@@ -113,7 +113,7 @@ public struct HashValue: CollectionValue {
     public func forEach(_ body: (Bytes, Bytes) throws -> Void) rethrows {
         switch storage {
         case .packed(let p): try p.forEach(body)
-        case .table(let box): try box.table.forEach(body)
+        case .table(let box): try box.table.forEach { try body($0, $1.bytes) }
         }
     }
 
@@ -123,8 +123,8 @@ public struct HashValue: CollectionValue {
         case .packed(let p):
             try p.withPairs(body)
         case .table(let box):
-            try box.table.forEach { f, v in
-                try f.withUnsafeBufferPointer { fp in try v.withUnsafeBufferPointer { vp in try body(fp, vp) } }
+            try box.table.forEachView { f, v in
+                try v.withBytes { vp in try body(f.assumingMemoryBound(to: UInt8.self), vp.assumingMemoryBound(to: UInt8.self)) }
             }
         }
     }
@@ -170,7 +170,7 @@ public struct HashValue: CollectionValue {
         case .table(var box):
             storage = .packed(PackedPairs())
             if !isKnownUniquelyReferenced(&box) { box = TableBox(box.table) }
-            let added = box.table.set(field, value)
+            let added = box.table.set(field, InlineBytes(value))
             storage = .table(box)
             return added
         }
@@ -208,8 +208,8 @@ public struct HashValue: CollectionValue {
     /// Converts the packed form to a table (no-op when already one).
     public mutating func convertToTable() {
         guard case .packed(let p) = storage else { return }
-        var table = ByteStringTable<Bytes>(capacity: p.count)
-        p.forEach { f, v in table.insertNew(f, v) }
+        var table = ByteStringTable<InlineBytes>(capacity: p.count)
+        p.forEach { f, v in table.insertNew(f, InlineBytes(v)) }
         storage = .table(TableBox(table))
     }
 
@@ -228,7 +228,7 @@ public struct HashValue: CollectionValue {
             var cursor = cursor
             var budget = max(count, 1) * 10
             while true {
-                cursor = box.table.scan(cursor: cursor) { out.append((box.table.key(at: $0), box.table.payload(at: $0))) }
+                cursor = box.table.scan(cursor: cursor) { out.append((box.table.key(at: $0), box.table.payload(at: $0).bytes)) }
                 if cursor == 0 || budget == 0 || out.count * 2 >= count { break }
                 budget -= 1
             }

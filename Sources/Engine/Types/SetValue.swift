@@ -95,6 +95,15 @@ public struct SetValue: CollectionValue {
         }
     }
 
+    /// Visits every member as a view valid only during the call (an integer's text
+    /// on the stack), in `forEach`'s order, without making arrays.
+    public func forEachView(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        switch storage {
+        case .intset(let s): try s.forEach { try StringValue.int($0).withBytes(body) }
+        case .table(let box): try box.table.forEachView { key, _ in try body(key) }
+        }
+    }
+
     /// Every member, in iteration order.
     public var members: [Bytes] {
         var out: [Bytes] = []

@@ -168,8 +168,9 @@ private func hashGetAll(_ call: Call, fields: Bool, values: Bool) {
     case .found(let h):
         call.array(h.count * (fields && values ? 2 : 1))
         h.forEachView { f, v in
-            if fields { call.client.output.writeBulk(f) }
-            if values { call.client.output.writeBulk(v) }
+            // As raw views: the generic Collection form writes a bulk in five checked steps.
+            if fields { call.client.output.writeBulk(view: UnsafeRawBufferPointer(f)) }
+            if values { call.client.output.writeBulk(view: UnsafeRawBufferPointer(v)) }
         }
     }
 }

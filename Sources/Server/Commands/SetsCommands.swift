@@ -185,6 +185,6 @@ extension Call {
     /// Every member of `s` as an array reply, in its iteration order.
     func replyMembers(_ s: SetValue) {
         array(s.count)
-        s.forEach { bulk($0) }
+        s.forEachView { client.output.writeBulk(view: $0) }
     }
 }

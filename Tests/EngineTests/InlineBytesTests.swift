@@ -1,20 +1,20 @@
-// KeyTableKeyTests: keys inside KeyTable entries: inline up to 14 bytes, heap beyond,
+// InlineBytesTests: byte strings inside their entries (InlineBytes): inline up to 14 bytes, boxed beyond,
 // every length round-trips and compares, lookups tell apart keys that differ only past
 // the inline limit or only in length, a key's hash is hashKey of its bytes, and the entry
 // stays 40 bytes.
 import XCTest
 @testable import Engine
 
-final class KeyTableKeyTests: XCTestCase {
+final class InlineBytesTests: XCTestCase {
     func testLayout() {
-        XCTAssertEqual(MemoryLayout<EntryKey>.size, 16)
+        XCTAssertEqual(MemoryLayout<InlineBytes>.size, 16)
         XCTAssertEqual(MemoryLayout<KeyTable.Entry>.stride, 40)
     }
 
     func testEveryLengthRoundTripsAndCompares() {
         for n in 0...40 {
             let key = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 37 + 1) }
-            let k = EntryKey(key)
+            let k = InlineBytes(key)
             if case .inline = k { XCTAssertLessThanOrEqual(n, 14) } else { XCTAssertGreaterThan(n, 14) }
             XCTAssertEqual(k.bytes, key, "length \(n)")
             XCTAssertTrue(k == key, "length \(n)")
@@ -27,11 +27,19 @@ final class KeyTableKeyTests: XCTestCase {
                 XCTAssertFalse(k == other, "length \(n)")
             }
         }
-        let empty: EntryKey = []
+        for n in 0...100 {
+            let text = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 11 + 3) }
+            let k = InlineBytes(text)
+            XCTAssertEqual(k.count, n)
+            XCTAssertEqual(k.withBytes { Bytes($0) }, text, "length \(n)")
+            // No block inline; past that one box: a 16-byte header and the bytes, in their size class.
+            XCTAssertEqual(k.heapBytes, n <= 14 ? 0 : HeapBlock.sizeClass(16 + n), "length \(n)")
+        }
+        let empty: InlineBytes = []
         XCTAssertEqual(empty.bytes, [])
         XCTAssertTrue(empty == [])
-        XCTAssertFalse(EntryKey([0]) == [])
-        XCTAssertFalse(EntryKey([]) == [0])
+        XCTAssertFalse(InlineBytes([0]) == [])
+        XCTAssertFalse(InlineBytes([]) == [0])
     }
 
     func testTableKeepsShortAndLongKeysApart() {
