@@ -99,15 +99,15 @@ public struct RDBWriter<Sink: ByteSink> {
 
     /// Writes a string with the smallest encoding (integer, LZF or raw).
     public mutating func string(_ s: Bytes) throws {
-        try s.withUnsafeBytes { try string(view: $0, array: s) }
+        try s.withUnsafeBytes { try string(view: $0) }
     }
 
-    /// Writes a string given as a view (the array, when the caller has one, saves a copy for LZF).
-    public mutating func string(view s: UnsafeRawBufferPointer, array: Bytes? = nil) throws {
+    /// Writes a string given as a view.
+    public mutating func string(view s: UnsafeRawBufferPointer) throws {
         if s.count <= 11, let v = CompactEncoder.canonicalInt(s), Int32(exactly: v) != nil {
             return try integer(v)
         }
-        if compression && s.count > 20, let packed = LZF.compress(array ?? Bytes(s), limit: s.count - 4) {
+        if compression && s.count > 20, let packed = LZF.compress(s, limit: s.count - 4) {
             putByte(0xC3); try length(packed.count); try length(s.count); try put(packed)
             return
         }
