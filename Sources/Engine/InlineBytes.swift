@@ -1,7 +1,7 @@
 // InlineBytes: a short byte string held inside the struct that stores it (up
-// to 14 bytes), a longer one in a StringBox (its length beside the reference). KeyTable entries hold their
-// keys this way, and hash and set tables (ByteStringTable) their fields, members
-// and hash values.
+// to 14 bytes), a longer one in a StringBox (its length beside the reference).
+// KeyTable entries hold their keys this way, and hash and set tables
+// (ByteStringTable) their fields, members and hash values.
 //
 // Contract: `InlineBytes(bytes).bytes == bytes` for every byte string, and
 // `inlineBytes == bytes` compares without allocating. Most keys, fields and
