@@ -208,7 +208,10 @@ public final class Keyspace {
                 overwriteString(db, i, with: text, raw: false)
                 return true
             }
-            if n <= 20 && text.parseInt64() != nil { return false }
+            if n <= 20, let v = text.parseInt64() {
+                databases[db].setValue(.string(.int(v)), at: i)
+                return true
+            }
             var old = databases[db].takeValue(at: i)  // snapshot preserved first, as setValue does
             if case .string(.embedded(var box, let m)) = old {
                 old = .string(.int(0))  // `box` the only holder now, unless someone else has it
